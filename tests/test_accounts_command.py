@@ -1,0 +1,52 @@
+"""``manage.py syndication_accounts``: headless set-up of accounts."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from wagtail_syndicate.models import SyndicationAccount
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run(*args, stdin=""):
+    import sys
+
+    out, real_stdin = io.StringIO(), sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        call_command("syndication_accounts", *args, stdout=out)
+    finally:
+        sys.stdin = real_stdin
+    return out.getvalue()
+
+
+def test_add_list_remove(fake_mastodon):
+    out = run("add", "--network", "mastodon", "--instance", fake_mastodon.base_url,
+              "--token-stdin", stdin="good-token\n")
+    account = SyndicationAccount.objects.get()
+    assert out.strip() == f"Connected @alice@{fake_mastodon.host} (id {account.pk})."
+    assert account.access_token == "good-token"
+
+    listing = run("list")
+    assert f"@alice@{fake_mastodon.host}" in listing and "good-token" not in listing
+
+    assert run("remove", str(account.pk)).strip() == f"Removed account {account.pk}."
+    assert not SyndicationAccount.objects.exists()
+
+
+def test_add_with_a_refused_token_says_why(fake_mastodon):
+    with pytest.raises(CommandError, match="The access token is invalid"):
+        run("add", "--instance", fake_mastodon.base_url, "--token-stdin", stdin="nope\n")
+    assert not SyndicationAccount.objects.exists()
+
+
+def test_add_without_a_token_on_stdin_fails(fake_mastodon):
+    with pytest.raises(CommandError, match="No access token"):
+        run("add", "--instance", fake_mastodon.base_url, "--token-stdin", stdin="")
+
+
+def test_remove_unknown_id_fails():
+    with pytest.raises(CommandError, match="No account with id 999"):
+        run("remove", "999")

@@ -1,0 +1,147 @@
+"""What editors and administrators see in the Wagtail admin."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
+from wagtail.test.utils import WagtailTestUtils
+
+from tests.utils import connect_account, make_image, make_photo_page, run_tasks
+from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
+from wagtail_syndicate.testing import Fault
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(WagtailTestUtils.create_superuser("admin", password="pw"))
+    return client
+
+
+def failed_post(fake):
+    connect_account(fake)
+    fake.inject(Fault(method="POST", path="/api/v1/statuses", status=503,
+                      body={"error": "Down for maintenance"}))
+    page = make_photo_page(image=make_image())
+    run_tasks()
+    return SyndicationRecord.objects.get(page=page)
+
+
+def test_records_list_shows_reason_link_and_retry(admin_client, fake_mastodon):
+    record = failed_post(fake_mastodon)
+    posted_page = make_photo_page(image=make_image(), title="Evening boats")
+    run_tasks()
+    posted = SyndicationRecord.objects.get(page=posted_page)
+
+    html = admin_client.get(reverse("wagtailsnippets_wagtail_syndicate_syndicationrecord:list")).content.decode()
+    assert "Down for maintenance" in html
+    assert f'href="{posted.remote_url}"' in html
+    retry_url = reverse("wagtailsnippets_wagtail_syndicate_syndicationrecord:retry", args=[record.pk])
+    assert retry_url in html
+    assert reverse("wagtailsnippets_wagtail_syndicate_syndicationrecord:retry", args=[posted.pk]) not in html
+
+
+def test_records_list_filters_by_state_and_searches(admin_client, fake_mastodon):
+    failed_post(fake_mastodon)
+    make_photo_page(image=make_image(), title="Evening boats")
+    run_tasks()
+    url = reverse("wagtailsnippets_wagtail_syndicate_syndicationrecord:list")
+    failed_only = admin_client.get(url, {"state": "failed"}).content.decode()
+    assert "Morning boats" in failed_only and "Evening boats" not in failed_only
+    found = admin_client.get(url, {"q": "Evening"}).content.decode()
+    assert "Evening boats" in found and "Morning boats" not in found
+
+
+def test_retry_posts_a_failed_record(admin_client, fake_mastodon):
+    record = failed_post(fake_mastodon)
+    retry_url = reverse("wagtailsnippets_wagtail_syndicate_syndicationrecord:retry", args=[record.pk])
+
+    confirm = admin_client.get(retry_url)
+    assert "Down for maintenance" in confirm.content.decode()
+    response = admin_client.post(retry_url, follow=True)
+    assert "queued again" in response.content.decode()
+    assert run_tasks() == ["posted"]
+
+    record.refresh_from_db()
+    assert record.state == "posted" and record.attempts == 2
+    assert len(fake_mastodon.statuses) == 1
+    inspect = admin_client.get(
+        reverse("wagtailsnippets_wagtail_syndicate_syndicationrecord:inspect", args=[record.pk])
+    ).content.decode()
+    assert record.remote_url in inspect
+
+
+def test_records_are_read_only(admin_client, fake_mastodon):
+    record = failed_post(fake_mastodon)
+    ns = "wagtailsnippets_wagtail_syndicate_syndicationrecord"
+    assert admin_client.get(reverse(f"{ns}:add")).status_code in (302, 403)
+    assert admin_client.get(reverse(f"{ns}:edit", args=[record.pk])).status_code in (302, 403)
+
+
+def test_retry_needs_change_permission(client, fake_mastodon):
+    record = failed_post(fake_mastodon)
+    user = WagtailTestUtils.create_user("viewer", password="pw")
+    group = Group.objects.create(name="Readers")
+    group.permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        Permission.objects.get(codename="view_syndicationrecord"),
+    )
+    user.groups.add(group)
+    client.force_login(user)
+    ns = "wagtailsnippets_wagtail_syndicate_syndicationrecord"
+    assert client.get(reverse(f"{ns}:list")).status_code == 200
+    assert client.post(reverse(f"{ns}:retry", args=[record.pk])).status_code == 403
+    record.refresh_from_db()
+    assert record.state == "failed"
+
+
+def test_connecting_an_account_checks_the_token_and_fills_the_handle(admin_client, fake_mastodon):
+    url = reverse("wagtailsnippets_wagtail_syndicate_syndicationaccount:add")
+    response = admin_client.post(url, {"network": "mastodon", "instance_url": fake_mastodon.base_url,
+                                       "access_token": "good-token", "enabled": "on"})
+    assert response.status_code == 302
+    account = SyndicationAccount.objects.get()
+    assert account.handle == f"@alice@{fake_mastodon.host}"
+    assert account.access_token == "good-token"
+    assert "good-token" not in account.encrypted_token
+
+    edit = admin_client.get(
+        reverse("wagtailsnippets_wagtail_syndicate_syndicationaccount:edit", args=[account.pk])
+    ).content.decode()
+    listing = admin_client.get(
+        reverse("wagtailsnippets_wagtail_syndicate_syndicationaccount:list")
+    ).content.decode()
+    for html in (edit, listing):
+        assert "good-token" not in html
+        assert account.encrypted_token not in html
+
+
+def test_a_refused_token_is_a_clear_form_error(admin_client, fake_mastodon):
+    url = reverse("wagtailsnippets_wagtail_syndicate_syndicationaccount:add")
+    response = admin_client.post(url, {"network": "mastodon", "instance_url": fake_mastodon.base_url,
+                                       "access_token": "wrong-token", "enabled": "on"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "The access token is invalid" in html
+    assert "wrong-token" not in html
+    assert not SyndicationAccount.objects.exists()
+
+
+def test_editing_an_account_without_a_token_keeps_the_token(admin_client, fake_mastodon):
+    account = connect_account(fake_mastodon)
+    url = reverse("wagtailsnippets_wagtail_syndicate_syndicationaccount:edit", args=[account.pk])
+    response = admin_client.post(url, {"network": "mastodon", "instance_url": fake_mastodon.base_url,
+                                       "access_token": ""})
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.access_token == "good-token"
+    assert account.enabled is False
+
+
+def test_http_instances_are_refused_unless_allowed(admin_client, fake_mastodon, settings):
+    settings.WAGTAIL_SYNDICATE = {"ALLOW_INSECURE_INSTANCES": False}
+    url = reverse("wagtailsnippets_wagtail_syndicate_syndicationaccount:add")
+    response = admin_client.post(url, {"network": "mastodon", "instance_url": fake_mastodon.base_url,
+                                       "access_token": "good-token", "enabled": "on"})
+    assert "does not use https" in response.content.decode()
+    assert fake_mastodon.requests == []

@@ -1,0 +1,113 @@
+"""Every expected failure ends as a failed record with a readable reason; publishing succeeds."""
+
+import socket
+
+import pytest
+from django.urls import reverse
+from wagtail.test.utils import WagtailTestUtils
+
+from tests.testapp.models import PhotoPage
+from tests.utils import connect_account, make_image, make_photo_page, run_tasks
+from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
+from wagtail_syndicate.testing import Fault
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def failed_record(page):
+    record = SyndicationRecord.objects.get(page=page)
+    assert record.state == "failed"
+    assert PhotoPage.objects.get(pk=page.pk).live, "publishing must succeed whatever happens"
+    return record
+
+
+def test_bad_token_fails_with_the_servers_message(fake_mastodon):
+    connect_account(fake_mastodon, token="revoked-token")
+    page = make_photo_page(image=make_image())
+    assert run_tasks() == ["failed"]
+    record = failed_record(page)
+    assert "refused the access token (401)" in record.last_error
+    assert "The access token is invalid" in record.last_error
+    assert "revoked-token" not in record.last_error
+    assert fake_mastodon.statuses == []
+
+
+def test_text_over_the_limit_fails_with_the_422_message(fake_mastodon):
+    connect_account(fake_mastodon)
+    page = make_photo_page(image=make_image(), syndication_text="word " * 120)
+    run_tasks()
+    record = failed_record(page)
+    assert "rejected the post (422)" in record.last_error
+    assert "character limit of 500 exceeded" in record.last_error
+    assert fake_mastodon.statuses == []
+
+
+def test_server_error_fails_with_the_status(fake_mastodon):
+    connect_account(fake_mastodon)
+    fake_mastodon.inject(Fault(method="POST", path="/api/v1/statuses", status=500,
+                               body={"error": "Something went wrong"}))
+    page = make_photo_page(image=make_image())
+    run_tasks()
+    record = failed_record(page)
+    assert "server error (500): Something went wrong" in record.last_error
+
+
+def test_unreachable_instance_fails_with_connection_refused():
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    account = SyndicationAccount(instance_url=f"http://127.0.0.1:{port}", handle="@a@nowhere")
+    account.access_token = "good-token"
+    account.save()
+    page = make_photo_page(image=make_image())
+    run_tasks()
+    record = failed_record(page)
+    assert f"Could not connect to Mastodon at 127.0.0.1:{port}" in record.last_error
+    assert "connection refused" in record.last_error
+
+
+def test_slow_instance_fails_after_the_read_timeout(fake_mastodon):
+    connect_account(fake_mastodon)
+    fake_mastodon.inject(Fault(method="POST", path="/api/v2/media", delay=5))
+    page = make_photo_page(image=make_image())
+    run_tasks()
+    assert "did not answer in time" in failed_record(page).last_error
+
+
+def test_missing_alt_text_fails_at_publish_and_tells_the_editor(client, fake_mastodon):
+    connect_account(fake_mastodon)
+    image = make_image(description="")
+    page = make_photo_page(image=image, alt_text="", publish=False)
+    client.force_login(WagtailTestUtils.create_superuser("editor", password="pw"))
+    response = client.post(
+        reverse("wagtailadmin_pages:edit", args=[page.pk]),
+        {"title": page.title, "slug": page.slug, "photo": image.pk, "alt_text": "",
+         "syndicate": "on", "action-publish": "action-publish"},
+        follow=True,
+    )
+    assert "has no alt text" in response.content.decode()
+    record = failed_record(page)
+    assert record.last_error.startswith("The image “Harbour at dawn” has no alt text")
+    assert run_tasks() == []
+    assert fake_mastodon.requests == []
+
+
+def test_image_description_is_used_when_the_page_has_no_alt_text(fake_mastodon):
+    connect_account(fake_mastodon)
+    make_photo_page(image=make_image(description="Boats in fog"), alt_text="")
+    run_tasks()
+    assert fake_mastodon.statuses[0].media[0].description == "Boats in fog"
+
+
+def test_missing_image_fails_at_publish(fake_mastodon):
+    connect_account(fake_mastodon)
+    page = make_photo_page(image=None)
+    assert "has no image to share" in failed_record(page).last_error
+    assert run_tasks() == []
+
+
+def test_publishing_succeeds_when_the_task_backend_is_down(fake_mastodon, settings):
+    connect_account(fake_mastodon)
+    settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "TASK_BACKEND": "missing"}
+    page = make_photo_page(image=make_image())
+    assert "could not be queued" in failed_record(page).last_error

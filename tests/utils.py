@@ -1,0 +1,75 @@
+"""Helpers shared by the tests: images, pages, accounts and running queued tasks."""
+
+import io
+
+from django.core.files.images import ImageFile
+from django_tasks import task_backends
+from PIL import Image as PILImage
+from wagtail.images import get_image_model
+from wagtail.models import Page
+
+from tests.testapp.models import PhotoPage
+from wagtail_syndicate.models import SyndicationAccount
+from wagtail_syndicate.tasks import syndicate_record
+
+
+def make_image(width=640, height=480, *, image_format="PNG", title="Harbour at dawn", **fields):
+    """A real image file in storage, drawn with Pillow (a gradient, so it compresses honestly)."""
+    picture = PILImage.linear_gradient("L").resize((width, height)).convert("RGB")
+    buffer = io.BytesIO()
+    picture.save(buffer, image_format)
+    extension = {"JPEG": "jpg"}.get(image_format, image_format.lower())
+    return get_image_model().objects.create(
+        title=title,
+        file=ImageFile(io.BytesIO(buffer.getvalue()), name=f"photo.{extension}"),
+        **fields,
+    )
+
+
+def make_photo_page(*, image=None, alt_text="A fishing boat leaving the harbour at dawn",
+                    syndicate=True, publish=True, **fields) -> PhotoPage:
+    home = Page.objects.get(depth=2)
+    page = PhotoPage(
+        title=fields.pop("title", "Morning boats"),
+        photo=image,
+        alt_text=alt_text,
+        syndicate=syndicate,
+        **fields,
+    )
+    home.add_child(instance=page)
+    if publish:
+        publish_page(page)
+    return PhotoPage.objects.get(pk=page.pk)
+
+
+def publish_page(page):
+    """Publish from code, as a developer's script would (``revision.publish()``)."""
+    page = type(page).objects.get(pk=page.pk)  # a fresh instance: a stale one takes the wrong branch
+    page.save_revision().publish()
+    return type(page).objects.get(pk=page.pk)
+
+
+def connect_account(fake, token="good-token", **fields) -> SyndicationAccount:
+    account = SyndicationAccount(
+        network="mastodon",
+        instance_url=fake.base_url,
+        handle=f"@{fake.tokens[token]}@{fake.host}" if hasattr(fake, "tokens") else "",
+        **fields,
+    )
+    account.access_token = token
+    account.save()
+    return account
+
+
+def run_tasks(backend_name="default") -> list[str]:
+    """Run, as a worker would, every task the Dummy backend has collected (Wagtail's own too);
+    return what each syndication task returned, in order."""
+    backend = task_backends[backend_name]
+    outcomes = []
+    while backend.results:
+        result = backend.results.pop(0)
+        outcome = result.task.call(*result.args, **result.kwargs)
+        if result.task.func is syndicate_record.func:
+            outcomes.append(outcome)
+    return outcomes
+

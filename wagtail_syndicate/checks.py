@@ -1,0 +1,46 @@
+"""System checks: mistakes in set-up that would make sharing fail quietly."""
+
+from django.conf import settings
+from django.core import checks
+
+from .conf import unknown_settings
+
+
+@checks.register()
+def check_settings(app_configs, **kwargs):
+    return [
+        checks.Warning(
+            f'WAGTAIL_SYNDICATE["{key}"] is not a wagtail-syndicate setting and is ignored.',
+            hint="Check the spelling against the README's list of settings.",
+            id="wagtail_syndicate.W001",
+        )
+        for key in unknown_settings()
+    ]
+
+
+@checks.register(checks.Tags.compatibility)
+def check_task_backend(app_configs, **kwargs):
+    from .conf import get_setting
+
+    tasks = getattr(settings, "TASKS", None) or {}
+    alias = get_setting("TASK_BACKEND")
+    backend = (tasks.get(alias) or {}).get("BACKEND", "")
+    if not tasks and alias == "default":
+        backend = "ImmediateBackend (the default when TASKS is not set)"
+    elif alias not in tasks:
+        return [
+            checks.Error(
+                f'WAGTAIL_SYNDICATE["TASK_BACKEND"] is "{alias}", which is not a key of TASKS.',
+                id="wagtail_syndicate.E001",
+            )
+        ]
+    if "ImmediateBackend" in backend and not settings.DEBUG:
+        return [
+            checks.Warning(
+                "Posts are sent by the ImmediateBackend: every publish waits for the network.",
+                hint='Use "django_tasks_db.DatabaseBackend" in TASKS and run '
+                "`manage.py db_worker` (see the README).",
+                id="wagtail_syndicate.W002",
+            )
+        ]
+    return []

@@ -1,0 +1,48 @@
+"""The one place settings are read: ``WAGTAIL_SYNDICATE = {...}`` in Django settings.
+
+Every key is optional; the defaults below are documented in the README.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+DEFAULTS: dict[str, Any] = {
+    # Accept http:// and loopback instance URLs (development, tests, the demo).
+    "ALLOW_INSECURE_INSTANCES": False,
+    # Keys that encrypt access tokens at rest. The first one encrypts; all of them decrypt,
+    # so a key can be rotated by putting the new one first. Default: derived from SECRET_KEY.
+    "TOKEN_KEYS": None,
+    # Seconds to wait for a network to accept a connection and to answer a request.
+    "CONNECT_TIMEOUT": 5.0,
+    "READ_TIMEOUT": 30.0,
+    # Longest total wait, in seconds, for a network to finish processing an uploaded image.
+    "MEDIA_PROCESSING_TIMEOUT": 60.0,
+    # Visibility of new posts on Mastodon: public, unlisted, private or direct.
+    "VISIBILITY": "public",
+    # Name of the Django Tasks backend (a key of settings.TASKS) that runs the posting task.
+    "TASK_BACKEND": "default",
+}
+
+
+def get_setting(name: str) -> Any:
+    """Return ``WAGTAIL_SYNDICATE[name]``, or its documented default.
+
+    An unknown name is a programming error and raises ``ImproperlyConfigured`` naming the key.
+    """
+    if name not in DEFAULTS:
+        raise ImproperlyConfigured(
+            f'WAGTAIL_SYNDICATE["{name}"] is not a wagtail-syndicate setting. '
+            f"Known settings: {', '.join(sorted(DEFAULTS))}."
+        )
+    configured = getattr(settings, "WAGTAIL_SYNDICATE", None) or {}
+    if not isinstance(configured, dict):
+        raise ImproperlyConfigured("WAGTAIL_SYNDICATE must be a dict.")
+    return configured.get(name, DEFAULTS[name])
+
+
+def unknown_settings() -> list[str]:
+    """Keys in ``WAGTAIL_SYNDICATE`` that this version does not know (likely typos)."""
+    configured = getattr(settings, "WAGTAIL_SYNDICATE", None) or {}
+    return sorted(set(configured) - set(DEFAULTS))

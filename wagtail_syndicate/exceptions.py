@@ -1,0 +1,45 @@
+"""The exceptions of wagtail-syndicate.
+
+``SyndicationError`` covers every expected failure to share a page; its message is written to
+the record for editors to read. ``ConfigurationError`` is a mistake in the site's set-up and is
+deliberately outside that hierarchy, so it is never mistaken for a passing network problem.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+class SyndicationError(Exception):
+    """A page could not be shared. ``str()`` is a sentence for editors."""
+
+
+class ContentError(SyndicationError):
+    """The page cannot be posted as it is (no image, no alt text, an image the network refuses)."""
+
+
+class NetworkError(SyndicationError):
+    """A network answered with an error, or could not be reached."""
+
+    def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+class TransientNetworkError(NetworkError):
+    """Worth trying again later: a time-out, a dropped connection, a 5xx."""
+
+
+class RateLimited(TransientNetworkError):
+    """The network asked us to slow down (HTTP 429). ``retry_at`` is when it allows more."""
+
+    def __init__(self, message: str, *, retry_at=None, status: int | None = 429, body: str = ""):
+        super().__init__(message, status=status, body=body)
+        self.retry_at = retry_at
+
+
+class PermanentNetworkError(NetworkError):
+    """Trying again will not help: a bad token, a missing scope, a rejected post."""
+
+
+class ConfigurationError(ImproperlyConfigured):
+    """The site is set up wrongly (a bad setting, an instance URL that is not allowed)."""

@@ -1,0 +1,71 @@
+"""Connect, list and remove social accounts without the admin (for scripted set-ups)."""
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ...exceptions import ConfigurationError, NetworkError
+from ...models import SyndicationAccount
+from ...networks import get_network
+from ...networks.base import Credentials
+from ...networks.http import normalize_instance_url
+
+
+class Command(BaseCommand):
+    help = "Manage the social accounts pages are shared to."
+
+    def add_arguments(self, parser):
+        actions = parser.add_subparsers(dest="action", required=True)
+        add = actions.add_parser("add", help="Connect an account; the token is read from stdin.")
+        add.add_argument("--network", default="mastodon", choices=SyndicationAccount.Network.values)
+        add.add_argument("--instance", required=True, help="e.g. https://mastodon.social")
+        add.add_argument(
+            "--token-stdin",
+            action="store_true",
+            required=True,
+            help="Read the access token from standard input (keeps it out of shell history).",
+        )
+        add.add_argument("--site", type=int, help="ID of the Wagtail Site to share pages of.")
+        actions.add_parser("list", help="List connected accounts.")
+        remove = actions.add_parser("remove", help="Remove an account and its records.")
+        remove.add_argument("id", type=int)
+
+    def handle(self, *args, action, **options):
+        getattr(self, f"handle_{action}")(**options)
+
+    def handle_add(self, network, instance, site=None, **options):
+        token = sys.stdin.readline().strip()
+        if not token:
+            raise CommandError("No access token on standard input.")
+        try:
+            instance_url = normalize_instance_url(instance)
+            info = get_network(network).verify(Credentials(instance_url, token))
+        except (ConfigurationError, NetworkError) as err:
+            raise CommandError(str(err)) from None
+        account, created = SyndicationAccount.objects.get_or_create(
+            network=network, instance_url=instance_url, handle=info.handle,
+            defaults={"site_id": site},
+        )
+        account.access_token = token
+        account.site_id = site
+        account.save()
+        verb = "Connected" if created else "Updated"
+        self.stdout.write(self.style.SUCCESS(f"{verb} {account.handle} (id {account.pk})."))
+
+    def handle_list(self, **options):
+        accounts = SyndicationAccount.objects.select_related("site")
+        if not accounts:
+            self.stdout.write("No accounts connected.")
+        for account in accounts:
+            state = "enabled" if account.enabled else "disabled"
+            site = account.site.hostname if account.site else "all sites"
+            self.stdout.write(
+                f"{account.pk}\t{account.network}\t{account.handle}\t{account.instance_url}\t"
+                f"{site}\t{state}"
+            )
+
+    def handle_remove(self, id, **options):
+        deleted, _ = SyndicationAccount.objects.filter(pk=id).delete()
+        if not deleted:
+            raise CommandError(f"No account with id {id}.")
+        self.stdout.write(self.style.SUCCESS(f"Removed account {id}."))

@@ -1,0 +1,65 @@
+"""``SyndicationAccount``: an account on a network that pages are shared to."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ..tokens import decrypt_token, encrypt_token
+
+
+class SyndicationAccount(models.Model):
+    class Network(models.TextChoices):
+        MASTODON = "mastodon", _("Mastodon")
+
+    network = models.CharField(
+        _("network"), max_length=32, choices=Network.choices, default=Network.MASTODON
+    )
+    instance_url = models.URLField(
+        _("instance URL"), help_text=_("For example https://mastodon.social")
+    )
+    handle = models.CharField(
+        _("handle"), max_length=255, blank=True, help_text=_("Filled in from the network.")
+    )
+    encrypted_token = models.TextField(editable=False)
+    site = models.ForeignKey(
+        "wagtailcore.Site",
+        verbose_name=_("site"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Share pages of this site only. Leave empty to share pages of every site."),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(_("connected at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("social account")
+        verbose_name_plural = _("social accounts")
+        ordering = ["handle"]
+
+    def __str__(self) -> str:
+        return self.handle or self.instance_url
+
+    # The token is only ever held encrypted; there is deliberately no plain-text field.
+    @property
+    def access_token(self) -> str:
+        return decrypt_token(self.encrypted_token)
+
+    @access_token.setter
+    def access_token(self, value: str) -> None:
+        self.encrypted_token = encrypt_token(value)
+
+    def credentials(self):
+        """What a network module needs to act as this account (it never sees the model)."""
+        from ..networks.base import Credentials
+
+        return Credentials(instance_url=self.instance_url, access_token=self.access_token)
+
+    @classmethod
+    def for_page(cls, page):
+        """Enabled accounts that share ``page``: those of its site and those of every site."""
+        site = page.get_site()
+        of_site = models.Q(site__isnull=True)
+        if site is not None:
+            of_site |= models.Q(site=site)
+        return cls.objects.filter(of_site, enabled=True)

@@ -1,0 +1,169 @@
+"""The one HTTP wrapper: time-outs, status codes mapped to exceptions, messages kept.
+
+Every request of every network goes through ``HttpClient.request``. Tokens travel only in the
+Authorization header and never appear in an exception message or a log line.
+"""
+
+import ipaddress
+import logging
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+import requests
+
+from .. import __version__
+from ..conf import get_setting
+from ..exceptions import (
+    ConfigurationError,
+    PermanentNetworkError,
+    RateLimited,
+    TransientNetworkError,
+)
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = f"wagtail-syndicate/{__version__} (+https://pypi.org/project/wagtail-syndicate/)"
+
+
+def normalize_instance_url(url: str) -> str:
+    """Return ``url`` as ``scheme://host[:port]``, or raise ``ConfigurationError``.
+
+    Only https URLs of public hosts are accepted unless
+    ``WAGTAIL_SYNDICATE["ALLOW_INSECURE_INSTANCES"]`` is true.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"“{url}” is not a web address like https://mastodon.social.")
+    if not get_setting("ALLOW_INSECURE_INSTANCES"):
+        if parts.scheme != "https":
+            raise ConfigurationError(
+                f"“{url}” does not use https. Set "
+                'WAGTAIL_SYNDICATE["ALLOW_INSECURE_INSTANCES"] = True only for development.'
+            )
+        if _is_local_host(parts.hostname):
+            raise ConfigurationError(
+                f"“{url}” is a local address. Set "
+                'WAGTAIL_SYNDICATE["ALLOW_INSECURE_INSTANCES"] = True only for development.'
+            )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _is_local_host(hostname: str) -> bool:
+    if hostname == "localhost" or hostname.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(hostname)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
+
+
+def error_message(response: requests.Response) -> str:
+    """The server's own words: ``{"error": "..."}`` when it sent that, else the start of the body."""
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict) and payload.get("error"):
+        return str(payload["error"])
+    text = " ".join(response.text.split())
+    return text[:200] or response.reason or "no message"
+
+
+def retry_time(response: requests.Response) -> datetime | None:
+    """When a rate-limited server allows the next request (``X-RateLimit-Reset`` or ``Retry-After``)."""
+    reset = response.headers.get("X-RateLimit-Reset")
+    if reset:
+        try:
+            return datetime.fromisoformat(reset.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    after = response.headers.get("Retry-After")
+    if after:
+        if after.isdigit():
+            return datetime.now(UTC) + timedelta(seconds=int(after))
+        try:
+            return parsedate_to_datetime(after)
+        except (TypeError, ValueError):
+            pass
+    return None
+
+
+class HttpClient:
+    """Requests to one server on behalf of one token."""
+
+    def __init__(self, base_url: str, access_token: str | None, *, label: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.label = label
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        if access_token:
+            self.session.headers["Authorization"] = f"Bearer {access_token}"
+        self.timeout = (get_setting("CONNECT_TIMEOUT"), get_setting("READ_TIMEOUT"))
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        """Send a request; return the response if it is 2xx, else raise a ``NetworkError``."""
+        host = urlsplit(self.base_url).netloc
+        try:
+            response = self.session.request(
+                method, self.base_url + path, timeout=self.timeout, allow_redirects=False, **kwargs
+            )
+        except requests.Timeout as err:
+            raise TransientNetworkError(
+                f"{self.label} at {host} did not answer in time ({method} {path})."
+            ) from err
+        except requests.ConnectionError as err:
+            raise TransientNetworkError(
+                f"Could not connect to {self.label} at {host} ({method} {path}): "
+                f"{_connection_reason(err)}."
+            ) from err
+        logger.debug("%s %s%s → %s", method, host, path, response.status_code)
+        if response.ok:
+            return response
+        raise self._error(response, method, path)
+
+    def _error(self, response: requests.Response, method: str, path: str):
+        status, message = response.status_code, error_message(response)
+        where = f"{self.label} ({method} {path})"
+        kwargs = {"status": status, "body": response.text[:2000]}
+        if status == 401:
+            return PermanentNetworkError(
+                f"{where} refused the access token (401): {message}. Connect the account again.",
+                **kwargs,
+            )
+        if status == 403:
+            return PermanentNetworkError(
+                f"{where} says the access token lacks a permission (403): {message}.", **kwargs
+            )
+        if status == 429:
+            retry_at = retry_time(response)
+            when = f" until {retry_at:%Y-%m-%d %H:%M:%S %Z}" if retry_at else ""
+            return RateLimited(
+                f"{where} is rate-limiting this account{when} (429): {message}.",
+                retry_at=retry_at,
+                **kwargs,
+            )
+        if status >= 500 or status in (408, 425):
+            return TransientNetworkError(
+                f"{where} had a server error ({status}): {message}.", **kwargs
+            )
+        if status == 422:
+            return PermanentNetworkError(f"{where} rejected the post (422): {message}.", **kwargs)
+        return PermanentNetworkError(f"{where} answered {status}: {message}.", **kwargs)
+
+
+def _connection_reason(err: requests.ConnectionError) -> str:
+    text = str(err).lower()
+    for needle, reason in (
+        ("refused", "connection refused"),
+        ("name or service not known", "unknown host name"),
+        ("nodename nor servname", "unknown host name"),
+        ("remotedisconnected", "the server closed the connection without answering"),
+        ("reset by peer", "the connection was reset"),
+        ("aborted", "the connection was dropped"),
+        ("certificate", "the server's TLS certificate was not accepted"),
+    ):
+        if needle in text:
+            return reason
+    return "the connection failed"

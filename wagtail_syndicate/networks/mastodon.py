@@ -1,0 +1,94 @@
+"""Mastodon: a thin client for the few endpoints used, and the network built on it."""
+
+import time
+from urllib.parse import urlsplit
+
+from ..conf import get_setting
+from ..exceptions import PermanentNetworkError, TransientNetworkError
+from ..posts import Media, Post
+from .base import AccountInfo, Credentials, Network, Published
+from .http import HttpClient
+
+# First wait between polls of an image that is still processing; doubled after each poll.
+FIRST_POLL_INTERVAL = 0.25
+
+
+class MastodonClient:
+    def __init__(self, credentials: Credentials) -> None:
+        self.http = HttpClient(credentials.instance_url, credentials.access_token, label="Mastodon")
+
+    def verify_credentials(self) -> dict:
+        return self.http.request("GET", "/api/v1/accounts/verify_credentials").json()
+
+    def upload_media(self, media: Media) -> dict:
+        """``POST /api/v2/media``: the file as a multipart file part, the rest as form fields."""
+        data = {"description": media.alt_text}
+        if media.focus is not None:
+            data["focus"] = f"{media.focus[0]:.2f},{media.focus[1]:.2f}"
+        with media.file.open("rb") as file:
+            response = self.http.request(
+                "POST",
+                "/api/v2/media",
+                files={"file": (media.filename, file, media.content_type)},
+                data=data,
+            )
+        attachment = response.json()
+        if response.status_code == 202:
+            attachment = self.wait_for_media(attachment["id"])
+        return attachment
+
+    def wait_for_media(self, media_id: str) -> dict:
+        """Poll ``GET /api/v1/media/:id`` until processed (200), backing off, for a bounded time."""
+        deadline = time.monotonic() + get_setting("MEDIA_PROCESSING_TIMEOUT")
+        interval = FIRST_POLL_INTERVAL
+        while True:
+            response = self.http.request("GET", f"/api/v1/media/{media_id}")
+            if response.status_code == 200:
+                return response.json()
+            if time.monotonic() + interval > deadline:
+                raise TransientNetworkError(
+                    f"Mastodon was still processing image {media_id} after "
+                    f"{get_setting('MEDIA_PROCESSING_TIMEOUT'):g} seconds."
+                )
+            time.sleep(interval)
+            interval *= 2
+
+    def post_status(
+        self, text: str, media_ids: list[str], idempotency_key: str, *, visibility: str
+    ) -> dict:
+        """``POST /api/v1/statuses``; ``media_ids[]`` with its brackets, once per id."""
+        data = {"status": text, "visibility": visibility, "media_ids[]": media_ids}
+        return self.http.request(
+            "POST", "/api/v1/statuses", data=data, headers={"Idempotency-Key": idempotency_key}
+        ).json()
+
+
+class MastodonNetwork(Network):
+    name = "mastodon"
+    label = "Mastodon"
+
+    def connect(self, credentials: Credentials) -> MastodonClient:
+        return MastodonClient(credentials)
+
+    def verify(self, credentials: Credentials) -> AccountInfo:
+        account = self.connect(credentials).verify_credentials()
+        host = urlsplit(credentials.instance_url).netloc
+        username = account.get("username") or account.get("acct", "")
+        return AccountInfo(
+            handle=f"@{username}@{host}",
+            remote_id=str(account.get("id", "")),
+            profile_url=account.get("url", ""),
+        )
+
+    def upload_media(self, client: MastodonClient, media: Media) -> str:
+        return str(client.upload_media(media)["id"])
+
+    def create_post(
+        self, client: MastodonClient, post: Post, media_ids: list[str], idempotency_key: str
+    ) -> Published:
+        status = client.post_status(
+            post.text, media_ids, idempotency_key, visibility=get_setting("VISIBILITY")
+        )
+        if not status.get("id"):
+            raise PermanentNetworkError("Mastodon answered the post without a status id.")
+        return Published(remote_id=str(status["id"]), url=status.get("url") or status.get("uri", ""))

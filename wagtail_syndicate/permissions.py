@@ -1,0 +1,38 @@
+"""Who may do what with records: everyone with any record permission may look; nobody edits
+them by hand (only the task writes outcomes); "change" permission allows Retry."""
+
+from wagtail.permission_policies import ModelPermissionPolicy
+
+READ_ONLY_ACTIONS = {"add", "change", "delete", "copy"}
+
+
+class SyndicationRecordPermissionPolicy(ModelPermissionPolicy):
+    def user_has_permission(self, user, action):
+        if action == "retry":
+            return super().user_has_permission(user, "change")
+        if action in READ_ONLY_ACTIONS:
+            return False
+        return super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+    def users_with_any_permission(self, actions):
+        allowed = [action for action in actions if action not in READ_ONLY_ACTIONS]
+        return super().users_with_any_permission(allowed)
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        return self.user_has_permission(user, action)
+
+
+def register_policies() -> None:
+    """Register the record policy with Wagtail (7.1+); Wagtail 7.0 reads it from the viewset."""
+    from .models import SyndicationRecord
+
+    try:
+        from wagtail.permissions import register_permission_policy
+    except ImportError:
+        return
+    register_permission_policy(
+        SyndicationRecord, SyndicationRecordPermissionPolicy(SyndicationRecord)
+    )

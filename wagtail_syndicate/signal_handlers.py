@@ -1,0 +1,36 @@
+"""Receivers that turn Wagtail's publish signal into queued records."""
+
+import logging
+
+from wagtail.signals import page_published
+
+from .models import SyndicatedPageMixin
+from .queueing import queue_page
+
+logger = logging.getLogger(__name__)
+
+
+def should_share(instance, revision, alias: bool = False) -> bool:
+    """True for a real publish of a page with its toggle on.
+
+    ``page_published`` also fires for aliases and when a never-published page is scheduled
+    (then the page is not live); neither is a publish to share.
+    """
+    return (
+        isinstance(instance, SyndicatedPageMixin)
+        and not alias
+        and instance.alias_of_id is None
+        and instance.live
+        and revision is not None
+        and revision.pk == instance.live_revision_id
+        and instance.syndicate
+    )
+
+
+def on_page_published(sender, instance, revision=None, alias=False, **kwargs) -> None:
+    if should_share(instance, revision, alias):
+        queue_page(instance)
+
+
+def connect() -> None:
+    page_published.connect(on_page_published, dispatch_uid="wagtail_syndicate.on_page_published")

@@ -1,0 +1,109 @@
+"""Admin screens: the records editors read (with Retry) and the accounts administrators connect."""
+
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
+from wagtail.admin.widgets.button import Button
+from wagtail.snippets.views.snippets import IndexView, InspectView, SnippetViewSet
+
+from .forms import SyndicationAccountForm
+from .models import SyndicationAccount, SyndicationRecord
+from .views import RetryView
+
+
+def retry_button(view, record, *, priority: int) -> list[Button]:
+    """The Retry button for a failed record, if the user may retry it."""
+    if not record.can_retry or not view.permission_policy.user_has_permission(
+        view.request.user, "retry"
+    ):
+        return []
+    url = reverse(view.retry_url_name, args=[record.pk])
+    return [Button(_("Retry"), url=url, icon_name="rotate", priority=priority)]
+
+
+class RecordIndexView(IndexView):
+    retry_url_name = None
+
+    def get_list_more_buttons(self, instance):
+        return [*super().get_list_more_buttons(instance), *retry_button(self, instance, priority=5)]
+
+
+class RecordInspectView(InspectView):
+    retry_url_name = None
+
+    @cached_property
+    def header_more_buttons(self):
+        return [*super().header_more_buttons, *retry_button(self, self.object, priority=5)]
+
+
+class SyndicationRecordViewSet(SnippetViewSet):
+    model = SyndicationRecord
+    icon = "globe"
+    menu_label = _("Social posts")
+    menu_name = "syndication_records"
+    url_prefix = "syndication/posts"
+    add_to_admin_menu = False
+    index_view_class = RecordIndexView
+    inspect_view_class = RecordInspectView
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    list_filter = ["state", "account"]
+    search_fields = ["page__title", "last_error", "remote_url"]
+    search_backend_name = None
+    list_display = [
+        "page",
+        Column("account", label=_("Account")),
+        StatusTagColumn(
+            "get_state_display",
+            label=_("State"),
+            primary=lambda record: record.state == SyndicationRecord.State.POSTED,
+        ),
+        Column("post_link", label=_("Post")),
+        Column("last_error", label=_("Reason")),
+        DateColumn("updated_at", label=_("Updated")),
+    ]
+    inspect_view_fields = [
+        "page",
+        "account",
+        "state",
+        "post_link",
+        "last_error",
+        "attempts",
+        "queued_at",
+        "posted_at",
+        "updated_at",
+    ]
+
+    def get_index_view_kwargs(self, **kwargs):
+        return super().get_index_view_kwargs(retry_url_name=self.get_url_name("retry"), **kwargs)
+
+    def get_inspect_view_kwargs(self, **kwargs):
+        return super().get_inspect_view_kwargs(retry_url_name=self.get_url_name("retry"), **kwargs)
+
+    def get_urlpatterns(self):
+        retry = RetryView.as_view(viewset=self)
+        return [*super().get_urlpatterns(), path("retry/<str:pk>/", retry, name="retry")]
+
+
+class SyndicationAccountViewSet(SnippetViewSet):
+    model = SyndicationAccount
+    icon = "user"
+    menu_label = _("Social accounts")
+    menu_name = "syndication_accounts"
+    url_prefix = "syndication/accounts"
+    add_to_admin_menu = False
+    copy_view_enabled = False
+    list_display = ["__str__", "network", "instance_url", "site", "enabled"]
+    list_filter = ["network", "enabled"]
+    edit_handler = ObjectList(
+        [
+            FieldPanel("network"),
+            FieldPanel("instance_url"),
+            FieldPanel("access_token"),
+            FieldPanel("site"),
+            FieldPanel("enabled"),
+        ],
+        base_form_class=SyndicationAccountForm,
+    )

@@ -1,0 +1,63 @@
+"""Registration with Wagtail; the logic lives in the modules it names."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from wagtail import hooks
+from wagtail.admin import messages
+from wagtail.admin.menu import MenuItem
+from wagtail.snippets.models import register_snippet
+
+from .history import FORMATTERS
+from .models import SyndicatedPageMixin, SyndicationRecord
+from .viewsets import SyndicationAccountViewSet, SyndicationRecordViewSet
+
+record_viewset = SyndicationRecordViewSet()
+account_viewset = SyndicationAccountViewSet()
+register_snippet(record_viewset)
+register_snippet(account_viewset)
+
+
+@hooks.register("register_settings_menu_item")
+def register_accounts_menu_item():
+    return MenuItem(
+        gettext_lazy("Social accounts"),
+        reverse(account_viewset.get_url_name("list")),
+        icon_name="user",
+        order=900,
+    )
+
+
+@hooks.register("register_reports_menu_item")
+def register_records_menu_item():
+    return MenuItem(
+        gettext_lazy("Social posts"),
+        reverse(record_viewset.get_url_name("list")),
+        icon_name="globe",
+        order=900,
+    )
+
+
+@hooks.register("register_log_actions")
+def register_log_actions(actions):
+    for action, formatter in FORMATTERS.items():
+        actions.register_action(action)(formatter)
+
+
+@hooks.register("after_publish_page")
+def tell_editor_what_is_shared(request, page):
+    """Only the admin's create and edit views call this hook; it only informs the editor."""
+    page = page.specific
+    if not isinstance(page, SyndicatedPageMixin) or not page.syndicate:
+        return
+    State = SyndicationRecord.State
+    records = list(SyndicationRecord.objects.filter(page=page).select_related("account"))
+    sharing = [str(r.account) for r in records if r.state in (State.QUEUED, State.POSTING)]
+    if sharing:
+        messages.success(request, _("Sharing to %s") % ", ".join(sharing))
+    for record in records:
+        if record.state == State.FAILED:
+            messages.warning(request, _("Not shared to %(account)s: %(reason)s") % {
+                "account": record.account, "reason": record.last_error})
+    if not records:
+        messages.warning(request, _("Not shared: no social account is connected for this site."))
