@@ -72,10 +72,10 @@ DATABASES = {
     }
 }
 
-# Media go to memory: InMemoryStorage has no path(), so any code reading an image by its
-# filesystem path fails the tests.
+# Media go to memory, in a storage whose path() raises: code that reads an image by its
+# filesystem path (which fails on S3 and the like) fails the tests.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "default": {"BACKEND": "tests.storage.NoPathStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 STATIC_URL = "/static/"

@@ -101,10 +101,13 @@ def test_scheduled_publish_posts_once_when_it_goes_live(fake_mastodon):
     assert not SyndicationRecord.objects.exists()
     assert run_tasks() == []
 
-    Revision.objects.filter(pk=revision.pk).update(
-        approved_go_live_at=timezone.now() - timedelta(minutes=1)
-    )
-    PhotoPage.objects.filter(pk=page.pk).update(go_live_at=timezone.now() - timedelta(minutes=1))
+    # Move the schedule into the past, as the clock would.
+    past = timezone.now() - timedelta(minutes=1)
+    revision = Revision.objects.get(pk=revision.pk)
+    revision.content["go_live_at"] = past.isoformat()
+    revision.approved_go_live_at = past
+    revision.save()
+    PhotoPage.objects.filter(pk=page.pk).update(go_live_at=past)
     call_command("publish_scheduled")
 
     assert PhotoPage.objects.get(pk=page.pk).live
@@ -177,7 +180,7 @@ def test_page_history_records_queue_and_outcome(fake_mastodon):
         "wagtail_syndicate.posted",
     ]
     posted = entries.get(action="wagtail_syndicate.posted")
-    assert posted.format_message() == (
+    assert posted.message == (
         f"Shared to {account.handle}: {fake_mastodon.statuses[0].url}"
     )
 

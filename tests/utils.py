@@ -53,7 +53,7 @@ def connect_account(fake, token="good-token", **fields) -> SyndicationAccount:
     account = SyndicationAccount(
         network="mastodon",
         instance_url=fake.base_url,
-        handle=f"@{fake.tokens[token]}@{fake.host}" if hasattr(fake, "tokens") else "",
+        handle=f"@{fake.tokens.get(token, 'unknown')}@{fake.host}",
         **fields,
     )
     account.access_token = token
