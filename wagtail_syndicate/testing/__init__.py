@@ -1,0 +1,36 @@
+"""Test helpers for wagtail-syndicate.
+
+:class:`FakeMastodon` is a real HTTP server on 127.0.0.1 that behaves like a
+Mastodon instance for the endpoints wagtail-syndicate uses; :class:`Fault`
+injects failures into it::
+
+    from wagtail_syndicate.testing import FakeMastodon, Fault
+
+    with FakeMastodon(tokens={"good-token": "alice"}) as fake:
+        fake.inject(Fault(method="POST", path="/api/v1/statuses", status=503))
+        ...  # point the code under test at fake.base_url
+        assert fake.statuses[0].media[0].description == "A red square"
+
+Run it as a process for a demo: ``python -m wagtail_syndicate.testing``.
+Only the standard library is imported here.
+"""
+
+from .fake_mastodon import (
+    DEFAULT_LIMITS,
+    FakeMastodon,
+    FakeMedia,
+    FakeStatus,
+    FakeStatusEdit,
+    Fault,
+    RecordedRequest,
+)
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "FakeMastodon",
+    "FakeMedia",
+    "FakeStatus",
+    "FakeStatusEdit",
+    "Fault",
+    "RecordedRequest",
+]

@@ -1,0 +1,68 @@
+"""Run FakeMastodon as a process, e.g. for the demo:
+
+    python -m wagtail_syndicate.testing --host 127.0.0.1 --port 8765 \\
+        --token demo-token --username demo
+
+Give ``--token``/``--username`` several times for several accounts. The first
+line printed is ``FakeMastodon running at http://HOST:PORT`` (useful with
+``--port 0``); one line per request follows. Stops on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from .fake_mastodon import FakeMastodon
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m wagtail_syndicate.testing",
+        description="Run a fake Mastodon server for local testing and demos.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
+    parser.add_argument("--token", action="append", help="access token (repeatable)")
+    parser.add_argument("--username", action="append", help="username for each --token")
+    parser.add_argument(
+        "--processing-polls",
+        type=int,
+        default=0,
+        help="answer uploads 202 and stay 'processing' for this many polls",
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not print one line per request")
+    args = parser.parse_args(argv)
+
+    tokens = args.token or ["demo-token"]
+    usernames = args.username or ["demo"] * len(tokens)
+    if len(usernames) != len(tokens):
+        parser.error("give one --username per --token")
+
+    fake = FakeMastodon(
+        tokens=dict(zip(tokens, usernames, strict=True)),
+        host=args.host,
+        port=args.port,
+        processing_polls=args.processing_polls,
+        verbose=not args.quiet,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    fake.start()
+    print(f"FakeMastodon running at {fake.base_url}", flush=True)
+    print(f"Accounts: {', '.join('@' + u for u in dict.fromkeys(usernames))}", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        fake.stop()
+    print("FakeMastodon stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,457 @@
+"""Mastodon's API as FakeMastodon serves it: routing, auth, rate limits,
+instance and account endpoints, statuses, and the HTML pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from . import _pages
+from ._graphemes import status_length
+from ._http import ApiError, Headers, Params, ParsedBody, Response, json_response
+from ._media import MediaAPI, parse_focus
+from ._models import FakeMedia, FakeStatus, FakeStatusEdit
+
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+IDEMPOTENCY_TTL = 3600
+NOT_READY = "Cannot attach files that have not finished processing. Try again in a moment!"
+
+
+def _timestamp(moment: datetime, digits: int = 3) -> str:
+    moment = moment.astimezone(UTC)
+    fraction = f"{moment.microsecond:06d}"[:digits]
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + fraction + "Z"
+
+
+def _truthy(value: str | None) -> bool:
+    """ActiveModel::Type::Boolean casting."""
+    if value is None:
+        return False
+    return value.lower() not in ("", "0", "f", "false", "off")
+
+
+class MastodonAPI(MediaAPI):
+    """Mixin of :class:`FakeMastodon` with the endpoint handlers. Each handler
+    gets keyword arguments (params, user, headers, and the URL's named groups)
+    and returns a Response or raises ApiError."""
+
+    def _user_for(self, headers: Headers) -> tuple[str | None, str | None]:
+        """(token, username) from ``Authorization: Bearer``; (None, None) if
+        absent; raises 401 if present but unknown."""
+        value = headers.get("authorization")
+        if value is None:
+            return None, None
+        scheme, _, token = value.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() == "bearer" and token in self.tokens:
+            return token, self.tokens[token]
+        raise ApiError(401, "The access token is invalid")
+
+    def _account_for(self, headers: Headers) -> str | None:
+        """The username of a valid token, else None (for recording)."""
+        try:
+            return self._user_for(headers)[1]
+        except ApiError:
+            return None
+
+    def _throttle(self, name: str, token: str) -> dict:
+        """Count one request in a fixed window and return its X-RateLimit
+        headers; raise 429 when over the limit."""
+        limit = int(self.limits[f"{name}_rate_limit"])
+        period = float(self.limits[f"{name}_rate_period"])
+        now = self.clock()
+        with self._lock:
+            window = self._throttles.get((name, token))
+            if window is None or now >= window[0] + period:
+                window = self._throttles[(name, token)] = [now, 0]
+            window[1] += 1
+            start, count = window
+        reset = datetime.fromtimestamp(start + period, UTC)
+        headers = {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(max(0, limit - int(count))),
+            "X-RateLimit-Reset": _timestamp(reset, digits=6),
+        }
+        if count > limit:
+            raise ApiError(429, "Too many requests", headers)
+        return headers
+
+    def _account_json(self, username: str) -> dict:
+        base = self.base_url
+        with self._lock:
+            count = sum(1 for s in self._statuses if s.account == username)
+        return {
+            "id": self._account_ids[username],
+            "username": username,
+            "acct": username,
+            "display_name": username,
+            "locked": False,
+            "bot": False,
+            "group": False,
+            "discoverable": True,
+            "created_at": "2024-01-01T00:00:00.000Z",
+            "note": "",
+            "url": f"{base}/@{username}",
+            "uri": f"{base}/users/{username}",
+            "avatar": f"{base}/avatars/original/missing.png",
+            "avatar_static": f"{base}/avatars/original/missing.png",
+            "header": f"{base}/headers/original/missing.png",
+            "header_static": f"{base}/headers/original/missing.png",
+            "followers_count": 0,
+            "following_count": 0,
+            "statuses_count": count,
+            "last_status_at": None,
+            "emojis": [],
+            "fields": [],
+        }
+
+    def _status_json(self, status: FakeStatus, *, source: bool = False) -> dict:
+        data = {
+            "id": status.id,
+            "created_at": _timestamp(status.created_at),
+            "in_reply_to_id": None,
+            "in_reply_to_account_id": None,
+            "sensitive": status.sensitive,
+            "spoiler_text": status.spoiler_text,
+            "visibility": status.visibility,
+            "language": status.language,
+            "uri": f"{self.base_url}/users/{status.account}/statuses/{status.id}",
+            "url": status.url,
+            "replies_count": 0,
+            "reblogs_count": 0,
+            "favourites_count": 0,
+            "edited_at": _timestamp(status.edited_at) if status.edited_at else None,
+            "content": _pages.format_content(status.text),
+            "reblog": None,
+            "application": {"name": "FakeMastodon", "website": None},
+            "account": self._account_json(status.account),
+            "media_attachments": [self._media_json(m) for m in status.media],
+            "mentions": [],
+            "tags": [],
+            "emojis": [],
+            "card": None,
+            "poll": None,
+        }
+        if source:  # DELETE returns the source text for "delete & redraft"
+            data["text"] = status.text
+        return data
+
+    def _configuration(self) -> dict:
+        lim = self.limits
+        return {
+            "urls": {"streaming": f"ws://{self.host}"},
+            "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
+            "statuses": {
+                "max_characters": lim["max_characters"],
+                "max_media_attachments": lim["max_media_attachments"],
+                "characters_reserved_per_url": lim["characters_reserved_per_url"],
+            },
+            "media_attachments": {
+                "supported_mime_types": list(lim["supported_mime_types"]),
+                "description_limit": lim["description_limit"],
+                "image_size_limit": lim["image_size_limit"],
+                "image_matrix_limit": lim["image_matrix_limit"],
+                "video_size_limit": lim["video_size_limit"],
+                "video_frame_rate_limit": lim["video_frame_rate_limit"],
+                "video_matrix_limit": lim["video_matrix_limit"],
+            },
+            "polls": {
+                "max_options": 4,
+                "max_characters_per_option": 50,
+                "min_expiration": 300,
+                "max_expiration": 2629746,
+            },
+            "translation": {"enabled": False},
+        }
+
+    # ---------------------------------------------------------------- routing
+
+    # (method, path pattern, handler name, auth: "required" / "optional" / "none")
+    ROUTES = [
+        ("GET", r"/api/v1/instance", "_instance_v1", "none"),
+        ("GET", r"/api/v2/instance", "_instance_v2", "none"),
+        ("GET", r"/api/v1/accounts/verify_credentials", "_verify_credentials", "required"),
+        ("GET", r"/api/v1/accounts/lookup", "_account_lookup", "optional"),
+        ("GET", r"/api/v1/accounts/(?P<id>[^/]+)/statuses", "_account_statuses", "optional"),
+        ("POST", r"/api/v2/media", "_upload_media_v2", "required"),
+        ("POST", r"/api/v1/media", "_upload_media_v1", "required"),
+        ("GET", r"/api/v1/media/(?P<id>[^/]+)", "_get_media", "required"),
+        ("PUT", r"/api/v1/media/(?P<id>[^/]+)", "_update_media", "required"),
+        ("POST", r"/api/v1/statuses", "_create_status", "required"),
+        ("GET", r"/api/v1/statuses/(?P<id>[^/]+)", "_get_status", "optional"),
+        ("PUT", r"/api/v1/statuses/(?P<id>[^/]+)", "_edit_status", "required"),
+        ("DELETE", r"/api/v1/statuses/(?P<id>[^/]+)", "_delete_status", "required"),
+        ("GET", r"/", "_page_index", "none"),
+        ("GET", r"/@(?P<name>[^/]+)", "_page_account", "none"),
+        ("GET", r"/@(?P<name>[^/]+)/(?P<id>[^/]+)", "_page_status", "none"),
+        ("GET", r"/media/(?P<id>[^/]+)/(?P<filename>[^/]+)", "_media_file", "none"),
+    ]
+    _COMPILED = [(m, re.compile(p), h, a) for m, p, h, a in ROUTES]
+
+    def _handle(self, method: str, path: str, query: list, headers: Headers, body: ParsedBody):
+        """Route one request and return a Response (never raises ApiError)."""
+        if len(path) > 1:
+            path = path.rstrip("/")  # Rails ignores a trailing slash
+        is_api = path.startswith("/api/")
+        rate_headers: dict = {}
+        try:
+            for route_method, pattern, handler, auth in self._COMPILED:
+                match = pattern.fullmatch(path)
+                if match is None or route_method != method:
+                    continue
+                token = username = None
+                if auth != "none":
+                    token, username = self._user_for(headers)
+                    if auth == "required" and username is None:
+                        raise ApiError(401, "The access token is invalid")
+                if token is not None:
+                    rate_headers = self._throttle("api", token)
+                    if handler.startswith("_upload_media"):
+                        rate_headers = self._throttle("media", token)
+                if body.error is not None:
+                    raise ApiError(400, f"Error processing request: {body.error}")
+                params = Params(query, body)
+                response = getattr(self, handler)(
+                    params=params, user=username, headers=headers, **match.groupdict()
+                )
+                response.headers = {**rate_headers, **response.headers}
+                return response
+            if not is_api and method == "GET":
+                return Response(404, _pages.not_found_page(), "text/html; charset=utf-8")
+            raise ApiError(404, "Record not found")
+        except ApiError as exc:
+            return json_response(
+                exc.status, {"error": exc.message}, {**rate_headers, **exc.headers}
+            )
+
+    # ---------------------------------------------------------------- instance & accounts
+
+    def _instance_v2(self, **_):
+        return json_response(
+            200,
+            {
+                "domain": self.host,
+                "title": "FakeMastodon",
+                "version": "4.3.0",
+                "source_url": "https://github.com/mastodon/mastodon",
+                "description": "A local stand-in for a Mastodon server (wagtail-syndicate).",
+                "usage": {"users": {"active_month": len(self._account_ids)}},
+                "languages": ["en"],
+                "configuration": self._configuration(),
+                "registrations": {"enabled": False, "approval_required": False, "message": None},
+                "contact": {"email": "", "account": None},
+                "rules": [],
+            },
+        )
+
+    def _instance_v1(self, **_):
+        return json_response(
+            200,
+            {
+                "uri": self.host,
+                "title": "FakeMastodon",
+                "short_description": "A local stand-in for a Mastodon server.",
+                "description": "",
+                "email": "",
+                "version": "4.3.0",
+                "urls": {"streaming_api": f"ws://{self.host}"},
+                "stats": {"user_count": len(self._account_ids), "status_count": 0},
+                "languages": ["en"],
+                "registrations": False,
+                "configuration": self._configuration(),
+            },
+        )
+
+    def _verify_credentials(self, user, **_):
+        data = self._account_json(user)
+        data["source"] = {
+            "privacy": "public",
+            "sensitive": False,
+            "language": None,
+            "note": "",
+            "fields": [],
+        }
+        return json_response(200, data)
+
+    def _account_lookup(self, params, **_):
+        acct = (params.scalar("acct") or "").lstrip("@").split("@")[0]
+        if acct not in self._account_ids:
+            raise ApiError(404, "Record not found")
+        return json_response(200, self._account_json(acct))
+
+    def _account_statuses(self, params, user, id, **_):
+        owner = next((u for u, i in self._account_ids.items() if i == id), None)
+        if owner is None:
+            raise ApiError(404, "Record not found")
+        try:
+            limit = min(40, max(1, int(params.scalar("limit") or 20)))
+        except ValueError:
+            limit = 20
+        visible = VISIBILITIES if user == owner else ("public", "unlisted")
+        with self._lock:
+            found = [s for s in self._statuses if s.account == owner and s.visibility in visible]
+            found = sorted(found, key=lambda s: int(s.id), reverse=True)[:limit]
+            return json_response(200, [self._status_json(s) for s in found])
+
+    # ---------------------------------------------------------------- statuses
+
+    def _resolve_media(self, user, ids, status: FakeStatus | None = None) -> list[FakeMedia]:
+        """Mastodon's validate_media!: own, unattached (or already on the
+        status being edited), processed, at most max_media_attachments."""
+        if not ids:
+            return []
+        maximum = int(self.limits["max_media_attachments"])
+        if len(ids) > maximum:
+            raise ApiError(422, f"Cannot attach more than {maximum} files")
+        found, missing = [], []
+        for media_id in dict.fromkeys(ids):
+            media = self._media.get(media_id)
+            attachable = media is not None and media.account == user
+            if attachable and media.status_id is not None:
+                attachable = status is not None and media.status_id == status.id
+            (found if attachable else missing).append(media if attachable else media_id)
+        if missing:
+            raise ApiError(
+                422, f"Media {', '.join(missing)} not found or already attached to another post"
+            )
+        if any(not m.processed for m in found):
+            raise ApiError(422, NOT_READY)
+        return found
+
+    def _check_text(self, text: str, spoiler_text: str, media: list) -> None:
+        if not text.strip() and not media:
+            raise ApiError(422, "Validation failed: Text can't be blank")
+        maximum = int(self.limits["max_characters"])
+        url_length = int(self.limits["characters_reserved_per_url"])
+        if status_length(text, spoiler_text, url_length) > maximum:
+            raise ApiError(422, f"Validation failed: Text character limit of {maximum} exceeded")
+
+    def _create_status(self, params, user, headers, **_):
+        key = headers.get("idempotency-key")
+        now = self.clock()
+        with self._lock:
+            if key:
+                remembered = self._idempotency.get((user, key))
+                if remembered and remembered[1] > now:
+                    original = next((s for s in self._statuses if s.id == remembered[0]), None)
+                    if original is not None:
+                        return json_response(200, self._status_json(original))
+            text = params.scalar("status") or ""
+            visibility = params.scalar("visibility") or "public"
+            if visibility not in VISIBILITIES:
+                raise ApiError(422, "Validation failed: Visibility is not included in the list")
+            spoiler_text = params.scalar("spoiler_text") or ""
+            media = self._resolve_media(user, params.array("media_ids"))
+            self._check_text(text, spoiler_text, media)
+            status_id = str(next(self._status_ids))
+            status = FakeStatus(
+                id=status_id,
+                text=text,
+                media=media,
+                visibility=visibility,
+                spoiler_text=spoiler_text,
+                sensitive=_truthy(params.scalar("sensitive")) or bool(spoiler_text.strip()),
+                language=params.scalar("language") or None,
+                account=user,
+                url=f"{self.base_url}/@{user}/{status_id}",
+                idempotency_key=key,
+                created_at=datetime.fromtimestamp(now, UTC),
+            )
+            for m in media:
+                m.status_id = status_id
+            self._statuses.append(status)
+            if key:
+                self._idempotency[(user, key)] = (status_id, now + IDEMPOTENCY_TTL)
+            return json_response(200, self._status_json(status))
+
+    def _find_status(self, id: str) -> FakeStatus | None:
+        return next((s for s in self._statuses if s.id == id), None)
+
+    def _get_status(self, user, id, **_):
+        with self._lock:
+            status = self._find_status(id)
+            if status is None or (
+                status.account != user and status.visibility not in ("public", "unlisted")
+            ):
+                raise ApiError(404, "Record not found")
+            return json_response(200, self._status_json(status))
+
+    def _edit_status(self, params, user, id, **_):
+        with self._lock:
+            status = self._find_status(id)
+            if status is None or status.account != user:
+                raise ApiError(404, "Record not found")
+            text = params.scalar("status") or ""
+            spoiler_text = params.scalar("spoiler_text") or ""
+            media = self._resolve_media(user, params.array("media_ids"), status)
+            updates = []
+            for attrs in params.hash_array("media_attributes"):
+                target = next((m for m in media if m.id == attrs.get("id")), None)
+                if target is None:
+                    continue
+                description = attrs.get("description")
+                if description is not None:
+                    self._check_description(description)
+                focus = parse_focus(attrs["focus"]) if attrs.get("focus") is not None else None
+                updates.append((target, description, attrs.get("focus") is not None, focus))
+            self._check_text(text, spoiler_text, media)
+            status.edits.append(
+                FakeStatusEdit(
+                    text=status.text,
+                    spoiler_text=status.spoiler_text,
+                    sensitive=status.sensitive,
+                    language=status.language,
+                    media=[(m.id, m.description, m.focus) for m in status.media],
+                    created_at=status.edited_at or status.created_at,
+                )
+            )
+            for target, description, has_focus, focus in updates:
+                if description is not None:
+                    target.description = description
+                if has_focus:
+                    target.focus = focus
+            for m in media:
+                m.status_id = status.id  # media dropped from the list stay attached
+            status.text = text
+            status.spoiler_text = spoiler_text
+            status.sensitive = _truthy(params.scalar("sensitive")) or bool(spoiler_text.strip())
+            if params.scalar("language"):
+                status.language = params.scalar("language")
+            status.media = media
+            status.edited_at = datetime.fromtimestamp(self.clock(), UTC)
+            return json_response(200, self._status_json(status))
+
+    def _delete_status(self, user, id, **_):
+        with self._lock:
+            status = self._find_status(id)
+            if status is None or status.account != user:
+                raise ApiError(404, "Record not found")
+            self._statuses.remove(status)
+            for m in status.media:
+                m.status_id = None
+            return json_response(200, self._status_json(status, source=True))
+
+    # ---------------------------------------------------------------- HTML pages
+
+    def _html(self, body: bytes, status: int = 200) -> Response:
+        return Response(status, body, "text/html; charset=utf-8")
+
+    def _page_index(self, **_):
+        with self._lock:
+            statuses = [self._status_json(s) for s in reversed(self._statuses)]
+        return self._html(_pages.index_page(statuses))
+
+    def _page_account(self, name, **_):
+        if name not in self._account_ids:
+            return self._html(_pages.not_found_page(), 404)
+        with self._lock:
+            mine = [self._status_json(s) for s in reversed(self._statuses) if s.account == name]
+        return self._html(_pages.index_page(mine, title=f"Posts by @{name}"))
+
+    def _page_status(self, name, id, **_):
+        with self._lock:
+            status = self._find_status(id)
+            if status is None or status.account != name:
+                return self._html(_pages.not_found_page(), 404)
+            data = self._status_json(status)
+        return self._html(_pages.status_page(data))

@@ -1,0 +1,132 @@
+"""The data FakeMastodon keeps, and the Fault it can be told to inject."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ._http import Headers
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "FakeMedia",
+    "FakeStatus",
+    "FakeStatusEdit",
+    "Fault",
+    "RecordedRequest",
+]
+
+DEFAULT_LIMITS: dict = {
+    # advertised in /api/v2/instance and enforced
+    "max_characters": 500,
+    "max_media_attachments": 4,
+    "characters_reserved_per_url": 23,
+    "image_size_limit": 16 * 1024 * 1024,
+    "image_matrix_limit": 33_177_600,
+    "description_limit": 1500,
+    "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
+    # advertised only (the fake does not accept video)
+    "video_size_limit": 103_809_024,
+    "video_frame_rate_limit": 120,
+    "video_matrix_limit": 8_294_400,
+    # rate limits (Mastodon's rack-attack defaults)
+    "media_rate_limit": 30,
+    "media_rate_period": 30 * 60,
+    "api_rate_limit": 300,
+    "api_rate_period": 5 * 60,
+}
+
+
+@dataclass
+class Fault:
+    """A failure to inject with :meth:`FakeMastodon.inject`.
+
+    It applies to the next ``times`` requests whose method is ``method`` (or
+    any, with ``"*"``) and whose path starts with ``path``; queued faults are
+    tried in order and the first match is used. The request is recorded first.
+
+    * ``status``: answer with this status and ``body`` (JSON, default
+      ``{"error": "Injected fault"}``) plus ``headers``, without handling it;
+    * ``delay``: sleep this many seconds first (to trip client time-outs);
+    * ``drop``: close the connection without any response;
+    * ``after=True``: handle the request normally first (a status gets
+      stored), *then* delay, drop, or replace the response by ``status`` -
+      "the server did it but the client never heard back".
+    """
+
+    method: str = "*"
+    path: str = ""
+    status: int | None = None
+    body: dict | None = None
+    headers: dict | None = None
+    delay: float = 0.0
+    drop: bool = False
+    after: bool = False
+    times: int = 1
+
+    def matches(self, method: str, path: str) -> bool:
+        wanted = self.method.upper()
+        return wanted in ("*", method.upper()) and path.startswith(self.path)
+
+
+@dataclass
+class FakeMedia:
+    id: str
+    filename: str  # the uploaded file name, as sent by the client
+    content_type: str  # sniffed from the bytes, not the declared one
+    data: bytes = field(repr=False)
+    description: str
+    focus: tuple[float, float] | None
+    width: int | None
+    height: int | None
+    processed: bool
+    account: str
+    declared_content_type: str = ""
+    status_id: str | None = None  # the status it is attached to
+    polls_left: int = 0  # GET polls answered 206 before it is processed
+
+
+@dataclass
+class FakeStatusEdit:
+    """A previous version of an edited status."""
+
+    text: str
+    spoiler_text: str
+    sensitive: bool
+    language: str | None
+    media: list[tuple[str, str, tuple[float, float] | None]]  # (id, description, focus)
+    created_at: datetime
+
+
+@dataclass
+class FakeStatus:
+    id: str
+    text: str
+    media: list[FakeMedia]
+    visibility: str
+    spoiler_text: str
+    sensitive: bool
+    language: str | None
+    account: str
+    url: str
+    idempotency_key: str | None
+    created_at: datetime
+    edits: list[FakeStatusEdit] = field(default_factory=list)
+    edited_at: datetime | None = None
+
+
+@dataclass
+class RecordedRequest:
+    """One request as received. ``headers`` is a dict with lower-cased keys
+    (lookups are case-insensitive; its repr hides Authorization). ``form`` and
+    ``files`` come from the body only; ``query`` from the URL."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: Headers
+    form: dict[str, list[str]]
+    files: dict[str, list[tuple[str, str, bytes]]] = field(repr=False)
+    body: bytes = field(default=b"", repr=False)
+    json: object = None
+    account: str | None = None  # whose valid token it carried, if any

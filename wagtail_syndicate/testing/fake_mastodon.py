@@ -1,0 +1,202 @@
+"""FakeMastodon: a real HTTP server on 127.0.0.1 that behaves like Mastodon.
+
+It implements the endpoints wagtail-syndicate uses and parses requests the way
+Mastodon (Rails + Rack) does, so HTTP code can be tested against it without
+patching anything:
+
+* a file sent as a plain form field (``data=`` instead of ``files=``) is not
+  a file: ``422 Validation failed: File can't be blank``;
+* ``media_ids=1`` (no brackets) in a form is silently dropped, only
+  ``media_ids[]=1`` (or a JSON list) attaches media;
+* status length is counted in grapheme clusters with URLs counting as 23;
+* image dimensions are decoded from the bytes (PNG, GIF, JPEG, WebP);
+* ``Idempotency-Key`` is honoured for an hour, uploads are rate limited.
+
+Failures are injected with :class:`Fault`. Every request is recorded (before
+any fault applies) in :attr:`FakeMastodon.requests`.
+
+Deleted statuses are removed from :attr:`FakeMastodon.statuses`; their media
+stay in :attr:`FakeMastodon.media`, detached (as Mastodon keeps them for
+"delete & redraft").
+
+Only the standard library is used: this module must not import Django or the
+rest of wagtail_syndicate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+from ._api import MastodonAPI
+from ._models import (
+    DEFAULT_LIMITS,
+    FakeMedia,
+    FakeStatus,
+    FakeStatusEdit,
+    Fault,
+    RecordedRequest,
+)
+from ._server import Server
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "FakeMastodon",
+    "FakeMedia",
+    "FakeStatus",
+    "FakeStatusEdit",
+    "Fault",
+    "RecordedRequest",
+]
+
+FIRST_STATUS_ID = 110_000_000_000_000_001
+FIRST_MEDIA_ID = 111_000_000_000_000_001
+
+
+class FakeMastodon(MastodonAPI):
+    """A Mastodon look-alike on ``http://127.0.0.1:PORT``.
+
+    ``tokens`` maps access tokens to usernames (default ``{"demo-token":
+    "demo"}``). ``port=0`` picks a free port. ``verbose=True`` prints one line
+    per request (method, path, status; never headers) to ``log``.
+    ``clock`` returns epoch seconds; tests may replace it to expire
+    idempotency keys or rate-limit windows.
+    """
+
+    def __init__(
+        self,
+        tokens: dict[str, str] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        processing_polls: int = 0,
+        limits: dict | None = None,
+        verbose: bool = False,
+        log=None,
+    ):
+        self.tokens = dict(tokens if tokens is not None else {"demo-token": "demo"})
+        self.bind_host = host
+        self.port = port
+        self.processing_polls = processing_polls
+        self.limits = {**DEFAULT_LIMITS, **(limits or {})}
+        self.verbose = verbose
+        self.log = log
+        self.clock: Callable[[], float] = time.time
+        self._lock = threading.RLock()
+        self._stopping = threading.Event()
+        self._server: Server | None = None
+        self._thread: threading.Thread | None = None
+        self._account_ids: dict[str, str] = {}
+        for username in self.tokens.values():
+            self._account_ids.setdefault(username, str(len(self._account_ids) + 1))
+        self._clear()
+
+    def _clear(self) -> None:
+        with self._lock:
+            self._statuses: list[FakeStatus] = []
+            self._media: dict[str, FakeMedia] = {}
+            self._requests: list[RecordedRequest] = []
+            self._faults: list[Fault] = []
+            self._idempotency: dict[tuple[str, str], tuple[str, float]] = {}
+            self._throttles: dict[tuple[str, str], list[float]] = {}
+            self._status_ids = itertools.count(FIRST_STATUS_ID)
+            self._media_ids = itertools.count(FIRST_MEDIA_ID)
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def start(self) -> FakeMastodon:
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        self._server = Server((self.bind_host, self.port), self)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"FakeMastodon:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._stopping.set()  # wakes handlers sleeping in a delay fault
+        server.shutdown()
+        server.server_close()
+        server.close_connections()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeMastodon:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    @property
+    def host(self) -> str:
+        return f"{self.bind_host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}"
+
+    # ---------------------------------------------------------------- state
+
+    @property
+    def statuses(self) -> list[FakeStatus]:
+        """Snapshot of the (not deleted) statuses, oldest first."""
+        with self._lock:
+            return list(self._statuses)
+
+    @property
+    def media(self) -> dict[str, FakeMedia]:
+        with self._lock:
+            return dict(self._media)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def inject(self, fault: Fault) -> Fault:
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def reset(self) -> None:
+        """Forget statuses, media, requests, faults, idempotency keys and
+        rate-limit counters (tokens, limits and processing_polls stay)."""
+        self._clear()
+
+    # ---------------------------------------------------------------- plumbing used by the handler
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.matches(method, path):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._faults.remove(fault)
+                    return dataclasses.replace(fault)
+        return None
+
+    def _sleep(self, seconds: float) -> bool:
+        """Sleep; True if interrupted because the server is stopping."""
+        return self._stopping.wait(seconds) if seconds > 0 else self._stopping.is_set()
+
+    def _log(self, line: str) -> None:
+        if self.verbose:
+            print(line, file=self.log or sys.stdout, flush=True)
