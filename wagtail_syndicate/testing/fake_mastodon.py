@@ -19,7 +19,17 @@ Deleted statuses are removed from :attr:`FakeMastodon.statuses`; their media
 stay in :attr:`FakeMastodon.media`, detached (as Mastodon keeps them for
 "delete & redraft").
 
-Only the standard library is used: this module must not import Django or the
+Error texts follow Mastodon 4.3 where it has its own (e.g. "Cannot attach more
+than 4 files", "Media 12 not found or already attached to another post",
+"File type of uploaded media could not be verified"); as in Mastodon,
+``/api/v1/media/:id`` only reaches media not yet attached to a status.
+
+Layout: this module holds the lifecycle and state; ``_api.py`` and
+``_media.py`` the endpoints; ``_server.py`` the HTTP layer and faults;
+``_http.py`` body parsing; ``_graphemes.py`` status length; ``_images.py``
+image sniffing; ``_pages.py`` the HTML; ``_models.py`` the dataclasses.
+
+Only the standard library is used: this package must not import Django or the
 rest of wagtail_syndicate.
 """
 
