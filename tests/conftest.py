@@ -11,7 +11,7 @@ def fake_mastodon():
 
 @pytest.fixture(autouse=True)
 def clear_dummy_tasks():
-    from django_tasks import task_backends
+    from wagtail_syndicate.compat import task_backends
 
     backend = task_backends["default"]
     backend.clear()

@@ -28,7 +28,7 @@ def test_immediate_backend_in_production_is_a_warning(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.DEBUG = False
     assert "wagtail_syndicate.W002" in check_ids()
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     assert "wagtail_syndicate.W002" not in check_ids()
 
 

@@ -3,7 +3,7 @@
 import io
 
 from django.core.files.images import ImageFile
-from django_tasks import task_backends
+from wagtail_syndicate.compat import task_backends
 from PIL import Image as PILImage
 from wagtail.images import get_image_model
 from wagtail.models import Page

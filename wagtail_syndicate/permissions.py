@@ -25,14 +25,16 @@ class SyndicationRecordPermissionPolicy(ModelPermissionPolicy):
         return self.user_has_permission(user, action)
 
 
+try:  # Wagtail 7.1+: policies are registered, and setting one on a viewset is deprecated.
+    from wagtail.permissions import register_permission_policy
+except ImportError:  # Wagtail 7.0 reads the policy from the viewset.
+    register_permission_policy = None
+
+
 def register_policies() -> None:
-    """Register the record policy with Wagtail (7.1+); Wagtail 7.0 reads it from the viewset."""
     from .models import SyndicationRecord
 
-    try:
-        from wagtail.permissions import register_permission_policy
-    except ImportError:
-        return
-    register_permission_policy(
-        SyndicationRecord, SyndicationRecordPermissionPolicy(SyndicationRecord)
-    )
+    if register_permission_policy is not None:
+        register_permission_policy(
+            SyndicationRecord, SyndicationRecordPermissionPolicy(SyndicationRecord)
+        )

@@ -10,6 +10,7 @@ from wagtail.snippets.views.snippets import IndexView, InspectView, SnippetViewS
 
 from .forms import SyndicationAccountForm
 from .models import SyndicationAccount, SyndicationRecord
+from .permissions import SyndicationRecordPermissionPolicy, register_permission_policy
 from .views import RetryView
 
 
@@ -75,6 +76,9 @@ class SyndicationRecordViewSet(SnippetViewSet):
         "posted_at",
         "updated_at",
     ]
+
+    if register_permission_policy is None:
+        permission_policy = SyndicationRecordPermissionPolicy(SyndicationRecord)
 
     def get_index_view_kwargs(self, **kwargs):
         return super().get_index_view_kwargs(retry_url_name=self.get_url_name("retry"), **kwargs)

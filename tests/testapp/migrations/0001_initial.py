@@ -5,6 +5,10 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# Wagtail 8 makes Page swappable (WAGTAIL_PAGE_MODEL); Wagtail 7 has no such setting.
+PAGE_MODEL = getattr(settings, "WAGTAIL_PAGE_MODEL", "wagtailcore.Page")
+
+
 class Migration(migrations.Migration):
 
     initial = True
@@ -18,7 +22,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='NotePage',
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
+                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=PAGE_MODEL)),
                 ('syndicate', models.BooleanField(default=False, help_text='Post this page to the connected social accounts when it is published.', verbose_name='Share when published')),
                 ('syndication_text', models.TextField(blank=True, help_text='Optional. Replaces the page title in the post; the link to the page is always added.', verbose_name='Text of the post')),
                 ('body', models.TextField(blank=True)),
@@ -31,7 +35,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='PhotoPage',
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
+                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=PAGE_MODEL)),
                 ('syndicate', models.BooleanField(default=False, help_text='Post this page to the connected social accounts when it is published.', verbose_name='Share when published')),
                 ('syndication_text', models.TextField(blank=True, help_text='Optional. Replaces the page title in the post; the link to the page is always added.', verbose_name='Text of the post')),
                 ('alt_text', models.TextField(blank=True)),
