@@ -1,4 +1,4 @@
-"""Settings for the test suite: SQLite, in-memory storage (no file paths), the Dummy task backend."""
+"""Settings for the test suite: SQLite, in-memory storage without paths, the Dummy task queue."""
 
 import importlib.util
 import os

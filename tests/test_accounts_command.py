@@ -23,8 +23,15 @@ def run(*args, stdin=""):
 
 
 def test_add_list_remove(fake_mastodon):
-    out = run("add", "--network", "mastodon", "--instance", fake_mastodon.base_url,
-              "--token-stdin", stdin="good-token\n")
+    out = run(
+        "add",
+        "--network",
+        "mastodon",
+        "--instance",
+        fake_mastodon.base_url,
+        "--token-stdin",
+        stdin="good-token\n",
+    )
     account = SyndicationAccount.objects.get()
     assert out.strip() == f"Connected @alice@{fake_mastodon.host} (id {account.pk})."
     assert account.access_token == "good-token"

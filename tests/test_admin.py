@@ -20,8 +20,14 @@ def admin_client(client):
 
 def failed_post(fake):
     connect_account(fake)
-    fake.inject(Fault(method="POST", path="/api/v1/statuses", status=503,
-                      body={"error": "Down for maintenance"}))
+    fake.inject(
+        Fault(
+            method="POST",
+            path="/api/v1/statuses",
+            status=503,
+            body={"error": "Down for maintenance"},
+        )
+    )
     page = make_photo_page(image=make_image())
     run_tasks()
     return SyndicationRecord.objects.get(page=page)
@@ -33,12 +39,19 @@ def test_records_list_shows_reason_link_and_retry(admin_client, fake_mastodon):
     run_tasks()
     posted = SyndicationRecord.objects.get(page=posted_page)
 
-    html = admin_client.get(reverse("wagtailsnippets_wagtail_syndicate_syndicationrecord:list")).content.decode()
+    html = admin_client.get(
+        reverse("wagtailsnippets_wagtail_syndicate_syndicationrecord:list")
+    ).content.decode()
     assert "Down for maintenance" in html
     assert f'href="{posted.remote_url}"' in html
-    retry_url = reverse("wagtailsnippets_wagtail_syndicate_syndicationrecord:retry", args=[record.pk])
+    retry_url = reverse(
+        "wagtailsnippets_wagtail_syndicate_syndicationrecord:retry", args=[record.pk]
+    )
     assert retry_url in html
-    assert reverse("wagtailsnippets_wagtail_syndicate_syndicationrecord:retry", args=[posted.pk]) not in html
+    assert (
+        reverse("wagtailsnippets_wagtail_syndicate_syndicationrecord:retry", args=[posted.pk])
+        not in html
+    )
 
 
 def test_records_list_filters_by_state_and_searches(admin_client, fake_mastodon):
@@ -54,7 +67,9 @@ def test_records_list_filters_by_state_and_searches(admin_client, fake_mastodon)
 
 def test_retry_posts_a_failed_record(admin_client, fake_mastodon):
     record = failed_post(fake_mastodon)
-    retry_url = reverse("wagtailsnippets_wagtail_syndicate_syndicationrecord:retry", args=[record.pk])
+    retry_url = reverse(
+        "wagtailsnippets_wagtail_syndicate_syndicationrecord:retry", args=[record.pk]
+    )
 
     confirm = admin_client.get(retry_url)
     assert "Down for maintenance" in confirm.content.decode()
@@ -99,8 +114,15 @@ def test_retry_needs_change_permission(client, fake_mastodon):
 
 def test_connecting_an_account_checks_the_token_and_fills_the_handle(admin_client, fake_mastodon):
     url = reverse("wagtailsnippets_wagtail_syndicate_syndicationaccount:add")
-    response = admin_client.post(url, {"network": "mastodon", "instance_url": fake_mastodon.base_url,
-                                       "access_token": "good-token", "enabled": "on"})
+    response = admin_client.post(
+        url,
+        {
+            "network": "mastodon",
+            "instance_url": fake_mastodon.base_url,
+            "access_token": "good-token",
+            "enabled": "on",
+        },
+    )
     assert response.status_code == 302
     account = SyndicationAccount.objects.get()
     assert account.handle == f"@alice@{fake_mastodon.host}"
@@ -120,8 +142,15 @@ def test_connecting_an_account_checks_the_token_and_fills_the_handle(admin_clien
 
 def test_a_refused_token_is_a_clear_form_error(admin_client, fake_mastodon):
     url = reverse("wagtailsnippets_wagtail_syndicate_syndicationaccount:add")
-    response = admin_client.post(url, {"network": "mastodon", "instance_url": fake_mastodon.base_url,
-                                       "access_token": "wrong-token", "enabled": "on"})
+    response = admin_client.post(
+        url,
+        {
+            "network": "mastodon",
+            "instance_url": fake_mastodon.base_url,
+            "access_token": "wrong-token",
+            "enabled": "on",
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert "The access token is invalid" in html
@@ -132,8 +161,9 @@ def test_a_refused_token_is_a_clear_form_error(admin_client, fake_mastodon):
 def test_editing_an_account_without_a_token_keeps_the_token(admin_client, fake_mastodon):
     account = connect_account(fake_mastodon)
     url = reverse("wagtailsnippets_wagtail_syndicate_syndicationaccount:edit", args=[account.pk])
-    response = admin_client.post(url, {"network": "mastodon", "instance_url": fake_mastodon.base_url,
-                                       "access_token": ""})
+    response = admin_client.post(
+        url, {"network": "mastodon", "instance_url": fake_mastodon.base_url, "access_token": ""}
+    )
     assert response.status_code == 302
     account.refresh_from_db()
     assert account.access_token == "good-token"
@@ -143,7 +173,14 @@ def test_editing_an_account_without_a_token_keeps_the_token(admin_client, fake_m
 def test_http_instances_are_refused_unless_allowed(admin_client, fake_mastodon, settings):
     settings.WAGTAIL_SYNDICATE = {"ALLOW_INSECURE_INSTANCES": False}
     url = reverse("wagtailsnippets_wagtail_syndicate_syndicationaccount:add")
-    response = admin_client.post(url, {"network": "mastodon", "instance_url": fake_mastodon.base_url,
-                                       "access_token": "good-token", "enabled": "on"})
+    response = admin_client.post(
+        url,
+        {
+            "network": "mastodon",
+            "instance_url": fake_mastodon.base_url,
+            "access_token": "good-token",
+            "enabled": "on",
+        },
+    )
     assert "does not use https" in response.content.decode()
     assert fake_mastodon.requests == []

@@ -39,8 +39,14 @@ def test_task_backend_setting_must_name_a_backend(settings):
 
 @pytest.mark.parametrize(
     "url",
-    ["http://mastodon.example", "https://localhost", "https://127.0.0.1:8000", "https://10.0.0.2",
-     "ftp://mastodon.example", "mastodon.example"],
+    [
+        "http://mastodon.example",
+        "https://localhost",
+        "https://127.0.0.1:8000",
+        "https://10.0.0.2",
+        "ftp://mastodon.example",
+        "mastodon.example",
+    ],
 )
 def test_only_public_https_instances_by_default(settings, url):
     settings.WAGTAIL_SYNDICATE = {}

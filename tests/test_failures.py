@@ -44,8 +44,14 @@ def test_text_over_the_limit_fails_with_the_422_message(fake_mastodon):
 
 def test_server_error_fails_with_the_status(fake_mastodon):
     connect_account(fake_mastodon)
-    fake_mastodon.inject(Fault(method="POST", path="/api/v1/statuses", status=500,
-                               body={"error": "Something went wrong"}))
+    fake_mastodon.inject(
+        Fault(
+            method="POST",
+            path="/api/v1/statuses",
+            status=500,
+            body={"error": "Something went wrong"},
+        )
+    )
     page = make_photo_page(image=make_image())
     run_tasks()
     record = failed_record(page)
@@ -81,8 +87,14 @@ def test_missing_alt_text_fails_at_publish_and_tells_the_editor(client, fake_mas
     client.force_login(WagtailTestUtils.create_superuser("editor", password="pw"))
     response = client.post(
         reverse("wagtailadmin_pages:edit", args=[page.pk]),
-        {"title": page.title, "slug": page.slug, "photo": image.pk, "alt_text": "",
-         "syndicate": "on", "action-publish": "action-publish"},
+        {
+            "title": page.title,
+            "slug": page.slug,
+            "photo": image.pk,
+            "alt_text": "",
+            "syndicate": "on",
+            "action-publish": "action-publish",
+        },
         follow=True,
     )
     assert "has no alt text" in response.content.decode()

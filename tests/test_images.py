@@ -16,7 +16,7 @@ def test_large_image_is_uploaded_as_a_rendition_within_the_limits(fake_mastodon)
     connect_account(fake_mastodon)
     image = make_image(6000, 6000)
     with pytest.raises(NotImplementedError):
-        image.file.path  # media storage has no filesystem path: files are read through storage
+        _ = image.file.path  # media storage has no filesystem path: files are read through it
     make_photo_page(image=image)
     assert run_tasks() == ["posted"]
     media = fake_mastodon.statuses[0].media[0]
@@ -50,12 +50,22 @@ def test_image_over_the_byte_limit_is_recompressed():
 
 @pytest.mark.parametrize(
     ("centre", "expected"),
-    [((0, 0), (-1.0, 1.0)), ((640, 480), (1.0, -1.0)), ((320, 240), (0.0, 0.0)),
-     ((160, 360), (-0.5, -0.5))],
+    [
+        ((0, 0), (-1.0, 1.0)),
+        ((640, 480), (1.0, -1.0)),
+        ((320, 240), (0.0, 0.0)),
+        ((160, 360), (-0.5, -0.5)),
+    ],
 )
 def test_focal_point_maps_to_mastodon_focus(centre, expected):
-    image = make_image(640, 480, focal_point_x=centre[0], focal_point_y=centre[1],
-                       focal_point_width=10, focal_point_height=10)
+    image = make_image(
+        640,
+        480,
+        focal_point_x=centre[0],
+        focal_point_y=centre[1],
+        focal_point_width=10,
+        focal_point_height=10,
+    )
     assert focus_from_focal_point(image) == expected
 
 

@@ -42,8 +42,9 @@ def only_status(fake):
 
 def test_admin_publish_posts_one_status_with_image_alt_text_and_focus(client, fake_mastodon):
     account = connect_account(fake_mastodon)
-    image = make_image(640, 480, focal_point_x=480, focal_point_y=120,
-                       focal_point_width=40, focal_point_height=40)
+    image = make_image(
+        640, 480, focal_point_x=480, focal_point_y=120, focal_point_width=40, focal_point_height=40
+    )
     page = make_photo_page(image=image, publish=False, syndicate=False)
     client.force_login(WagtailTestUtils.create_superuser("editor", password="pw"))
 
@@ -180,9 +181,7 @@ def test_page_history_records_queue_and_outcome(fake_mastodon):
         "wagtail_syndicate.posted",
     ]
     posted = entries.get(action="wagtail_syndicate.posted")
-    assert posted.message == (
-        f"Shared to {account.handle}: {fake_mastodon.statuses[0].url}"
-    )
+    assert posted.message == (f"Shared to {account.handle}: {fake_mastodon.statuses[0].url}")
 
 
 def test_text_only_page_posts_without_media(fake_mastodon):

@@ -3,12 +3,12 @@
 import io
 
 from django.core.files.images import ImageFile
-from wagtail_syndicate.compat import task_backends
 from PIL import Image as PILImage
 from wagtail.images import get_image_model
 from wagtail.models import Page
 
 from tests.testapp.models import PhotoPage
+from wagtail_syndicate.compat import task_backends
 from wagtail_syndicate.models import SyndicationAccount
 from wagtail_syndicate.tasks import syndicate_record
 
@@ -26,8 +26,14 @@ def make_image(width=640, height=480, *, image_format="PNG", title="Harbour at d
     )
 
 
-def make_photo_page(*, image=None, alt_text="A fishing boat leaving the harbour at dawn",
-                    syndicate=True, publish=True, **fields) -> PhotoPage:
+def make_photo_page(
+    *,
+    image=None,
+    alt_text="A fishing boat leaving the harbour at dawn",
+    syndicate=True,
+    publish=True,
+    **fields,
+) -> PhotoPage:
     home = Page.objects.get(depth=2)
     page = PhotoPage(
         title=fields.pop("title", "Morning boats"),
@@ -44,7 +50,9 @@ def make_photo_page(*, image=None, alt_text="A fishing boat leaving the harbour 
 
 def publish_page(page):
     """Publish from code, as a developer's script would (``revision.publish()``)."""
-    page = type(page).objects.get(pk=page.pk)  # a fresh instance: a stale one takes the wrong branch
+    page = type(page).objects.get(
+        pk=page.pk
+    )  # a fresh instance: a stale one takes the wrong branch
     page.save_revision().publish()
     return type(page).objects.get(pk=page.pk)
 
@@ -72,4 +80,3 @@ def run_tasks(backend_name="default") -> list[str]:
         if result.task.func is syndicate_record.func:
             outcomes.append(outcome)
     return outcomes
-

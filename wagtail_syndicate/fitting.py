@@ -1,4 +1,4 @@
-"""Fit a post to a network's limits: images within size and pixel limits, as renditions if needed."""
+"""Fit a post to a network's limits: images within size and pixel limits, as renditions."""
 
 import math
 from dataclasses import dataclass

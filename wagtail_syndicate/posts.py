@@ -50,5 +50,9 @@ def compose_post(page, account) -> Post:
     from .fitting import Limits, fit_image
 
     limits = Limits()
-    media = [fit_image(image, alt_text, limits) for image, alt_text in page.get_syndication_images()]
-    return Post(text=page.get_syndication_text(account), url=page.get_syndication_url(), media=media)
+    media = [
+        fit_image(image, alt_text, limits) for image, alt_text in page.get_syndication_images()
+    ]
+    return Post(
+        text=page.get_syndication_text(account), url=page.get_syndication_url(), media=media
+    )

@@ -23,7 +23,9 @@ def _fernet_key(secret: str) -> bytes:
 def _cipher() -> MultiFernet:
     secrets = get_setting("TOKEN_KEYS") or [settings.SECRET_KEY]
     if isinstance(secrets, str) or not all(isinstance(s, str) and s for s in secrets):
-        raise ConfigurationError('WAGTAIL_SYNDICATE["TOKEN_KEYS"] must be a list of non-empty strings.')
+        raise ConfigurationError(
+            'WAGTAIL_SYNDICATE["TOKEN_KEYS"] must be a list of non-empty strings.'
+        )
     return MultiFernet([Fernet(_fernet_key(secret)) for secret in secrets])
 
 

@@ -57,7 +57,10 @@ def tell_editor_what_is_shared(request, page):
         messages.success(request, _("Sharing to %s") % ", ".join(sharing))
     for record in records:
         if record.state == State.FAILED:
-            messages.warning(request, _("Not shared to %(account)s: %(reason)s") % {
-                "account": record.account, "reason": record.last_error})
+            messages.warning(
+                request,
+                _("Not shared to %(account)s: %(reason)s")
+                % {"account": record.account, "reason": record.last_error},
+            )
     if not records:
         messages.warning(request, _("Not shared: no social account is connected for this site."))

@@ -80,7 +80,7 @@ class SyndicatedPageMixin(models.Model):
         alt_text = self.get_syndication_alt_text(image)
         if not alt_text:
             raise ContentError(
-                _("The image “%(title)s” has no alt text: describe it for people who cannot see it.")
+                _("The image “%(title)s” has no alt text: describe it for people who can't see it.")
                 % {"title": image.title}
             )
         return [(image, alt_text)]

@@ -62,7 +62,9 @@ class SyndicationRecord(models.Model):
         """A link to the post for the admin, or a dash."""
         if not self.remote_url:
             return "-"
-        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', self.remote_url, self.remote_url)
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>', self.remote_url, self.remote_url
+        )
 
     @property
     def can_retry(self) -> bool:

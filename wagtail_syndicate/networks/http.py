@@ -60,7 +60,7 @@ def _is_local_host(hostname: str) -> bool:
 
 
 def error_message(response: requests.Response) -> str:
-    """The server's own words: ``{"error": "..."}`` when it sent that, else the start of the body."""
+    """The server's own words: ``{"error": "..."}`` if it sent that, else the body's start."""
     try:
         payload = response.json()
     except ValueError:
@@ -72,7 +72,7 @@ def error_message(response: requests.Response) -> str:
 
 
 def retry_time(response: requests.Response) -> datetime | None:
-    """When a rate-limited server allows the next request (``X-RateLimit-Reset`` or ``Retry-After``)."""
+    """When a rate-limited server allows more (``X-RateLimit-Reset`` or ``Retry-After``)."""
     reset = response.headers.get("X-RateLimit-Reset")
     if reset:
         try:

@@ -91,4 +91,6 @@ class MastodonNetwork(Network):
         )
         if not status.get("id"):
             raise PermanentNetworkError("Mastodon answered the post without a status id.")
-        return Published(remote_id=str(status["id"]), url=status.get("url") or status.get("uri", ""))
+        return Published(
+            remote_id=str(status["id"]), url=status.get("url") or status.get("uri", "")
+        )

@@ -43,7 +43,9 @@ class Command(BaseCommand):
         except (ConfigurationError, NetworkError) as err:
             raise CommandError(str(err)) from None
         account, created = SyndicationAccount.objects.get_or_create(
-            network=network, instance_url=instance_url, handle=info.handle,
+            network=network,
+            instance_url=instance_url,
+            handle=info.handle,
             defaults={"site_id": site},
         )
         account.access_token = token
