@@ -195,3 +195,72 @@ def test_text_only_page_posts_without_media(fake_mastodon):
     publish_page(note)
     run_tasks()
     assert only_status(fake_mastodon).media == []
+
+
+def test_workflow_approval_posts_once(fake_mastodon):
+    from django.contrib.auth.models import Group
+    from wagtail.models import GroupApprovalTask, Workflow, WorkflowPage, WorkflowTask
+
+    connect_account(fake_mastodon)
+    moderators, _ = Group.objects.get_or_create(name="Moderators")
+    moderator = WagtailTestUtils.create_superuser("moderator", password="pw")
+    moderator.groups.add(moderators)
+    editor = WagtailTestUtils.create_user("writer", password="pw")
+    workflow = Workflow.objects.create(name="Moderation")
+    task = GroupApprovalTask.objects.create(name="Approve")
+    task.groups.add(moderators)
+    WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
+    page = make_photo_page(image=make_image(), publish=False)
+    WorkflowPage.objects.create(workflow=workflow, page=page.get_parent())
+
+    page = PhotoPage.objects.get(pk=page.pk)
+    page.save_revision(user=editor)
+    workflow_state = workflow.start(page, editor)
+    assert not PhotoPage.objects.get(pk=page.pk).live
+    assert not SyndicationRecord.objects.exists()
+
+    workflow_state.current_task_state.approve(user=moderator)
+
+    assert PhotoPage.objects.get(pk=page.pk).live
+    assert run_tasks() == ["posted"]
+    assert len(fake_mastodon.statuses) == 1
+
+
+def test_bulk_publish_in_the_admin_posts_each_page_once(client, fake_mastodon):
+    connect_account(fake_mastodon)
+    pages = [make_photo_page(image=make_image(), title=f"Boat {n}", publish=False) for n in (1, 2)]
+    for page in pages:
+        PhotoPage.objects.get(pk=page.pk).save_revision()
+    client.force_login(WagtailTestUtils.create_superuser("editor", password="pw"))
+    url = reverse("wagtail_bulk_action", args=["wagtailcore", "page", "publish"])
+    query = "&".join(f"id={page.pk}" for page in pages)
+    with no_network() as attempts:
+        response = client.post(f"{url}?{query}", {"include_descendants": ""})
+    assert response.status_code == 302
+    assert attempts == []
+    assert sorted(run_tasks()) == ["posted", "posted"]
+    assert sorted(s.text.split("\n")[0] for s in fake_mastodon.statuses) == ["Boat 1", "Boat 2"]
+
+
+def test_scheduling_in_the_admin_says_when_it_will_be_shared(client, fake_mastodon):
+    connect_account(fake_mastodon)
+    image = make_image()
+    page = make_photo_page(image=image, publish=False)
+    client.force_login(WagtailTestUtils.create_superuser("editor", password="pw"))
+    go_live_at = (timezone.now() + timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
+    response = client.post(
+        reverse("wagtailadmin_pages:edit", args=[page.pk]),
+        {
+            "title": page.title,
+            "slug": page.slug,
+            "photo": image.pk,
+            "alt_text": page.alt_text,
+            "syndicate": "on",
+            "go_live_at": go_live_at,
+            "action-publish": "action-publish",
+        },
+        follow=True,
+    )
+    assert "will be shared when it goes live" in response.content.decode()
+    assert not SyndicationRecord.objects.exists()
+    assert run_tasks() == []

@@ -40,6 +40,7 @@ def make_photo_page(
         photo=image,
         alt_text=alt_text,
         syndicate=syndicate,
+        live=False,  # a draft until published, as in the admin
         **fields,
     )
     home.add_child(instance=page)

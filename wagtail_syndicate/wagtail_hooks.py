@@ -9,7 +9,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 
 from .history import FORMATTERS
-from .models import SyndicatedPageMixin, SyndicationRecord
+from .models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
 from .viewsets import SyndicationAccountViewSet, SyndicationRecordViewSet
 
 record_viewset = SyndicationRecordViewSet()
@@ -47,8 +47,14 @@ def register_log_actions(actions):
 @hooks.register("after_publish_page")
 def tell_editor_what_is_shared(request, page):
     """Only the admin's create and edit views call this hook; it only informs the editor."""
-    page = page.specific
+    page = type(page).objects.get(pk=page.pk).specific  # as published, not as the form left it
     if not isinstance(page, SyndicatedPageMixin) or not page.syndicate:
+        return
+    if not page.live:
+        messages.info(request, _("This page will be shared when it goes live."))
+        return
+    if not SyndicationAccount.for_page(page).exists():
+        messages.warning(request, _("Not shared: no social account is connected for this site."))
         return
     State = SyndicationRecord.State
     records = list(SyndicationRecord.objects.filter(page=page).select_related("account"))
@@ -62,5 +68,3 @@ def tell_editor_what_is_shared(request, page):
                 _("Not shared to %(account)s: %(reason)s")
                 % {"account": record.account, "reason": record.last_error},
             )
-    if not records:
-        messages.warning(request, _("Not shared: no social account is connected for this site."))
