@@ -123,3 +123,47 @@ def test_publishing_succeeds_when_the_task_backend_is_down(fake_mastodon, settin
     settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "TASK_BACKEND": "missing"}
     page = make_photo_page(image=make_image())
     assert "could not be queued" in failed_record(page).last_error
+
+
+def test_a_proxy_error_page_is_summarised(fake_mastodon):
+    connect_account(fake_mastodon)
+    fake_mastodon.inject(
+        Fault(
+            method="POST",
+            path="/api/v2/media",
+            status=502,
+            body="<html><body><h1>502 Bad Gateway</h1>\n<hr>nginx</body></html>",
+        )
+    )
+    page = make_photo_page(image=make_image())
+    run_tasks()
+    assert "server error (502): <html><body><h1>502 Bad Gateway</h1> <hr>nginx" in (
+        failed_record(page).last_error
+    )
+
+
+def test_an_answer_that_is_not_json_fails_clearly(fake_mastodon):
+    connect_account(fake_mastodon)
+    fake_mastodon.inject(
+        Fault(method="POST", path="/api/v1/statuses", status=200, body="<p>Sign in to Wi-Fi</p>")
+    )
+    page = make_photo_page(image=make_image())
+    run_tasks()
+    assert "answered 200 with something other than JSON: <p>Sign in to Wi-Fi</p>" in (
+        failed_record(page).last_error
+    )
+
+
+def test_an_unexpected_error_is_recorded_not_lost(fake_mastodon, monkeypatch, caplog):
+    connect_account(fake_mastodon)
+    page = make_photo_page(image=make_image())
+
+    def broken_template(self, account):
+        raise KeyError("caption")
+
+    monkeypatch.setattr(PhotoPage, "get_syndication_text", broken_template)
+    assert run_tasks() == ["failed"]
+    record = failed_record(page)
+    assert record.last_error == "Unexpected error (KeyError); the server log has details."
+    assert "Unexpected error while sharing syndication record" in caplog.text
+    assert fake_mastodon.statuses == []

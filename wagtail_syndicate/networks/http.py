@@ -123,6 +123,22 @@ class HttpClient:
             return response
         raise self._error(response, method, path)
 
+    def json(self, method: str, path: str, **kwargs) -> tuple[int, dict]:
+        """``request``, then the status and the JSON object the server answered with."""
+        response = self.request(method, path, **kwargs)
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            raise PermanentNetworkError(
+                f"{self.label} ({method} {path}) answered {response.status_code} with something "
+                f"other than JSON: {error_message(response)}",
+                status=response.status_code,
+                body=response.text[:2000],
+            )
+        return response.status_code, payload
+
     def _error(self, response: requests.Response, method: str, path: str):
         status, message = response.status_code, error_message(response)
         where = f"{self.label} ({method} {path})"

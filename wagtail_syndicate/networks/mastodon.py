@@ -18,7 +18,7 @@ class MastodonClient:
         self.http = HttpClient(credentials.instance_url, credentials.access_token, label="Mastodon")
 
     def verify_credentials(self) -> dict:
-        return self.http.request("GET", "/api/v1/accounts/verify_credentials").json()
+        return self.http.json("GET", "/api/v1/accounts/verify_credentials")[1]
 
     def upload_media(self, media: Media) -> dict:
         """``POST /api/v2/media``: the file as a multipart file part, the rest as form fields."""
@@ -26,14 +26,13 @@ class MastodonClient:
         if media.focus is not None:
             data["focus"] = f"{media.focus[0]:.2f},{media.focus[1]:.2f}"
         with media.file.open("rb") as file:
-            response = self.http.request(
+            status, attachment = self.http.json(
                 "POST",
                 "/api/v2/media",
                 files={"file": (media.filename, file, media.content_type)},
                 data=data,
             )
-        attachment = response.json()
-        if response.status_code == 202:
+        if status == 202:
             attachment = self.wait_for_media(attachment["id"])
         return attachment
 
@@ -42,9 +41,9 @@ class MastodonClient:
         deadline = time.monotonic() + get_setting("MEDIA_PROCESSING_TIMEOUT")
         interval = FIRST_POLL_INTERVAL
         while True:
-            response = self.http.request("GET", f"/api/v1/media/{media_id}")
-            if response.status_code == 200:
-                return response.json()
+            status, attachment = self.http.json("GET", f"/api/v1/media/{media_id}")
+            if status == 200:
+                return attachment
             if time.monotonic() + interval > deadline:
                 raise TransientNetworkError(
                     f"Mastodon was still processing image {media_id} after "
@@ -58,9 +57,9 @@ class MastodonClient:
     ) -> dict:
         """``POST /api/v1/statuses``; ``media_ids[]`` with its brackets, once per id."""
         data = {"status": text, "visibility": visibility, "media_ids[]": media_ids}
-        return self.http.request(
+        return self.http.json(
             "POST", "/api/v1/statuses", data=data, headers={"Idempotency-Key": idempotency_key}
-        ).json()
+        )[1]
 
 
 class MastodonNetwork(Network):

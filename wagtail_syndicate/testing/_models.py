@@ -45,8 +45,9 @@ class Fault:
     any, with ``"*"``) and whose path starts with ``path``; queued faults are
     tried in order and the first match is used. The request is recorded first.
 
-    * ``status``: answer with this status and ``body`` (JSON, default
-      ``{"error": "Injected fault"}``) plus ``headers``, without handling it;
+    * ``status``: answer with this status and ``body`` (a dict is sent as JSON, a
+      str as HTML; default ``{"error": "Injected fault"}``) plus ``headers``,
+      without handling it;
     * ``delay``: sleep this many seconds first (to trip client time-outs);
     * ``drop``: close the connection without any response;
     * ``after=True``: handle the request normally first (a status gets
@@ -57,7 +58,7 @@ class Fault:
     method: str = "*"
     path: str = ""
     status: int | None = None
-    body: dict | None = None
+    body: dict | str | None = None
     headers: dict | None = None
     delay: float = 0.0
     drop: bool = False

@@ -143,6 +143,10 @@ class Handler(BaseHTTPRequestHandler):
     @staticmethod
     def _fault_response(fault: Fault) -> Response:
         body = fault.body if fault.body is not None else {"error": "Injected fault"}
+        if isinstance(body, str):  # e.g. the HTML error page of a proxy in front of Mastodon
+            return Response(
+                fault.status, body.encode(), "text/html; charset=utf-8", dict(fault.headers or {})
+            )
         return json_response(fault.status, body, fault.headers)
 
     def _drop(self) -> None:
