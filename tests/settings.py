@@ -94,6 +94,9 @@ WAGTAIL_SYNDICATE = {
     "CONNECT_TIMEOUT": 2.0,
     "READ_TIMEOUT": 2.0,
     "MEDIA_PROCESSING_TIMEOUT": 5.0,
+    # Quick retries, so tests that retry run in fractions of a second.
+    "RETRY_BACKOFF": 0.05,
+    "MAX_ATTEMPTS": 3,
 }
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -4,6 +4,7 @@ import socket
 
 import pytest
 from django.urls import reverse
+from wagtail.models import PageLogEntry
 from wagtail.test.utils import WagtailTestUtils
 
 from tests.testapp.models import PhotoPage
@@ -42,7 +43,7 @@ def test_text_over_the_limit_fails_with_the_422_message(fake_mastodon):
     assert fake_mastodon.statuses == []
 
 
-def test_server_error_fails_with_the_status(fake_mastodon):
+def test_server_errors_are_retried_then_given_up_with_the_status(fake_mastodon):
     connect_account(fake_mastodon)
     fake_mastodon.inject(
         Fault(
@@ -50,12 +51,15 @@ def test_server_error_fails_with_the_status(fake_mastodon):
             path="/api/v1/statuses",
             status=500,
             body={"error": "Something went wrong"},
+            times=3,
         )
     )
     page = make_photo_page(image=make_image())
-    run_tasks()
+    assert run_tasks() == ["retrying", "retrying", "failed"]
     record = failed_record(page)
     assert "server error (500): Something went wrong" in record.last_error
+    assert "Gave up after 3 attempts" in record.last_error
+    assert record.attempts == 3
 
 
 def test_unreachable_instance_fails_with_connection_refused():
@@ -72,12 +76,14 @@ def test_unreachable_instance_fails_with_connection_refused():
     assert "connection refused" in record.last_error
 
 
-def test_slow_instance_fails_after_the_read_timeout(fake_mastodon):
+def test_slow_instance_times_out_and_is_retried(fake_mastodon):
     connect_account(fake_mastodon)
     fake_mastodon.inject(Fault(method="POST", path="/api/v2/media", delay=5))
     page = make_photo_page(image=make_image())
-    run_tasks()
-    assert "did not answer in time" in failed_record(page).last_error
+    assert run_tasks() == ["retrying", "posted"]
+    entries = PageLogEntry.objects.filter(page=page, action="wagtail_syndicate.retrying")
+    assert "did not answer in time" in entries.get().message
+    assert len(fake_mastodon.statuses) == 1
 
 
 def test_missing_alt_text_fails_at_publish_and_tells_the_editor(client, fake_mastodon):
@@ -136,10 +142,9 @@ def test_a_proxy_error_page_is_summarised(fake_mastodon):
         )
     )
     page = make_photo_page(image=make_image())
-    run_tasks()
-    assert "server error (502): <html><body><h1>502 Bad Gateway</h1> <hr>nginx" in (
-        failed_record(page).last_error
-    )
+    assert run_tasks() == ["retrying", "posted"]
+    entry = PageLogEntry.objects.get(page=page, action="wagtail_syndicate.retrying")
+    assert "server error (502): <html><body><h1>502 Bad Gateway</h1> <hr>nginx" in entry.message
 
 
 def test_an_answer_that_is_not_json_fails_clearly(fake_mastodon):

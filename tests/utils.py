@@ -1,8 +1,10 @@
 """Helpers shared by the tests: images, pages, accounts and running queued tasks."""
 
 import io
+import time
 
 from django.core.files.images import ImageFile
+from django.utils import timezone
 from PIL import Image as PILImage
 from wagtail.images import get_image_model
 from wagtail.models import Page
@@ -70,13 +72,19 @@ def connect_account(fake, token="good-token", **fields) -> SyndicationAccount:
     return account
 
 
-def run_tasks(backend_name="default") -> list[str]:
-    """Run, as a worker would, every task the Dummy backend has collected (Wagtail's own too);
+def run_tasks(backend_name="default", max_wait=10.0) -> list[str]:
+    """Run, as a worker would, every task the Dummy backend has collected (Wagtail's own too),
+    each no earlier than its ``run_after`` (waiting at most ``max_wait`` seconds for one);
     return what each syndication task returned, in order."""
     backend = task_backends[backend_name]
     outcomes = []
     while backend.results:
+        backend.results.sort(key=lambda r: r.task.run_after or timezone.now())
         result = backend.results.pop(0)
+        if result.task.run_after:
+            wait = (result.task.run_after - timezone.now()).total_seconds()
+            assert wait <= max_wait, f"task not due for {wait:.0f} s"
+            time.sleep(max(0.0, wait))
         outcome = result.task.call(*result.args, **result.kwargs)
         if result.task.func is syndicate_record.func:
             outcomes.append(outcome)

@@ -23,6 +23,18 @@ DEFAULTS: dict[str, Any] = {
     "VISIBILITY": "public",
     # Name of the Django Tasks backend (a key of settings.TASKS) that runs the posting task.
     "TASK_BACKEND": "default",
+    # Attempts at one publish before a passing failure (time-out, 5xx, 429) becomes final.
+    "MAX_ATTEMPTS": 5,
+    # Seconds before the first retry; doubled for each further one (with jitter), up to the max.
+    "RETRY_BACKOFF": 30.0,
+    "RETRY_BACKOFF_MAX": 3600.0,
+    # Seconds a worker may hold a record while posting it; after that the worker is presumed
+    # dead and another run may take the record over. Keep it above the longest possible run.
+    "LEASE_TIMEOUT": 900.0,
+    # What republishing a posted page whose post would change does: "edit" or "ignore".
+    "ON_UPDATE": "edit",
+    # Delete the remote post when its page is unpublished.
+    "DELETE_ON_UNPUBLISH": False,
 }
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from .exceptions import ContentError
-from .posts import Media, focus_from_focal_point
+from .posts import Media, focus_from_focal_point, image_source
 
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
 # Tried in order when an image is too large as it is: lossless first, then lossy at falling quality.
@@ -28,7 +28,21 @@ class Limits:
 
 def fit_image(image, alt_text: str, limits: Limits) -> Media:
     """The image as it is when the network takes it, else the largest rendition that fits."""
-    focus = focus_from_focal_point(image)
+    file, file_format, width, height, size = _fitting_file(image, limits)
+    return Media(
+        file=file,
+        filename=_filename(image.file.name, file_format),
+        content_type=CONTENT_TYPES[file_format],
+        alt_text=alt_text,
+        focus=focus_from_focal_point(image),
+        width=width,
+        height=height,
+        size=size,
+        source=image_source(image),
+    )
+
+
+def _fitting_file(image, limits: Limits):
     image_format = _format_of(image)
     size = image.file_size or image.file.size
     if (
@@ -36,29 +50,17 @@ def fit_image(image, alt_text: str, limits: Limits) -> Media:
         and size <= limits.image_size_limit
         and image.width * image.height <= limits.image_matrix_limit
     ):
-        return Media(
-            file=image.file,
-            filename=_filename(image.file.name, image_format),
-            content_type=CONTENT_TYPES[image_format],
-            alt_text=alt_text,
-            focus=focus,
-            width=image.width,
-            height=image.height,
-            size=size,
-        )
+        return image.file, image_format, image.width, image.height, size
     resize = _resize_filter(image.width, image.height, limits.image_matrix_limit)
     for spec, rendition_format in _rendition_specs(resize, image_format, limits):
         rendition = image.get_rendition(spec)
         if rendition.file.size <= limits.image_size_limit:
-            return Media(
-                file=rendition.file,
-                filename=_filename(image.file.name, rendition_format),
-                content_type=CONTENT_TYPES[rendition_format],
-                alt_text=alt_text,
-                focus=focus,
-                width=rendition.width,
-                height=rendition.height,
-                size=rendition.file.size,
+            return (
+                rendition.file,
+                rendition_format,
+                rendition.width,
+                rendition.height,
+                rendition.file.size,
             )
     raise ContentError(
         _("The image “%(title)s” is too large to share even at reduced quality.")

@@ -3,59 +3,56 @@
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import LogFormatter, log
 
-ACTIONS = {
-    "queued": "wagtail_syndicate.queued",
-    "posting": "wagtail_syndicate.posting",
-    "posted": "wagtail_syndicate.posted",
-    "failed": "wagtail_syndicate.failed",
-}
 
-
-def log_outcome(record, page) -> None:
-    """Add the record's current state to ``page``'s history."""
+def log_outcome(record, page, action: str | None = None) -> None:
+    """Add the record's current state (or ``action``, e.g. "edited") to ``page``'s history."""
     log(
         instance=page,
-        action=ACTIONS[record.state],
+        action=f"wagtail_syndicate.{action or record.state}",
         data={
             "account": str(record.account),
             "url": record.remote_url,
             "reason": record.last_error,
             "attempt": record.attempts,
+            "next_attempt_at": (
+                record.next_attempt_at.isoformat(timespec="seconds")
+                if record.next_attempt_at
+                else ""
+            ),
         },
     )
 
 
-class QueuedFormatter(LogFormatter):
-    label = _("Queued for sharing")
-
-    def format_message(self, log_entry):
-        return _("Queued for sharing to %(account)s") % log_entry.data
-
-
-class PostingFormatter(LogFormatter):
-    label = _("Sharing started")
-
-    def format_message(self, log_entry):
-        return _("Posting to %(account)s (attempt %(attempt)s)") % log_entry.data
-
-
-class PostedFormatter(LogFormatter):
-    label = _("Shared")
-
-    def format_message(self, log_entry):
-        return _("Shared to %(account)s: %(url)s") % log_entry.data
-
-
-class FailedFormatter(LogFormatter):
-    label = _("Sharing failed")
-
-    def format_message(self, log_entry):
-        return _("Sharing to %(account)s failed: %(reason)s") % log_entry.data
+def _formatter(label, message):
+    return type(
+        "SyndicationLogFormatter",
+        (LogFormatter,),
+        {"label": label, "format_message": lambda self, entry: message % entry.data},
+    )
 
 
 FORMATTERS = {
-    ACTIONS["queued"]: QueuedFormatter,
-    ACTIONS["posting"]: PostingFormatter,
-    ACTIONS["posted"]: PostedFormatter,
-    ACTIONS["failed"]: FailedFormatter,
+    "wagtail_syndicate.queued": _formatter(
+        _("Queued for sharing"), _("Queued for sharing to %(account)s")
+    ),
+    "wagtail_syndicate.posting": _formatter(
+        _("Sharing started"), _("Posting to %(account)s (attempt %(attempt)s)")
+    ),
+    "wagtail_syndicate.posted": _formatter(_("Shared"), _("Shared to %(account)s: %(url)s")),
+    "wagtail_syndicate.edited": _formatter(
+        _("Shared post updated"), _("Updated the post on %(account)s: %(url)s")
+    ),
+    "wagtail_syndicate.retrying": _formatter(
+        _("Sharing will be retried"),
+        _(
+            "Attempt %(attempt)s to share to %(account)s failed: %(reason)s Retrying at "
+            "%(next_attempt_at)s."
+        ),
+    ),
+    "wagtail_syndicate.failed": _formatter(
+        _("Sharing failed"), _("Sharing to %(account)s failed: %(reason)s")
+    ),
+    "wagtail_syndicate.deleted": _formatter(
+        _("Shared post deleted"), _("Deleted the post on %(account)s")
+    ),
 }

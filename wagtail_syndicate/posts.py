@@ -4,13 +4,18 @@ Composing reads the database and storage (the page, its image, renditions); it m
 request, so the editor can be told at publish time when a page cannot be shared.
 """
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 
 @dataclass(frozen=True)
 class Media:
-    """One image to upload. ``file`` is a Django ``File`` (read through storage, never by path)."""
+    """One image to upload. ``file`` is a Django ``File`` (read through storage, never by path).
+
+    ``source`` names the original image file, so an upload can be recognised and reused.
+    """
 
     file: Any = field(repr=False)
     filename: str
@@ -20,6 +25,7 @@ class Media:
     width: int
     height: int
     size: int
+    source: str
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,25 @@ class Post:
     text: str
     url: str
     media: list[Media] = field(default_factory=list)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.text, [(m.source, m.alt_text, m.focus) for m in self.media])
+
+
+def fingerprint(text: str, images: list[tuple[str, str, tuple | None]]) -> str:
+    """A hash of everything a post shows: its text and each image's source, alt text and focus.
+
+    Computed both from a composed ``Post`` and, cheaply, from a page (``page_fingerprint``), so
+    a republish can tell whether the post would change without making renditions.
+    """
+    payload = json.dumps([text, [[s, a, list(f) if f else None] for s, a, f in images]])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def image_source(image) -> str:
+    # A new file uploaded to a Wagtail image gets a new name, so this changes with the picture.
+    return f"{image.pk}:{image.file.name}"
 
 
 def focus_from_focal_point(image) -> tuple[float, float] | None:
@@ -41,6 +66,15 @@ def focus_from_focal_point(image) -> tuple[float, float] | None:
     return (round(max(-1.0, min(1.0, x)), 2), round(max(-1.0, min(1.0, y)), 2))
 
 
+def page_fingerprint(page, account) -> str:
+    """The fingerprint of the post ``compose_post`` would make, without making it."""
+    images = [
+        (image_source(image), alt_text, focus_from_focal_point(image))
+        for image, alt_text in page.get_syndication_images()
+    ]
+    return fingerprint(page.get_syndication_text(account), images)
+
+
 def compose_post(page, account) -> Post:
     """Compose the post of ``page`` (a specific, live page) for ``account``.
 
@@ -50,9 +84,7 @@ def compose_post(page, account) -> Post:
     from .fitting import Limits, fit_image
 
     limits = Limits()
-    media = [
-        fit_image(image, alt_text, limits) for image, alt_text in page.get_syndication_images()
-    ]
-    return Post(
-        text=page.get_syndication_text(account), url=page.get_syndication_url(), media=media
-    )
+    images = page.get_syndication_images()
+    media = [fit_image(image, alt_text, limits) for image, alt_text in images]
+    text = page.get_syndication_text(account)
+    return Post(text=text, url=page.get_syndication_url(), media=media)

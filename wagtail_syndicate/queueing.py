@@ -1,17 +1,13 @@
 """``queue_page``: the only way work gets queued. Runs inside the publish; no network I/O."""
 
-import logging
-from functools import partial
-
 from django.db import transaction
-from django.utils import timezone
 
 from .conf import get_setting
 from .exceptions import SyndicationError
 from .history import log_outcome
 from .models import SyndicationAccount, SyndicationRecord
-
-logger = logging.getLogger(__name__)
+from .posts import page_fingerprint
+from .tasks import enqueue_on_commit
 
 State = SyndicationRecord.State
 
@@ -19,19 +15,29 @@ State = SyndicationRecord.State
 def queue_page(page) -> list[SyndicationRecord]:
     """Queue the live ``page`` for sharing to each enabled account of its site.
 
-    Creates or reuses one record per (page, account). A page already posted (or being posted)
-    to an account is not posted again. A page that cannot be posted (no image, no alt text)
-    gets a failed record with the reason at once, and nothing is enqueued for it.
+    Creates or reuses one record per (page, account). A posted page whose post would not change
+    is left alone (no task, no request); one whose post would change is queued for an edit
+    unless ``ON_UPDATE`` is "ignore". A page that cannot be posted (no image, no alt text) gets
+    a failed record with the reason at once, and nothing is enqueued for it.
     Returns the records this call queued or failed.
     """
     records = []
     with transaction.atomic():
         for account in SyndicationAccount.for_page(page):
             record, _created = SyndicationRecord.objects.get_or_create(page=page, account=account)
-            if record.state in (State.POSTED, State.POSTING):
+            if record.state == State.POSTED and not _post_would_change(record, page):
                 continue
             records.append(_queue(record, page))
     return records
+
+
+def queue_removal(page) -> list[SyndicationRecord]:
+    """After ``page`` is unpublished: queue the deletion of its posts, if the site wants that."""
+    if not get_setting("DELETE_ON_UNPUBLISH"):
+        return []
+    with transaction.atomic():
+        records = SyndicationRecord.objects.filter(page=page).exclude(remote_id="")
+        return [_queue(record, page, check_content=False) for record in records]
 
 
 def retry_record(record: SyndicationRecord) -> SyndicationRecord:
@@ -40,37 +46,32 @@ def retry_record(record: SyndicationRecord) -> SyndicationRecord:
         record = SyndicationRecord.objects.select_for_update().get(pk=record.pk)
         if record.state != State.FAILED:
             return record
-        return _queue(record, record.page.specific)
+        page = record.page.specific
+        return _queue(record, page, check_content=page.live)
 
 
-def _queue(record: SyndicationRecord, page) -> SyndicationRecord:
-    record.generation += 1
-    record.queued_at = timezone.now()
+def _post_would_change(record: SyndicationRecord, page) -> bool:
+    if get_setting("ON_UPDATE") == "ignore":
+        return False
     try:
-        page.get_syndication_images()
-    except SyndicationError as err:
-        record.state, record.last_error = State.FAILED, str(err)
-    else:
-        record.state, record.last_error = State.QUEUED, ""
-        transaction.on_commit(partial(_enqueue, record.pk, record.generation))
-    record.save(update_fields=["generation", "queued_at", "state", "last_error", "updated_at"])
+        return page_fingerprint(page, record.account) != record.content_hash
+    except SyndicationError:
+        return True  # it cannot be posted as it is now: say so on the record
+
+
+def _queue(record: SyndicationRecord, page, *, check_content: bool = True) -> SyndicationRecord:
+    SyndicationRecord.objects.queue(record.pk)
+    record.refresh_from_db()
+    if check_content:
+        try:
+            page.get_syndication_images()
+        except SyndicationError as err:
+            # A record a worker still holds is left to it: the next run meets the same error.
+            if SyndicationRecord.objects.filter(
+                pk=record.pk, generation=record.generation, state=State.QUEUED
+            ).update(state=State.FAILED, last_error=str(err)):
+                record.state, record.last_error = State.FAILED, str(err)
+    if record.state == State.QUEUED:
+        enqueue_on_commit(record.pk, record.generation)
     log_outcome(record, page)
     return record
-
-
-def _enqueue(record_id: int, generation: int) -> None:
-    """Hand the record to the task backend; runs after the publish has committed."""
-    from .tasks import syndicate_record
-
-    try:
-        syndicate_record.using(backend=get_setting("TASK_BACKEND")).enqueue(record_id, generation)
-    except Exception as err:
-        # The page is published whatever happens here; the failure must still be visible.
-        logger.exception("Could not enqueue syndication record %s", record_id)
-        SyndicationRecord.objects.filter(
-            pk=record_id, generation=generation, state=State.QUEUED
-        ).update(
-            state=State.FAILED,
-            last_error=f"The post could not be queued ({type(err).__name__}: {err}). Retry it.",
-            updated_at=timezone.now(),
-        )

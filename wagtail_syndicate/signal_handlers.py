@@ -2,10 +2,10 @@
 
 import logging
 
-from wagtail.signals import page_published
+from wagtail.signals import page_published, page_unpublished
 
 from .models import SyndicatedPageMixin
-from .queueing import queue_page
+from .queueing import queue_page, queue_removal
 
 logger = logging.getLogger(__name__)
 
@@ -32,5 +32,13 @@ def on_page_published(sender, instance, revision=None, alias=False, **kwargs) ->
         queue_page(instance)
 
 
+def on_page_unpublished(sender, instance, **kwargs) -> None:
+    if isinstance(instance, SyndicatedPageMixin):
+        queue_removal(instance)
+
+
 def connect() -> None:
     page_published.connect(on_page_published, dispatch_uid="wagtail_syndicate.on_page_published")
+    page_unpublished.connect(
+        on_page_unpublished, dispatch_uid="wagtail_syndicate.on_page_unpublished"
+    )

@@ -1,30 +1,79 @@
-"""The background task that shares one record: compose, publish, record the outcome."""
+"""The background task that shares one record, and the scheduling of its retries.
+
+One run: claim the record (compare-and-set), compose the post from the live page, then create,
+edit or delete the remote post, and settle the outcome: posted / retrying / failed / deleted.
+HTTP happens outside any database transaction.
+"""
 
 import logging
+import random
+from datetime import datetime, timedelta
+from functools import partial
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from .exceptions import ContentError, SyndicationError
+from .conf import get_setting
+from .exceptions import ContentError, SyndicationError, TransientNetworkError
 from .history import log_outcome
 from .models import SyndicationRecord
 from .networks import get_network
+from .networks.base import UploadedMedia
 from .posts import compose_post
 
 logger = logging.getLogger(__name__)
 
 State = SyndicationRecord.State
 
+# Key of the changes a run returns that names its page-history entry (None: no entry).
+HISTORY = "history"
+
+# Mastodon remembers an Idempotency-Key for an hour; past that, look before posting again.
+IDEMPOTENCY_WINDOW = timedelta(minutes=55)
+
 
 @task()
 def syndicate_record(record_id: int, generation: int) -> str:
-    """Share record ``record_id`` if it is still at ``generation``; return the final state.
+    """Share record ``record_id`` if it is still at ``generation``; return what happened.
 
-    Expected failures end as a failed record with a reason; nothing is raised to the backend.
+    Expected failures end in the record (retrying or failed, with a reason); nothing is raised
+    to the task backend.
     """
     return share(record_id, generation)
+
+
+def enqueue(record_id: int, generation: int, run_after: datetime | None = None) -> bool:
+    """Queue a run of the task; False when the backend cannot run it later (``run_after``),
+    in which case ``manage.py syndicate --retry-due`` picks the record up when it is due."""
+    queued_task = syndicate_record.using(backend=get_setting("TASK_BACKEND"))
+    if run_after is not None:
+        if not queued_task.get_backend().supports_defer:
+            return False
+        queued_task = queued_task.using(run_after=run_after)
+    queued_task.enqueue(record_id, generation)
+    return True
+
+
+def enqueue_on_commit(record_id: int, generation: int) -> None:
+    """Queue a run once the current transaction (the publish) commits; never raise into it."""
+    transaction.on_commit(partial(_enqueue_or_record_failure, record_id, generation))
+
+
+def _enqueue_or_record_failure(record_id: int, generation: int) -> None:
+    try:
+        enqueue(record_id, generation)
+    except Exception as err:
+        # The page is published whatever happens here; the failure must still be visible.
+        logger.exception("Could not enqueue syndication record %s", record_id)
+        SyndicationRecord.objects.filter(
+            pk=record_id, generation=generation, state=State.QUEUED
+        ).update(
+            state=State.FAILED,
+            last_error=f"The post could not be queued ({type(err).__name__}: {err}). Retry it.",
+            updated_at=timezone.now(),
+        )
 
 
 def idempotency_key(record: SyndicationRecord) -> str:
@@ -32,48 +81,170 @@ def idempotency_key(record: SyndicationRecord) -> str:
     return f"wagtail-syndicate-{record.pk}-{record.generation}"
 
 
+def next_attempt_time(attempt: int, retry_at: datetime | None = None) -> datetime:
+    """Exponential back-off with jitter after ``attempt`` failed, never before ``retry_at``."""
+    base = get_setting("RETRY_BACKOFF") * 2 ** max(0, attempt - 1)
+    delay = min(get_setting("RETRY_BACKOFF_MAX"), base) * random.uniform(0.8, 1.2)
+    when = timezone.now() + timedelta(seconds=delay)
+    return max(when, retry_at) if retry_at else when
+
+
 def share(record_id: int, generation: int) -> str:
-    # Compare-and-set: of several tasks for the same record, only the one that moves it from
-    # queued to posting at the current generation goes on.
-    claimed = SyndicationRecord.objects.filter(
-        pk=record_id, generation=generation, state=State.QUEUED
-    ).update(state=State.POSTING, attempts=F("attempts") + 1, updated_at=timezone.now())
-    if not claimed:
+    """One run of the task (also called by ``manage.py syndicate --retry-due``)."""
+    if not SyndicationRecord.objects.claim(record_id, generation):
         return "skipped"
     record = SyndicationRecord.objects.select_related("account", "page").get(pk=record_id)
     page = record.page.specific
     log_outcome(record, page)
     try:
-        if not page.live:
-            raise ContentError("The page was unpublished before it could be shared.")
-        post = compose_post(page, record.account)
-        network = get_network(record.account.network)
-        published = network.publish(record.account.credentials(), post, idempotency_key(record))
+        changes = _act(record, page)
+    except TransientNetworkError as err:
+        changes = _retry_or_give_up(record, err)
     except (SyndicationError, ImproperlyConfigured) as err:
-        return _finish(record, page, state=State.FAILED, last_error=str(err))
+        changes = {"state": State.FAILED, "last_error": str(err)}
     except Exception as err:
         # Never lose a post silently: an unexpected error is still written to the record.
         logger.exception("Unexpected error while sharing syndication record %s", record_id)
-        return _finish(
-            record,
-            page,
-            state=State.FAILED,
-            last_error=f"Unexpected error ({type(err).__name__}); the server log has details.",
-        )
-    return _finish(
-        record,
-        page,
-        state=State.POSTED,
-        remote_id=published.remote_id,
-        remote_url=published.url,
-        posted_at=timezone.now(),
-        last_error="",
-    )
+        changes = {
+            "state": State.FAILED,
+            "last_error": f"Unexpected error ({type(err).__name__}); the server log has details.",
+        }
+    return _settle(record, page, changes)
 
 
-def _finish(record: SyndicationRecord, page, **changes) -> str:
+def _act(record: SyndicationRecord, page) -> dict:
+    """Do what the page needs on the network; return the changes that record success."""
+    account = record.account
+    network = get_network(account.network)
+    if not page.live:
+        if record.remote_id and get_setting("DELETE_ON_UNPUBLISH"):
+            network.delete(account.credentials(), record.remote_id)
+            return {"state": State.DELETED, **_forget_remote_post()}
+        if record.remote_id:
+            return {"state": State.POSTED, "last_error": "", HISTORY: None}
+        raise ContentError("The page was unpublished before it could be shared.")
+
+    post = compose_post(page, account)
+    if record.remote_id and post.fingerprint == record.content_hash:
+        # Nothing to change: no request, and nothing new for the page's history.
+        return {"state": State.POSTED, "last_error": "", HISTORY: None}
+    used: list[UploadedMedia] = []
+    uploads = {"uploaded": record_media(record), "remember": partial(_remember, record, used)}
+    if record.remote_id:
+        published = network.update(account.credentials(), record.remote_id, post, **uploads)
+        action = "edited"
+    else:
+        key = idempotency_key(record)
+        adopt = _outcome_unknown(record, key)
+        try:
+            published = network.publish(
+                account.credentials(), post, key, adopt_existing=adopt, **uploads
+            )
+        except TransientNetworkError as err:
+            if err.status is None:  # no answer: the server may have stored the post
+                _note_unknown_outcome(record, key)
+            raise
+        if published.adopted:  # an earlier attempt did post; make it show the page as it is now
+            published = network.update(account.credentials(), published.remote_id, post, **uploads)
+        action = "posted"
+    return {
+        HISTORY: action,
+        "state": State.POSTED,
+        "remote_id": published.remote_id,
+        "remote_url": published.url or record.remote_url,
+        "posted_at": record.posted_at if action == "edited" else timezone.now(),
+        "content_hash": post.fingerprint,
+        "media": [_media_entry(m) for m in used],
+        "last_error": "",
+        "next_attempt_at": None,
+        "unknown_outcome_key": "",
+        "unknown_outcome_since": None,
+    }
+
+
+def _retry_or_give_up(record: SyndicationRecord, err: TransientNetworkError) -> dict:
+    if record.attempts >= get_setting("MAX_ATTEMPTS"):
+        return {
+            "state": State.FAILED,
+            "last_error": f"{err} Gave up after {record.attempts} attempts.",
+        }
+    return {
+        "state": State.RETRYING,
+        "last_error": str(err),
+        "next_attempt_at": next_attempt_time(record.attempts, getattr(err, "retry_at", None)),
+    }
+
+
+def _settle(record: SyndicationRecord, page, changes: dict) -> str:
+    history = changes.pop(HISTORY, changes["state"])
+    generation = record.generation
+    if not SyndicationRecord.objects.settle(record.pk, generation, **changes):
+        # A newer publish came while this run worked: it must go on from what we know.
+        if SyndicationRecord.objects.hand_over(record.pk, **changes):
+            record.refresh_from_db()
+            enqueue(record.pk, record.generation)
+            return "handed over"
+        return "overtaken"
     for name, value in changes.items():
         setattr(record, name, value)
-    record.save(update_fields=[*changes, "updated_at"])
-    log_outcome(record, page)
+    if history:
+        log_outcome(record, page, action=history)
+    if record.state == State.RETRYING:
+        try:
+            enqueue(record.pk, generation, run_after=record.next_attempt_at)
+        except Exception:
+            # The record says when it is due; `syndicate --retry-due` finds it.
+            logger.exception("Could not enqueue the retry of syndication record %s", record.pk)
     return str(record.state)
+
+
+def record_media(record: SyndicationRecord) -> list[UploadedMedia]:
+    return [
+        UploadedMedia(m["source"], m["id"], m["alt"], tuple(m["focus"]) if m["focus"] else None)
+        for m in record.media
+    ]
+
+
+def _media_entry(media: UploadedMedia) -> dict:
+    return {
+        "source": media.source,
+        "id": media.remote_id,
+        "alt": media.alt_text,
+        "focus": list(media.focus) if media.focus else None,
+    }
+
+
+def _remember(record: SyndicationRecord, used: list, media: UploadedMedia) -> None:
+    """Keep each upload on the record at once, so a retry after a crash can reuse it."""
+    used.append(media)
+    entry = _media_entry(media)
+    if entry in record.media:
+        return
+    record.media = [m for m in record.media if m["source"] != media.source] + [entry]
+    SyndicationRecord.objects.filter(pk=record.pk).update(media=record.media)
+
+
+def _outcome_unknown(record: SyndicationRecord, key: str) -> bool:
+    """Whether an earlier create may have succeeded unseen and the key no longer covers it."""
+    if not record.unknown_outcome_since:
+        return False
+    expired = timezone.now() - record.unknown_outcome_since > IDEMPOTENCY_WINDOW
+    return expired or record.unknown_outcome_key != key
+
+
+def _note_unknown_outcome(record: SyndicationRecord, key: str) -> None:
+    if record.unknown_outcome_key != key:
+        record.unknown_outcome_key, record.unknown_outcome_since = key, timezone.now()
+        SyndicationRecord.objects.filter(pk=record.pk).update(
+            unknown_outcome_key=key, unknown_outcome_since=record.unknown_outcome_since
+        )
+
+
+def _forget_remote_post() -> dict:
+    return {
+        "remote_id": "",
+        "remote_url": "",
+        "content_hash": "",
+        "media": [],
+        "last_error": "",
+    }

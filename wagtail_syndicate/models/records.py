@@ -1,23 +1,120 @@
 """``SyndicationRecord``: the outcome of sharing one page to one account."""
 
+from datetime import timedelta
+
 from django.contrib import admin
 from django.db import models
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+
+from ..conf import get_setting
+
+# What a run learns about the remote post; kept even when a newer publish overtakes the run.
+REMOTE_FIELDS = (
+    "remote_id",
+    "remote_url",
+    "posted_at",
+    "content_hash",
+    "media",
+    "unknown_outcome_key",
+    "unknown_outcome_since",
+)
+
+
+class SyndicationRecordQuerySet(models.QuerySet):
+    """The state changes of records, each a single compare-and-set UPDATE, so that two
+    workers, a double enqueue or a Retry click during a run cannot both act on a record."""
+
+    def queue(self, pk: int) -> None:
+        """Start a new publish of the record: a new generation, queued. A record a live
+        worker holds stays ``posting``; that worker hands it over when it finishes."""
+        now = timezone.now()
+        State = SyndicationRecord.State
+        self.filter(pk=pk).update(
+            generation=F("generation") + 1,
+            state=Case(
+                When(Q(state=State.POSTING, lease_expires_at__gt=now), then=Value(State.POSTING)),
+                default=Value(State.QUEUED),
+            ),
+            queued_at=now,
+            attempts=0,
+            last_error="",
+            next_attempt_at=None,
+            updated_at=now,
+        )
+
+    def claim(self, pk: int, generation: int) -> bool:
+        """Take the record for one attempt at ``generation``; False if that is not for us now
+        (stale generation, already done, held by a live worker, or a retry not yet due)."""
+        now = timezone.now()
+        State = SyndicationRecord.State
+        claimable = (
+            Q(state=State.QUEUED)
+            | Q(state=State.RETRYING, next_attempt_at__lte=now + timedelta(seconds=1))
+            | Q(state=State.POSTING, lease_expires_at__lte=now)
+        )
+        lease = timedelta(seconds=get_setting("LEASE_TIMEOUT"))
+        return bool(
+            self.filter(claimable, pk=pk, generation=generation).update(
+                state=State.POSTING,
+                attempts=F("attempts") + 1,
+                lease_expires_at=now + lease,
+                updated_at=now,
+            )
+        )
+
+    def settle(self, pk: int, generation: int, **changes) -> bool:
+        """Write the outcome of a run, if the record is still the one that run claimed."""
+        return bool(
+            self.filter(pk=pk, generation=generation, state=SyndicationRecord.State.POSTING).update(
+                lease_expires_at=None, updated_at=timezone.now(), **changes
+            )
+        )
+
+    def hand_over(self, pk: int, **remote) -> bool:
+        """A newer publish overtook a run: keep what the run learned about the remote post and
+        queue the record for the newer generation."""
+        return bool(
+            self.filter(pk=pk, state=SyndicationRecord.State.POSTING).update(
+                state=SyndicationRecord.State.QUEUED,
+                attempts=0,
+                lease_expires_at=None,
+                updated_at=timezone.now(),
+                **{name: value for name, value in remote.items() if name in REMOTE_FIELDS},
+            )
+        )
+
+    def due(self):
+        """Records a worker should be running now but may not be: retries that are due, runs
+        whose worker died (lease expired), and queued records whose task was lost."""
+        now = timezone.now()
+        State = SyndicationRecord.State
+        lease = timedelta(seconds=get_setting("LEASE_TIMEOUT"))
+        return self.filter(
+            Q(state=State.RETRYING, next_attempt_at__lte=now)
+            | Q(state=State.POSTING, lease_expires_at__lte=now)
+            | Q(state=State.QUEUED, queued_at__lte=now - lease)
+        )
 
 
 class SyndicationRecord(models.Model):
     """One row per (page, account), reused on every publish, so a page is never posted twice.
 
     ``generation`` counts the times the record was queued; a task carries the generation it was
-    queued for and does nothing when the record has moved on.
+    queued for and does nothing when the record has moved on. A task that is running holds the
+    record in ``posting`` until ``lease_expires_at``; after that another run may take it over
+    (the worker that held it is presumed dead).
     """
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
         POSTING = "posting", _("Posting")
+        RETRYING = "retrying", _("Retrying")
         POSTED = "posted", _("Posted")
         FAILED = "failed", _("Failed")
+        DELETED = "deleted", _("Deleted")
 
     page = models.ForeignKey(
         "wagtailcore.Page",
@@ -37,12 +134,25 @@ class SyndicationRecord(models.Model):
     generation = models.PositiveIntegerField(default=0, editable=False)
     remote_id = models.CharField(_("post ID"), max_length=255, blank=True)
     remote_url = models.URLField(_("post URL"), max_length=500, blank=True)
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    attempts = models.PositiveIntegerField(
+        _("attempts"), default=0, help_text=_("Attempts at the latest publish.")
+    )
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # What was last posted: a fingerprint of the composed post, and the uploaded media (one
+    # dict per image: source, remote id, alt text, focus), reused by retries and edits.
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    media = models.JSONField(default=list, blank=True, editable=False)
+    # Set when a create request got no answer (the server may have stored the post).
+    unknown_outcome_key = models.CharField(max_length=100, blank=True, editable=False)
+    unknown_outcome_since = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(_("reason it failed"), blank=True)
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     posted_at = models.DateTimeField(_("posted at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = SyndicationRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("social post")

@@ -1,10 +1,12 @@
-"""The interface every network implements, and the flow they share.
+"""The interface every network implements, and the flows they share.
 
 Network modules never touch the database: they get plain ``Credentials`` and a composed
-``Post`` and answer with dataclasses or ``SyndicationError`` subclasses.
+``Post`` and answer with dataclasses or ``SyndicationError`` subclasses. What they upload is
+reported through ``remember`` so the caller can keep it for retries and edits.
 """
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,10 +33,33 @@ class AccountInfo:
 class Published:
     remote_id: str
     url: str
+    # True when an existing post was found and taken as this one, rather than created.
+    adopted: bool = False
+
+
+@dataclass(frozen=True)
+class UploadedMedia:
+    """An image the network already has: which original it came from, and as what."""
+
+    source: str
+    remote_id: str
+    alt_text: str
+    focus: tuple[float, float] | None
+
+    def shows(self, media: Media) -> bool:
+        return (self.alt_text, self.focus) == (media.alt_text, media.focus)
+
+    @classmethod
+    def of(cls, media: Media, remote_id: str) -> "UploadedMedia":
+        return cls(media.source, remote_id, media.alt_text, media.focus)
+
+
+def _ignore(uploaded: UploadedMedia) -> None:
+    pass
 
 
 class Network(ABC):
-    """One social network. Subclasses fill in the steps; ``publish`` owns the order."""
+    """One social network. Subclasses fill in the steps; the flows here own the order."""
 
     name: str
     label: str
@@ -58,12 +83,84 @@ class Network(ABC):
     ) -> Published:
         """Create the post with the uploaded media attached."""
 
-    def publish(self, credentials: Credentials, post: Post, idempotency_key: str) -> Published:
-        """Upload every image, then post once. ``idempotency_key`` is the same for every
-        attempt at the same publish, so a repeated request cannot create a second post."""
+    @abstractmethod
+    def update_post(
+        self,
+        client: Any,
+        remote_id: str,
+        post: Post,
+        media_ids: list[str],
+        changed: list[UploadedMedia],
+    ) -> Published:
+        """Replace the post's text and media; ``changed`` are attached media whose alt text
+        or focus is new."""
+
+    @abstractmethod
+    def delete_post(self, client: Any, remote_id: str) -> None:
+        """Delete the post; a post that is already gone is not an error."""
+
+    @abstractmethod
+    def find_post(self, client: Any, url: str) -> Published | None:
+        """The account's recent post that links to ``url``, if any."""
+
+    def publish(
+        self,
+        credentials: Credentials,
+        post: Post,
+        idempotency_key: str,
+        *,
+        uploaded: Iterable[UploadedMedia] = (),
+        remember: Callable[[UploadedMedia], None] = _ignore,
+        adopt_existing: bool = False,
+    ) -> Published:
+        """Upload the images not uploaded yet, then post once. Each image the post uses is
+        passed to ``remember`` as soon as the network has it.
+
+        ``idempotency_key`` is the same for every attempt at one publish, so a repeated request
+        cannot create a second post. With ``adopt_existing``, a recent post linking to the
+        page is taken as the post instead (for when an earlier attempt's outcome is unknown).
+        """
         client = self.connect(credentials)
-        media_ids = [self.upload_media(client, media) for media in post.media]
+        if adopt_existing and (found := self.find_post(client, post.url)):
+            return Published(found.remote_id, found.url, adopted=True)
+        known = {u.source: u for u in uploaded}
+        media_ids = []
+        for media in post.media:
+            earlier = known.get(media.source)
+            if earlier is None or not earlier.shows(media):
+                earlier = UploadedMedia.of(media, self.upload_media(client, media))
+            remember(earlier)
+            media_ids.append(earlier.remote_id)
         return self.create_post(client, post, media_ids, idempotency_key)
+
+    def update(
+        self,
+        credentials: Credentials,
+        remote_id: str,
+        post: Post,
+        *,
+        uploaded: Iterable[UploadedMedia] = (),
+        remember: Callable[[UploadedMedia], None] = _ignore,
+    ) -> Published:
+        """Edit the post to show ``post``: images already attached are kept (with new alt text
+        or focus if those changed), new images are uploaded, images left out are removed."""
+        client = self.connect(credentials)
+        known = {u.source: u for u in uploaded}
+        media_ids, changed = [], []
+        for media in post.media:
+            earlier = known.get(media.source)
+            if earlier is None:
+                current = UploadedMedia.of(media, self.upload_media(client, media))
+            else:
+                current = UploadedMedia.of(media, earlier.remote_id)
+                if not earlier.shows(media):
+                    changed.append(current)
+            remember(current)
+            media_ids.append(current.remote_id)
+        return self.update_post(client, remote_id, post, media_ids, changed)
+
+    def delete(self, credentials: Credentials, remote_id: str) -> None:
+        self.delete_post(self.connect(credentials), remote_id)
 
 
 def get_network(name: str) -> Network:

@@ -1,16 +1,21 @@
 """Mastodon: a thin client for the few endpoints used, and the network built on it."""
 
+import html
 import time
 from urllib.parse import urlsplit
 
 from ..conf import get_setting
 from ..exceptions import PermanentNetworkError, TransientNetworkError
 from ..posts import Media, Post
-from .base import AccountInfo, Credentials, Network, Published
+from .base import AccountInfo, Credentials, Network, Published, UploadedMedia
 from .http import HttpClient
 
 # First wait between polls of an image that is still processing; doubled after each poll.
 FIRST_POLL_INTERVAL = 0.25
+
+
+def format_focus(focus: tuple[float, float]) -> str:
+    return f"{focus[0]:.2f},{focus[1]:.2f}"
 
 
 class MastodonClient:
@@ -24,7 +29,7 @@ class MastodonClient:
         """``POST /api/v2/media``: the file as a multipart file part, the rest as form fields."""
         data = {"description": media.alt_text}
         if media.focus is not None:
-            data["focus"] = f"{media.focus[0]:.2f},{media.focus[1]:.2f}"
+            data["focus"] = format_focus(media.focus)
         with media.file.open("rb") as file:
             status, attachment = self.http.json(
                 "POST",
@@ -61,6 +66,36 @@ class MastodonClient:
             "POST", "/api/v1/statuses", data=data, headers={"Idempotency-Key": idempotency_key}
         )[1]
 
+    def edit_status(
+        self, status_id: str, text: str, media_ids: list[str], changed: list[UploadedMedia]
+    ) -> dict:
+        """``PUT /api/v1/statuses/:id``: the full text and every ``media_ids[]`` (Mastodon
+        removes media left out), plus ``media_attributes[]`` for changed alt text or focus."""
+        data: list[tuple[str, str]] = [("status", text)]
+        data += [("media_ids[]", media_id) for media_id in media_ids]
+        for media in changed:
+            data += [
+                ("media_attributes[][id]", media.remote_id),
+                ("media_attributes[][description]", media.alt_text),
+                ("media_attributes[][focus]", format_focus(media.focus) if media.focus else ""),
+            ]
+        return self.http.json("PUT", f"/api/v1/statuses/{status_id}", data=data)[1]
+
+    def delete_status(self, status_id: str) -> None:
+        try:
+            self.http.request("DELETE", f"/api/v1/statuses/{status_id}")
+        except PermanentNetworkError as err:
+            if err.status != 404:  # already gone is what we wanted
+                raise
+
+    def recent_statuses(self, limit: int = 40) -> list[dict]:
+        account_id = self.verify_credentials()["id"]
+        response = self.http.request(
+            "GET", f"/api/v1/accounts/{account_id}/statuses", params={"limit": limit}
+        )
+        statuses = response.json()
+        return statuses if isinstance(statuses, list) else []
+
 
 class MastodonNetwork(Network):
     name = "mastodon"
@@ -93,3 +128,24 @@ class MastodonNetwork(Network):
         return Published(
             remote_id=str(status["id"]), url=status.get("url") or status.get("uri", "")
         )
+
+    def update_post(
+        self,
+        client: MastodonClient,
+        remote_id: str,
+        post: Post,
+        media_ids: list[str],
+        changed: list[UploadedMedia],
+    ) -> Published:
+        status = client.edit_status(remote_id, post.text, media_ids, changed)
+        return Published(remote_id=str(status.get("id", remote_id)), url=status.get("url", ""))
+
+    def delete_post(self, client: MastodonClient, remote_id: str) -> None:
+        client.delete_status(remote_id)
+
+    def find_post(self, client: MastodonClient, url: str) -> Published | None:
+        for status in client.recent_statuses():
+            content = status.get("content") or ""
+            if url in content or html.escape(url) in content:
+                return Published(remote_id=str(status["id"]), url=status.get("url", ""))
+        return None
