@@ -130,7 +130,6 @@ def test_republishing_a_posted_page_posts_nothing(fake_mastodon):
     run_tasks()
     requests_before = len(fake_mastodon.requests)
 
-    page.title = "Morning boats, again"
     publish_page(page)
     publish_page(page)
 

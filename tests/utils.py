@@ -51,11 +51,13 @@ def make_photo_page(
     return PhotoPage.objects.get(pk=page.pk)
 
 
-def publish_page(page):
-    """Publish from code, as a developer's script would (``revision.publish()``)."""
-    page = type(page).objects.get(
-        pk=page.pk
-    )  # a fresh instance: a stale one takes the wrong branch
+def publish_page(page, **changes):
+    """Publish ``page`` with ``changes`` from code, as a developer's script would
+    (``revision.publish()``)."""
+    # A fresh instance: a stale one takes the wrong branch.
+    page = type(page).objects.get(pk=page.pk)
+    for name, value in changes.items():
+        setattr(page, name, value)
     page.save_revision().publish()
     return type(page).objects.get(pk=page.pk)
 
@@ -89,3 +91,11 @@ def run_tasks(backend_name="default", max_wait=10.0) -> list[str]:
         if result.task.func is syndicate_record.func:
             outcomes.append(outcome)
     return outcomes
+
+
+def run_next(backend_name="default") -> str:
+    """Run only the first queued syndication task (dropping Wagtail's own); return its outcome."""
+    backend = task_backends[backend_name]
+    backend.results[:] = [r for r in backend.results if r.task.func is syndicate_record.func]
+    result = backend.results.pop(0)
+    return result.task.call(*result.args, **result.kwargs)
