@@ -184,3 +184,25 @@ def test_http_instances_are_refused_unless_allowed(admin_client, fake_mastodon, 
     )
     assert "does not use https" in response.content.decode()
     assert fake_mastodon.requests == []
+
+
+def test_editor_is_told_when_a_post_will_be_updated(admin_client, fake_mastodon):
+    account = connect_account(fake_mastodon)
+    image = make_image()
+    page = make_photo_page(image=image)
+    run_tasks()
+    response = admin_client.post(
+        reverse("wagtailadmin_pages:edit", args=[page.pk]),
+        {
+            "title": "Evening boats",
+            "slug": page.slug,
+            "photo": image.pk,
+            "alt_text": page.alt_text,
+            "syndicate": "on",
+            "action-publish": "action-publish",
+        },
+        follow=True,
+    )
+    assert f"Updating the post on {account.handle}" in response.content.decode()
+    assert run_tasks() == ["posted"]
+    assert fake_mastodon.statuses[0].text.startswith("Evening boats")

@@ -58,9 +58,11 @@ def tell_editor_what_is_shared(request, page):
         return
     State = SyndicationRecord.State
     records = list(SyndicationRecord.objects.filter(page=page).select_related("account"))
-    sharing = [str(r.account) for r in records if r.state in (State.QUEUED, State.POSTING)]
-    if sharing:
+    queued = [r for r in records if r.state in (State.QUEUED, State.POSTING)]
+    if sharing := [str(r.account) for r in queued if not r.remote_id]:
         messages.success(request, _("Sharing to %s") % ", ".join(sharing))
+    if updating := [str(r.account) for r in queued if r.remote_id]:
+        messages.success(request, _("Updating the post on %s") % ", ".join(updating))
     for record in records:
         if record.state == State.FAILED:
             messages.warning(
