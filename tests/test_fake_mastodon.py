@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from wagtail_syndicate.testing import FakeMastodon, Fault
-from wagtail_syndicate.testing._graphemes import count_graphemes, status_length
+from wagtail_syndicate.text import count_graphemes, status_length
 from wagtail_syndicate.testing._images import image_info
 
 ROOT = Path(__file__).resolve().parent.parent

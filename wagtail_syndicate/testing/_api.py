@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime
 
 from . import _pages
-from ._graphemes import status_length
+from ..text import status_length
 from ._http import ApiError, Headers, Params, ParsedBody, Response, json_response
 from ._media import MediaAPI, parse_focus
 from ._models import FakeMedia, FakeStatus, FakeStatusEdit

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import re
 
-from ._graphemes import URL_RE, url_end
+from ..text import URL_RE, url_end
 
 __all__ = ["format_content", "index_page", "status_page", "not_found_page"]
 

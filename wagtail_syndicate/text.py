@@ -1,5 +1,8 @@
 """Status length counting the way Mastodon does it, with the standard library only.
 
+Used by the plugin to fit posts and by FakeMastodon to check them; the tests hold it to an
+independent oracle (the ``regex`` package's ``\\X``), so sharing it does not hide mistakes.
+
 Mastodon's ``StatusLengthValidator`` counts *grapheme clusters* (what a reader
 sees as one character) of ``spoiler_text + text``, after replacing every URL
 with a fixed-size placeholder and every ``@user@domain`` mention with
