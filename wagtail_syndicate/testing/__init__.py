@@ -11,12 +11,15 @@ injects failures into it::
         ...  # point the code under test at fake.base_url
         assert fake.statuses[0].media[0].description == "A red square"
 
+``fake.chaos(rate=0.2, seed=1)`` gives API requests seeded random faults.
+
 Run it as a process for a demo: ``python -m wagtail_syndicate.testing``.
 Only the standard library is imported here.
 """
 
 from .fake_mastodon import (
     DEFAULT_LIMITS,
+    ChaosFault,
     FakeMastodon,
     FakeMedia,
     FakeStatus,
@@ -26,6 +29,7 @@ from .fake_mastodon import (
 )
 
 __all__ = [
+    "ChaosFault",
     "DEFAULT_LIMITS",
     "FakeMastodon",
     "FakeMedia",

@@ -3,7 +3,9 @@
     python -m wagtail_syndicate.testing --host 127.0.0.1 --port 8765 \\
         --token demo-token --username demo
 
-Give ``--token``/``--username`` several times for several accounts. The first
+Give ``--token``/``--username`` several times for several accounts.
+``--chaos-rate 0.2 --chaos-seed 1`` gives API requests seeded random faults
+(``--chaos-kinds``, ``--chaos-delay``: see ``FakeMastodon.chaos``). The first
 line printed is ``FakeMastodon running at http://HOST:PORT`` (useful with
 ``--port 0``); one line per request follows. Stops on Ctrl-C or SIGTERM.
 """
@@ -15,6 +17,7 @@ import signal
 import sys
 import threading
 
+from ._chaos import CHAOS_KINDS, DEFAULT_KINDS
 from .fake_mastodon import FakeMastodon
 
 
@@ -34,6 +37,25 @@ def main(argv: list[str] | None = None) -> int:
         help="answer uploads 202 and stay 'processing' for this many polls",
     )
     parser.add_argument("--quiet", action="store_true", help="do not print one line per request")
+    parser.add_argument(
+        "--chaos-rate",
+        type=float,
+        default=0.0,
+        help="give each API request a random fault with this probability (e.g. 0.2)",
+    )
+    parser.add_argument("--chaos-seed", type=int, default=None, help="seed of the random faults")
+    parser.add_argument(
+        "--chaos-kinds",
+        default=",".join(DEFAULT_KINDS),
+        help=f"comma-separated fault kinds among {','.join(CHAOS_KINDS)} "
+        f"(default {','.join(DEFAULT_KINDS)})",
+    )
+    parser.add_argument(
+        "--chaos-delay",
+        type=float,
+        default=2.0,
+        help="seconds a 'timeout' fault stays silent (past the client's read time-out)",
+    )
     args = parser.parse_args(argv)
 
     tokens = args.token or ["demo-token"]
@@ -48,12 +70,28 @@ def main(argv: list[str] | None = None) -> int:
         processing_polls=args.processing_polls,
         verbose=not args.quiet,
     )
+    if args.chaos_rate:
+        try:
+            fake.chaos(
+                args.chaos_rate,
+                args.chaos_seed,
+                [kind.strip() for kind in args.chaos_kinds.split(",") if kind.strip()],
+                delay=args.chaos_delay,
+            )
+        except ValueError as err:
+            parser.error(str(err))
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     fake.start()
     print(f"FakeMastodon running at {fake.base_url}", flush=True)
     print(f"Accounts: {', '.join('@' + u for u in dict.fromkeys(usernames))}", flush=True)
+    if args.chaos_rate:
+        print(
+            f"Chaos: {args.chaos_rate:.0%} of API requests fail "
+            f"({args.chaos_kinds}; seed {args.chaos_seed})",
+            flush=True,
+        )
     print("Press Ctrl-C to stop.", flush=True)
     try:
         while not stop.wait(0.5):

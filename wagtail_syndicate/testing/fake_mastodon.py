@@ -12,8 +12,9 @@ patching anything:
 * image dimensions are decoded from the bytes (PNG, GIF, JPEG, WebP);
 * ``Idempotency-Key`` is honoured for an hour, uploads are rate limited.
 
-Failures are injected with :class:`Fault`. Every request is recorded (before
-any fault applies) in :attr:`FakeMastodon.requests`.
+Failures are injected with :class:`Fault`, or at random with
+:meth:`FakeMastodon.chaos` (seeded; see ``_chaos.py``). Every request is
+recorded (before any fault applies) in :attr:`FakeMastodon.requests`.
 
 Deleted statuses are removed from :attr:`FakeMastodon.statuses`; their media
 stay in :attr:`FakeMastodon.media`, detached (as Mastodon keeps them for
@@ -26,8 +27,10 @@ than 4 files", "Media 12 not found or already attached to another post",
 
 Layout: this module holds the lifecycle and state; ``_api.py`` and
 ``_media.py`` the endpoints; ``_server.py`` the HTTP layer and faults;
-``_http.py`` body parsing; ``wagtail_syndicate.text`` status length (shared with the plugin); ``_images.py``
-image sniffing; ``_pages.py`` the HTML; ``_models.py`` the dataclasses.
+``_chaos.py`` random faults; ``_http.py`` body parsing;
+``wagtail_syndicate.text`` status length (shared with the plugin);
+``_images.py`` image sniffing; ``_pages.py`` the HTML; ``_models.py`` the
+dataclasses.
 
 Only the standard library is used: this package must not import Django or the
 rest of wagtail_syndicate.
@@ -40,9 +43,11 @@ import itertools
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 
 from ._api import MastodonAPI
+from ._chaos import DEFAULT_KINDS, Chaos, ChaosFault
 from ._models import (
     DEFAULT_LIMITS,
     FakeMedia,
@@ -54,6 +59,7 @@ from ._models import (
 from ._server import Server
 
 __all__ = [
+    "ChaosFault",
     "DEFAULT_LIMITS",
     "FakeMastodon",
     "FakeMedia",
@@ -111,6 +117,7 @@ class FakeMastodon(MastodonAPI):
             self._media: dict[str, FakeMedia] = {}
             self._requests: list[RecordedRequest] = []
             self._faults: list[Fault] = []
+            self._chaos: Chaos | None = None
             self._idempotency: dict[tuple[str, str], tuple[str, float]] = {}
             self._throttles: dict[tuple[str, str], list[float]] = {}
             self._status_ids = itertools.count(FIRST_STATUS_ID)
@@ -182,8 +189,51 @@ class FakeMastodon(MastodonAPI):
             self._faults.append(fault)
         return fault
 
+    def chaos(
+        self,
+        rate: float = 0.2,
+        seed: int | None = None,
+        kinds: Iterable[str] = DEFAULT_KINDS,
+        *,
+        delay: float = 2.0,
+        after_rate: float = 0.5,
+        exempt: Iterable[str] = (),
+    ) -> None:
+        """Give each API request (``/api/...``) a random fault with probability ``rate``.
+
+        The kind is drawn from ``kinds`` ("500", "502", "503", "429", "timeout", "reset")
+        by ``random.Random(seed)``, in the order requests arrive, so the same requests in
+        the same order get the same faults. "timeout" is silence for ``delay`` seconds
+        (set it past the client's read time-out); "timeout" and "reset" happen after the
+        server did the work (a status stored, the client never told) with probability
+        ``after_rate``. Paths starting with one of ``exempt`` get no fault. A fault queued
+        with :meth:`inject` wins over chaos. ``rate=0`` stops it; :meth:`reset` too.
+        """
+        chaos = Chaos(
+            rate,
+            seed,
+            kinds,
+            delay=delay,
+            after_rate=after_rate,
+            exempt=exempt,
+            clock=lambda: self.clock(),
+        )
+        with self._lock:
+            self._chaos = chaos if rate > 0 else None
+
+    @property
+    def chaos_faults(self) -> list[ChaosFault]:
+        """The faults chaos mode injected, in order."""
+        with self._lock:
+            return list(self._chaos.injected) if self._chaos else []
+
+    def chaos_counts(self) -> Counter:
+        """Faults injected by chaos mode, by kind ("timeout after": the server did the work)."""
+        with self._lock:
+            return self._chaos.counts() if self._chaos else Counter()
+
     def reset(self) -> None:
-        """Forget statuses, media, requests, faults, idempotency keys and
+        """Forget statuses, media, requests, faults (chaos mode too), idempotency keys and
         rate-limit counters (tokens, limits and processing_polls stay)."""
         self._clear()
 
@@ -201,7 +251,8 @@ class FakeMastodon(MastodonAPI):
                     if fault.times <= 0:
                         self._faults.remove(fault)
                     return dataclasses.replace(fault)
-        return None
+            chaos = self._chaos
+        return chaos.draw(method, path) if chaos is not None else None
 
     def _sleep(self, seconds: float) -> bool:
         """Sleep; True if interrupted because the server is stopping."""
