@@ -10,6 +10,17 @@ def fake_mastodon():
 
 
 @pytest.fixture(autouse=True)
+def clear_cache():
+    """Instance limits are cached; each test starts without them."""
+    from django.conf import settings
+
+    if settings.configured:  # not in tests of the fake alone (-p no:django)
+        from django.core.cache import cache
+
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def clear_dummy_tasks():
     from wagtail_syndicate.compat import task_backends
 

@@ -33,13 +33,32 @@ def test_bad_token_fails_with_the_servers_message(fake_mastodon):
     assert fake_mastodon.statuses == []
 
 
-def test_text_over_the_limit_fails_with_the_422_message(fake_mastodon):
+def test_custom_text_over_the_limit_fails_at_publish_without_a_request(fake_mastodon):
     connect_account(fake_mastodon)
     page = make_photo_page(image=make_image(), syndication_text="word " * 120)
-    run_tasks()
+    assert run_tasks() == []
+    record = failed_record(page)
+    assert "characters over this server's limit of 500 and cannot be shortened" in (
+        record.last_error
+    )
+    assert fake_mastodon.requests == []
+
+
+def test_a_422_fails_with_the_servers_message(fake_mastodon):
+    connect_account(fake_mastodon)
+    fake_mastodon.inject(
+        Fault(
+            method="POST",
+            path="/api/v1/statuses",
+            status=422,
+            body={"error": "Validation failed: Text contains a forbidden word"},
+        )
+    )
+    page = make_photo_page(image=make_image())
+    assert run_tasks() == ["failed"]
     record = failed_record(page)
     assert "rejected the post (422)" in record.last_error
-    assert "character limit of 500 exceeded" in record.last_error
+    assert "Text contains a forbidden word" in record.last_error
     assert fake_mastodon.statuses == []
 
 
@@ -163,7 +182,7 @@ def test_an_unexpected_error_is_recorded_not_lost(fake_mastodon, monkeypatch, ca
     connect_account(fake_mastodon)
     page = make_photo_page(image=make_image())
 
-    def broken_template(self, account):
+    def broken_template(self, account, limits):
         raise KeyError("caption")
 
     monkeypatch.setattr(PhotoPage, "get_syndication_text", broken_template)

@@ -19,8 +19,11 @@ DEFAULTS: dict[str, Any] = {
     "READ_TIMEOUT": 30.0,
     # Longest total wait, in seconds, for a network to finish processing an uploaded image.
     "MEDIA_PROCESSING_TIMEOUT": 60.0,
-    # Visibility of new posts on Mastodon: public, unlisted, private or direct.
-    "VISIBILITY": "public",
+    # The text of posts: {title}, {intro} (search description), {url}, {tags} (hashtags).
+    # Page models override it with `syndication_template`, editors with a custom text.
+    "STATUS_TEMPLATE": "{title}\n\n{intro}\n\n{url}\n\n{tags}",
+    # Refuse to publish a page set to be shared that cannot be (no alt text, no image, ...).
+    "REQUIRE_ALT_TEXT": True,
     # Name of the Django Tasks backend (a key of settings.TASKS) that runs the posting task.
     "TASK_BACKEND": "default",
     # Attempts at one publish before a passing failure (time-out, 5xx, 429) becomes final.

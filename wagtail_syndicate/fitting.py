@@ -1,29 +1,25 @@
-"""Fit a post to a network's limits: images within size and pixel limits, as renditions."""
+"""Fit a post to a server's limits: images (as renditions if need be), alt text and text."""
 
 import math
-from dataclasses import dataclass
+import re
 
 from django.utils.translation import gettext as _
 
 from .exceptions import ContentError
+from .limits import Limits
 from .posts import Media, focus_from_focal_point, image_source
+from .text import graphemes, status_length
 
-CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
+CONTENT_TYPES = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "avif": "image/avif",
+    "heic": "image/heic",
+}
 # Tried in order when an image is too large as it is: lossless first, then lossy at falling quality.
 JPEG_QUALITIES = (85, 75, 65, 50)
-
-
-@dataclass(frozen=True)
-class Limits:
-    """A network's limits. The defaults are Mastodon's."""
-
-    max_characters: int = 500
-    max_media: int = 4
-    characters_per_url: int = 23
-    image_size_limit: int = 16 * 1024 * 1024
-    image_matrix_limit: int = 33_177_600
-    description_limit: int = 1500
-    supported_formats: frozenset[str] = frozenset(CONTENT_TYPES)
 
 
 def fit_image(image, alt_text: str, limits: Limits) -> Media:
@@ -98,3 +94,119 @@ def _rendition_specs(resize: str, image_format: str, limits: Limits):
 def _filename(name: str, image_format: str) -> str:
     stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "image"
     return f"{stem}.{'jpg' if image_format == 'jpeg' else image_format}"
+
+
+# Text ----------------------------------------------------------------------------------------
+
+ELLIPSIS = "…"
+# Placeholders whose words may be shortened, in the order they give way.
+SHORTENABLE = ("intro", "title")
+
+
+PLACEHOLDER = re.compile(r"\{(title|intro|url|tags)\}")
+
+
+def render_text(template: str, values: dict[str, str]) -> str:
+    """``template`` with its placeholders (``{title}``, ``{intro}``, ``{url}``, ``{tags}``)
+    filled in and other braces left alone, tidied: no trailing spaces, no runs of blank lines
+    left by empty placeholders."""
+    text = PLACEHOLDER.sub(lambda match: values.get(match.group(1), ""), template)
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    tidy: list[str] = []
+    for line in lines:
+        if line or (tidy and tidy[-1]):
+            tidy.append(line)
+    return "\n".join(tidy).strip()
+
+
+def fit_text(template: str, values: dict[str, str], limits: Limits, spoiler_text: str = "") -> str:
+    """The text of the post, within ``limits.max_characters`` as Mastodon counts it (graphemes,
+    every URL as ``characters_per_url``, the content warning included).
+
+    Shortens the intro, then the title, on a word boundary with "…"; then drops hashtags from
+    the end. Never cuts the URL, a hashtag or the rest of the template (such as an editor's
+    custom text). Raises ``ContentError`` when even that does not fit.
+    """
+    values = dict(values)
+
+    def fits(candidate: dict[str, str]) -> bool:
+        return _length(render_text(template, candidate), limits, spoiler_text) <= (
+            limits.max_characters
+        )
+
+    if fits(values):
+        return render_text(template, values)
+    for name in SHORTENABLE:
+        words = values.get(name, "")
+        if not words or "{" + name + "}" not in template:
+            continue
+        shortened = _longest_fitting(words, lambda w, n=name: fits({**values, n: w}))
+        if shortened is not None:
+            return render_text(template, {**values, name: shortened})
+        values[name] = ""
+    tags = values.get("tags", "").split()
+    while tags:
+        tags.pop()
+        values["tags"] = " ".join(tags)
+        if fits(values):
+            return render_text(template, values)
+    over = _length(render_text(template, values), limits, spoiler_text) - limits.max_characters
+    raise ContentError(
+        _(
+            "The text of the post is %(over)s characters over this server's limit of "
+            "%(limit)s and cannot be shortened: shorten the custom text or content warning."
+        )
+        % {"over": over, "limit": limits.max_characters}
+    )
+
+
+def _length(text: str, limits: Limits, spoiler_text: str) -> int:
+    return status_length(text, spoiler_text, limits.characters_per_url)
+
+
+def _longest_fitting(words: str, fits) -> str | None:
+    """The longest shortening of ``words`` (whole words, then "…") that ``fits``, or None."""
+    clusters = graphemes(words)
+    low, high, best = 0, len(clusters) - 1, None
+    while low <= high:  # binary search on how many characters to keep
+        keep = (low + high) // 2
+        candidate = _shorten(clusters, keep)
+        if fits(candidate):
+            best, low = candidate, keep + 1
+        else:
+            high = keep - 1
+    return best
+
+
+def _shorten(clusters: list[str], keep: int) -> str:
+    head = "".join(clusters[:keep])
+    if keep < len(clusters) and not clusters[keep].isspace():
+        # Cut at the last whole word, unless that leaves nothing (one long word, CJK).
+        cut = max(head.rfind(" "), head.rfind("\n"))
+        if cut > 0:
+            head = head[:cut]
+    return head.rstrip(" \n,;:-–—") + ELLIPSIS
+
+
+def trim_alt_text(alt_text: str, limit: int) -> str:
+    """``alt_text`` within ``limit`` characters (code points, as Mastodon counts a
+    description), shortened on a character boundary with "…" if needed."""
+    if len(alt_text) <= limit:
+        return alt_text
+    kept, length = [], len(ELLIPSIS)
+    for cluster in graphemes(alt_text):
+        if length + len(cluster) > limit:
+            break
+        kept.append(cluster)
+        length += len(cluster)
+    return "".join(kept).rstrip() + ELLIPSIS
+
+
+def hashtag(tag: str) -> str | None:
+    """``#CamelCase`` from a tag name, or None when nothing valid is left (Mastodon hashtags are
+    letters, digits and underscores, not only digits)."""
+    words = re.findall(r"\w+", tag)
+    name = "".join(word[:1].upper() + word[1:] for word in words)
+    if not name or name.isdigit():
+        return None
+    return "#" + name

@@ -1,7 +1,8 @@
 """What gets posted: the ``Post`` and ``Media`` composed from a page.
 
 Composing reads the database and storage (the page, its image, renditions); it makes no network
-request, so the editor can be told at publish time when a page cannot be shared.
+request, so the editor can be told at publish time when a page cannot be shared. The task, the
+editor's preview and the publish-time checks all use ``plan_post`` and ``compose_post``.
 """
 
 import hashlib
@@ -33,19 +34,45 @@ class Post:
     text: str
     url: str
     media: list[Media] = field(default_factory=list)
+    spoiler_text: str = ""
+    visibility: str = "public"
+    language: str | None = None
+
+    @property
+    def sensitive(self) -> bool:
+        return bool(self.spoiler_text)
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.text, [(m.source, m.alt_text, m.focus) for m in self.media])
+        images = [(m.source, m.alt_text, m.focus) for m in self.media]
+        return fingerprint(self.text, self.spoiler_text, self.language, images)
 
 
-def fingerprint(text: str, images: list[tuple[str, str, tuple | None]]) -> str:
-    """A hash of everything a post shows: its text and each image's source, alt text and focus.
+@dataclass(frozen=True)
+class PostPlan:
+    """A post decided but not yet fitted: its text, and the images with their alt text and
+    focus, without renditions. Cheap enough to make while a page is being published."""
 
-    Computed both from a composed ``Post`` and, cheaply, from a page (``page_fingerprint``), so
-    a republish can tell whether the post would change without making renditions.
-    """
-    payload = json.dumps([text, [[s, a, list(f) if f else None] for s, a, f in images]])
+    text: str
+    url: str
+    images: list[tuple[Any, str, tuple[float, float] | None]]
+    spoiler_text: str
+    visibility: str
+    language: str | None
+    images_left_out: int = 0
+
+    @property
+    def fingerprint(self) -> str:
+        images = [(image_source(image), alt, focus) for image, alt, focus in self.images]
+        return fingerprint(self.text, self.spoiler_text, self.language, images)
+
+
+def fingerprint(text, spoiler_text, language, images) -> str:
+    """A hash of everything a post shows that an edit can change: text, content warning,
+    language, and each image's source, alt text and focus (visibility cannot be edited)."""
+    payload = json.dumps(
+        [text, spoiler_text, language, [[s, a, list(f) if f else None] for s, a, f in images]]
+    )
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -57,7 +84,8 @@ def image_source(image) -> str:
 def focus_from_focal_point(image) -> tuple[float, float] | None:
     """Mastodon's focus ``(x, y)`` in [-1, 1] (y up) from a Wagtail focal point, or ``None``.
 
-    Wagtail stores the centre of the focal area in pixels from the top-left corner.
+    Wagtail stores the centre of the focal area in pixels from the top-left corner; renditions
+    are scaled, never cropped, so the same focus holds for the uploaded frame.
     """
     if image.focal_point_x is None or image.focal_point_y is None:
         return None
@@ -66,25 +94,39 @@ def focus_from_focal_point(image) -> tuple[float, float] | None:
     return (round(max(-1.0, min(1.0, x)), 2), round(max(-1.0, min(1.0, y)), 2))
 
 
-def page_fingerprint(page, account) -> str:
-    """The fingerprint of the post ``compose_post`` would make, without making it."""
+def plan_post(page, account, limits) -> PostPlan:
+    """What ``page`` will post to ``account`` under ``limits``: text fitted, at most
+    ``limits.max_media`` images, alt text trimmed. Raises ``ContentError`` when the page
+    cannot be posted (no image, no alt text, a text that cannot be shortened)."""
+    from .fitting import trim_alt_text
+
+    options = page.get_syndication_options(account)
+    pairs = page.get_syndication_images()
     images = [
-        (image_source(image), alt_text, focus_from_focal_point(image))
-        for image, alt_text in page.get_syndication_images()
+        (image, trim_alt_text(alt, limits.description_limit), focus_from_focal_point(image))
+        for image, alt in pairs[: limits.max_media]
     ]
-    return fingerprint(page.get_syndication_text(account), images)
+    return PostPlan(
+        text=page.get_syndication_text(account, limits),
+        url=page.get_syndication_url(),
+        images=images,
+        images_left_out=max(0, len(pairs) - limits.max_media),
+        **options,
+    )
 
 
-def compose_post(page, account) -> Post:
-    """Compose the post of ``page`` (a specific, live page) for ``account``.
+def compose_post(page, account, limits) -> Post:
+    """The post of ``page`` for ``account``, with every image fitted to ``limits`` (renditions
+    made where needed). Raises ``ContentError`` like ``plan_post``, and for an image that
+    cannot be made to fit."""
+    from .fitting import fit_image
 
-    Raises ``ContentError`` when the page cannot be posted (no image, no alt text, an image
-    that cannot be made to fit).
-    """
-    from .fitting import Limits, fit_image
-
-    limits = Limits()
-    images = page.get_syndication_images()
-    media = [fit_image(image, alt_text, limits) for image, alt_text in images]
-    text = page.get_syndication_text(account)
-    return Post(text=text, url=page.get_syndication_url(), media=media)
+    plan = plan_post(page, account, limits)
+    return Post(
+        text=plan.text,
+        url=plan.url,
+        media=[fit_image(image, alt, limits) for image, alt, _focus in plan.images],
+        spoiler_text=plan.spoiler_text,
+        visibility=plan.visibility,
+        language=plan.language,
+    )

@@ -7,6 +7,7 @@ HTTP happens outside any database transaction.
 
 import logging
 import random
+import re
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -16,8 +17,14 @@ from django.utils import timezone
 from django_tasks import task
 
 from .conf import get_setting
-from .exceptions import ContentError, SyndicationError, TransientNetworkError
+from .exceptions import (
+    ContentError,
+    PermanentNetworkError,
+    SyndicationError,
+    TransientNetworkError,
+)
 from .history import log_outcome
+from .limits import limits_for
 from .models import SyndicationRecord
 from .networks import get_network
 from .networks.base import UploadedMedia
@@ -29,6 +36,9 @@ State = SyndicationRecord.State
 
 # Key of the changes a run returns that names its page-history entry (None: no entry).
 HISTORY = "history"
+
+# A 422 whose message says one of these is about a limit (Mastodon's own wording).
+LIMIT_WORDS = re.compile(r"limit|too long|too large|exceed|maximum|more than", re.IGNORECASE)
 
 # Mastodon remembers an Idempotency-Key for an hour; past that, look before posting again.
 IDEMPOTENCY_WINDOW = timedelta(minutes=55)
@@ -124,7 +134,22 @@ def _act(record: SyndicationRecord, page) -> dict:
             return {"state": State.POSTED, "last_error": "", HISTORY: None}
         raise ContentError("The page was unpublished before it could be shared.")
 
-    post = compose_post(page, account)
+    limits = limits_for(account)
+    try:
+        return _post(record, page, network, compose_post(page, account, limits))
+    except PermanentNetworkError as err:
+        # The server refused something over a limit: its limits may have changed since cached.
+        if err.status != 422 or not LIMIT_WORDS.search(str(err)):
+            raise
+        fresh = limits_for(account, refresh=True)
+        if fresh == limits:
+            raise
+        return _post(record, page, network, compose_post(page, account, fresh))
+
+
+def _post(record: SyndicationRecord, page, network, post) -> dict:
+    """Create or edit the remote post to show ``post``; return the changes for the record."""
+    account = record.account
     if record.remote_id and post.fingerprint == record.content_hash:
         # Nothing to change: no request, and nothing new for the page's history.
         return {"state": State.POSTED, "last_error": "", HISTORY: None}

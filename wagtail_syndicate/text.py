@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["count_graphemes", "status_length", "URL_RE", "MENTION_RE"]
+__all__ = ["count_graphemes", "graphemes", "status_length", "URL_RE", "MENTION_RE"]
 
 CR, LF, ZWJ, ZWNJ = 0x0D, 0x0A, 0x200D, 0x200C
 
@@ -85,9 +85,9 @@ def _hangul_joins(prev: str | None, cur: str | None) -> bool:
     return False
 
 
-def count_graphemes(text: str) -> int:
-    """Number of user-perceived characters (extended grapheme clusters)."""
-    count = 0
+def graphemes(text: str) -> list[str]:
+    """``text`` split into user-perceived characters (extended grapheme clusters)."""
+    clusters: list[str] = []
     prev_cp: int | None = None
     prev_ch = ""
     ri_run = 0  # regional indicators immediately before the current position
@@ -111,11 +111,18 @@ def count_graphemes(text: str) -> int:
             joins = True
         else:
             joins = False
-        if not joins:
-            count += 1
+        if joins:
+            clusters[-1] += ch
+        else:
+            clusters.append(ch)
         ri_run = ri_run + 1 if _is_regional_indicator(cp) else 0
         prev_cp, prev_ch = cp, ch
-    return count
+    return clusters
+
+
+def count_graphemes(text: str) -> int:
+    """Number of user-perceived characters (extended grapheme clusters)."""
+    return len(graphemes(text))
 
 
 def url_end(text: str, start: int, end: int) -> int:

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ..tokens import decrypt_token, encrypt_token
+from .mixin import VISIBILITY_CHOICES
 
 
 class SyndicationAccount(models.Model):
@@ -28,6 +29,13 @@ class SyndicationAccount(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         help_text=_("Share pages of this site only. Leave empty to share pages of every site."),
+    )
+    visibility = models.CharField(
+        _("visibility of posts"),
+        max_length=16,
+        choices=VISIBILITY_CHOICES,
+        default="public",
+        help_text=_("Pages may choose another one."),
     )
     enabled = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(_("connected at"), auto_now_add=True)

@@ -5,7 +5,15 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 
+from ..conf import get_setting
 from ..exceptions import ConfigurationError, ContentError
+
+VISIBILITY_CHOICES = [
+    ("public", _("Public")),
+    ("unlisted", _("Quiet public")),
+    ("private", _("Followers only")),
+    ("direct", _("Mentioned people only")),
+]
 
 
 class SyndicatedPageMixin(models.Model):
@@ -19,6 +27,8 @@ class SyndicatedPageMixin(models.Model):
 
     syndication_image_field: str | None = None
     syndication_alt_text_field: str | None = None
+    # The text of posts, with {title}, {intro}, {url} and {tags}; None: STATUS_TEMPLATE.
+    syndication_template: str | None = None
 
     syndicate = models.BooleanField(
         _("Share when published"),
@@ -29,13 +39,32 @@ class SyndicatedPageMixin(models.Model):
         _("Text of the post"),
         blank=True,
         help_text=_(
-            "Optional. Replaces the page title in the post; the link to the page is always added."
+            "Optional. Replaces the usual text; it may use {title}, {intro}, {url} and {tags}. "
+            "The link to the page is added if it has no {url}. It is never shortened."
         ),
+    )
+    syndication_content_warning = models.CharField(
+        _("Content warning"),
+        max_length=255,
+        blank=True,
+        help_text=_("Optional. Shown before the post, which is then marked sensitive."),
+    )
+    syndication_visibility = models.CharField(
+        _("Visibility"),
+        max_length=16,
+        blank=True,
+        choices=VISIBILITY_CHOICES,
+        help_text=_("Leave empty for the account's default visibility."),
     )
 
     syndication_panels = [
         MultiFieldPanel(
-            [FieldPanel("syndicate"), FieldPanel("syndication_text")],
+            [
+                FieldPanel("syndicate"),
+                FieldPanel("syndication_text"),
+                FieldPanel("syndication_content_warning"),
+                FieldPanel("syndication_visibility"),
+            ],
             heading=_("Sharing"),
         )
     ]
@@ -89,7 +118,49 @@ class SyndicatedPageMixin(models.Model):
         """The address the post links to: the page's full URL."""
         return self.get_full_url()
 
-    def get_syndication_text(self, account) -> str:
-        """The words of the post for ``account``: the custom text or the title, then the link."""
-        words = self.syndication_text.strip() or self.title
-        return f"{words}\n\n{self.get_syndication_url()}"
+    def get_syndication_template(self, account) -> str:
+        """The editor's custom text (with the link added if it has none), else the model's
+        ``syndication_template``, else the ``STATUS_TEMPLATE`` setting."""
+        custom = self.syndication_text.strip()
+        if custom:
+            return custom if "{url}" in custom else custom + "\n\n{url}"
+        return self.syndication_template or get_setting("STATUS_TEMPLATE")
+
+    def get_syndication_intro(self) -> str:
+        """The ``{intro}`` of the text: the page's search description."""
+        return (getattr(self, "search_description", "") or "").strip()
+
+    def get_syndication_tags(self) -> list[str]:
+        """The ``{tags}`` of the text: the page's tags (a ``tags`` field), if it has any."""
+        tags = getattr(self, "tags", None)
+        if tags is None or not hasattr(tags, "names"):
+            return []
+        return sorted(tags.names())
+
+    def get_syndication_text(self, account, limits) -> str:
+        """The words of the post for ``account``, fitted to ``limits``."""
+        from ..fitting import fit_text, hashtag
+
+        hashtags = [tag for tag in map(hashtag, self.get_syndication_tags()) if tag]
+        values = {
+            "title": self.title,
+            "intro": self.get_syndication_intro(),
+            "url": self.get_syndication_url(),
+            "tags": " ".join(dict.fromkeys(hashtags)),
+        }
+        return fit_text(
+            self.get_syndication_template(account),
+            values,
+            limits,
+            spoiler_text=self.syndication_content_warning.strip(),
+        )
+
+    def get_syndication_options(self, account) -> dict:
+        """Content warning, visibility and language of the post for ``account``."""
+        locale = getattr(self, "locale", None)
+        language = locale.language_code.split("-")[0].lower() if locale else None
+        return {
+            "spoiler_text": self.syndication_content_warning.strip(),
+            "visibility": self.syndication_visibility or account.visibility,
+            "language": language or None,
+        }

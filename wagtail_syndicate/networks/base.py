@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..exceptions import ConfigurationError
+from ..limits import Limits
 from ..posts import Media, Post
 
 
@@ -67,6 +68,10 @@ class Network(ABC):
     @abstractmethod
     def connect(self, credentials: Credentials) -> Any:
         """A client for the network's API acting with ``credentials`` (no request made yet)."""
+
+    @abstractmethod
+    def limits(self, credentials: Credentials) -> Limits:
+        """What the server accepts; ``PermanentNetworkError`` if it does not say."""
 
     @abstractmethod
     def verify(self, credentials: Credentials) -> AccountInfo:

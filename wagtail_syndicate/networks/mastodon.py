@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from ..conf import get_setting
 from ..exceptions import PermanentNetworkError, TransientNetworkError
+from ..limits import Limits
 from ..posts import Media, Post
 from .base import AccountInfo, Credentials, Network, Published, UploadedMedia
 from .http import HttpClient
@@ -18,9 +19,29 @@ def format_focus(focus: tuple[float, float]) -> str:
     return f"{focus[0]:.2f},{focus[1]:.2f}"
 
 
+def status_fields(post: Post, media_ids: list[str]) -> dict:
+    """The form fields of a status, shared by creating and editing it."""
+    fields = {
+        "status": post.text,
+        "media_ids[]": media_ids,
+        "spoiler_text": post.spoiler_text,
+        "sensitive": "true" if post.sensitive else "false",
+    }
+    if post.language:
+        fields["language"] = post.language
+    return fields
+
+
 class MastodonClient:
     def __init__(self, credentials: Credentials) -> None:
         self.http = HttpClient(credentials.instance_url, credentials.access_token, label="Mastodon")
+
+    def instance(self) -> dict:
+        """``GET /api/v2/instance``, else (older servers, forks) ``/api/v1/instance``."""
+        try:
+            return self.http.json("GET", "/api/v2/instance")[1]
+        except PermanentNetworkError:
+            return self.http.json("GET", "/api/v1/instance")[1]
 
     def verify_credentials(self) -> dict:
         return self.http.json("GET", "/api/v1/accounts/verify_credentials")[1]
@@ -57,22 +78,19 @@ class MastodonClient:
             time.sleep(interval)
             interval *= 2
 
-    def post_status(
-        self, text: str, media_ids: list[str], idempotency_key: str, *, visibility: str
-    ) -> dict:
+    def post_status(self, post: Post, media_ids: list[str], idempotency_key: str) -> dict:
         """``POST /api/v1/statuses``; ``media_ids[]`` with its brackets, once per id."""
-        data = {"status": text, "visibility": visibility, "media_ids[]": media_ids}
+        data = {**status_fields(post, media_ids), "visibility": post.visibility}
         return self.http.json(
             "POST", "/api/v1/statuses", data=data, headers={"Idempotency-Key": idempotency_key}
         )[1]
 
     def edit_status(
-        self, status_id: str, text: str, media_ids: list[str], changed: list[UploadedMedia]
+        self, status_id: str, post: Post, media_ids: list[str], changed: list[UploadedMedia]
     ) -> dict:
         """``PUT /api/v1/statuses/:id``: the full text and every ``media_ids[]`` (Mastodon
         removes media left out), plus ``media_attributes[]`` for changed alt text or focus."""
-        data: list[tuple[str, str]] = [("status", text)]
-        data += [("media_ids[]", media_id) for media_id in media_ids]
+        data = list(status_fields(post, media_ids).items())
         for media in changed:
             data += [
                 ("media_attributes[][id]", media.remote_id),
@@ -104,6 +122,9 @@ class MastodonNetwork(Network):
     def connect(self, credentials: Credentials) -> MastodonClient:
         return MastodonClient(credentials)
 
+    def limits(self, credentials: Credentials) -> Limits:
+        return Limits.from_instance(self.connect(credentials).instance())
+
     def verify(self, credentials: Credentials) -> AccountInfo:
         account = self.connect(credentials).verify_credentials()
         host = urlsplit(credentials.instance_url).netloc
@@ -120,9 +141,7 @@ class MastodonNetwork(Network):
     def create_post(
         self, client: MastodonClient, post: Post, media_ids: list[str], idempotency_key: str
     ) -> Published:
-        status = client.post_status(
-            post.text, media_ids, idempotency_key, visibility=get_setting("VISIBILITY")
-        )
+        status = client.post_status(post, media_ids, idempotency_key)
         if not status.get("id"):
             raise PermanentNetworkError("Mastodon answered the post without a status id.")
         return Published(
@@ -137,7 +156,7 @@ class MastodonNetwork(Network):
         media_ids: list[str],
         changed: list[UploadedMedia],
     ) -> Published:
-        status = client.edit_status(remote_id, post.text, media_ids, changed)
+        status = client.edit_status(remote_id, post, media_ids, changed)
         return Published(remote_id=str(status.get("id", remote_id)), url=status.get("url", ""))
 
     def delete_post(self, client: MastodonClient, remote_id: str) -> None:

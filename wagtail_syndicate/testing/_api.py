@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from . import _pages
 from ..text import status_length
+from . import _pages
 from ._http import ApiError, Headers, Params, ParsedBody, Response, json_response
 from ._media import MediaAPI, parse_focus
 from ._models import FakeMedia, FakeStatus, FakeStatusEdit

@@ -1,0 +1,112 @@
+"""What an instance accepts: read from the server, cached per account, with safe defaults."""
+
+from dataclasses import asdict, dataclass, field
+
+from django.core.cache import cache
+
+from .exceptions import PermanentNetworkError
+
+# Mastodon's own defaults, used when a server does not say.
+DEFAULT_FORMATS = frozenset({"jpeg", "png", "gif", "webp"})
+MIME_FORMATS = {
+    "image/jpeg": "jpeg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "image/avif": "avif",
+    "image/heic": "heic",
+    "image/heif": "heic",
+}
+CACHE_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A server's limits. The defaults are Mastodon's."""
+
+    max_characters: int = 500
+    max_media: int = 4
+    characters_per_url: int = 23
+    image_size_limit: int = 16 * 1024 * 1024
+    image_matrix_limit: int = 33_177_600
+    description_limit: int = 1500
+    supported_formats: frozenset[str] = field(default=DEFAULT_FORMATS)
+
+    @classmethod
+    def from_instance(cls, instance: dict) -> "Limits":
+        """Limits from a ``/api/v2/instance`` or ``/api/v1/instance`` answer; any key may be
+        missing or malformed (forks and other servers differ), and then the default holds."""
+        configuration = _dict(instance.get("configuration"))
+        statuses = _dict(configuration.get("statuses"))
+        media = _dict(configuration.get("media_attachments"))
+        defaults = cls()
+        mime_types = media.get("supported_mime_types")
+        formats = (
+            frozenset(MIME_FORMATS[m] for m in mime_types if m in MIME_FORMATS)
+            if isinstance(mime_types, list)
+            else defaults.supported_formats
+        )
+        return cls(
+            # Pleroma and Akkoma say max_toot_chars, upload_limit, description_limit at the top.
+            max_characters=_positive(
+                statuses.get("max_characters", instance.get("max_toot_chars")),
+                defaults.max_characters,
+            ),
+            max_media=_positive(statuses.get("max_media_attachments"), defaults.max_media),
+            characters_per_url=_positive(
+                statuses.get("characters_reserved_per_url"), defaults.characters_per_url
+            ),
+            image_size_limit=_positive(
+                media.get("image_size_limit", instance.get("upload_limit")),
+                defaults.image_size_limit,
+            ),
+            image_matrix_limit=_positive(
+                media.get("image_matrix_limit"), defaults.image_matrix_limit
+            ),
+            description_limit=_positive(
+                media.get("description_limit", instance.get("description_limit")),
+                defaults.description_limit,
+            ),
+            supported_formats=formats or defaults.supported_formats,
+        )
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _positive(value, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default
+
+
+def _cache_key(account) -> str:
+    return f"wagtail_syndicate:limits:{account.pk}:{account.instance_url}"
+
+
+def limits_for(account, *, fetch: bool = True, refresh: bool = False) -> Limits:
+    """The account's limits: cached for an hour, else read from its server (when ``fetch``),
+    else the defaults. An unreachable server raises (a passing failure, retried); a server
+    that does not describe itself gives the defaults."""
+    from .networks import get_network
+
+    cached = None if refresh else cache.get(_cache_key(account))
+    if cached is not None:
+        return Limits(**{**cached, "supported_formats": frozenset(cached["supported_formats"])})
+    if not fetch:
+        return Limits()
+    try:
+        limits = get_network(account.network).limits(account.credentials())
+    except PermanentNetworkError:
+        limits = Limits()
+    value = asdict(limits)
+    value["supported_formats"] = sorted(limits.supported_formats)
+    cache.set(_cache_key(account), value, CACHE_SECONDS)
+    return limits
+
+
+def forget_limits(account) -> None:
+    cache.delete(_cache_key(account))
