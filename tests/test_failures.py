@@ -105,28 +105,84 @@ def test_slow_instance_times_out_and_is_retried(fake_mastodon):
     assert len(fake_mastodon.statuses) == 1
 
 
-def test_missing_alt_text_fails_at_publish_and_tells_the_editor(client, fake_mastodon):
+def edit_page(client, page, image, **fields):
+    data = {
+        "title": page.title,
+        "slug": page.slug,
+        "photo": image.pk if image else "",
+        "alt_text": page.alt_text,
+        "syndicate": "on",
+        "syndication_text": "",
+        **fields,
+    }
+    return client.post(reverse("wagtailadmin_pages:edit", args=[page.pk]), data)
+
+
+def field_errors(response):
+    form = response.context["form"]
+    return {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+
+
+@pytest.fixture
+def editor(client):
+    client.force_login(WagtailTestUtils.create_superuser("editor", password="pw"))
+    return client
+
+
+def test_publishing_without_alt_text_is_refused_on_the_field(editor, fake_mastodon):
     connect_account(fake_mastodon)
     image = make_image(description="")
     page = make_photo_page(image=image, alt_text="", publish=False)
-    client.force_login(WagtailTestUtils.create_superuser("editor", password="pw"))
-    response = client.post(
-        reverse("wagtailadmin_pages:edit", args=[page.pk]),
-        {
-            "title": page.title,
-            "slug": page.slug,
-            "photo": image.pk,
-            "alt_text": "",
-            "syndicate": "on",
-            "action-publish": "action-publish",
-        },
-        follow=True,
+    response = edit_page(editor, page, image, **{"action-publish": "action-publish"})
+    assert response.status_code == 200
+    errors = field_errors(response)
+    assert errors["alt_text"][0].startswith("The image “Harbour at dawn” has no alt text")
+    assert not PhotoPage.objects.get(pk=page.pk).live
+    assert not SyndicationRecord.objects.exists()
+    assert run_tasks() == []
+    assert fake_mastodon.requests == []
+
+
+def test_saving_a_draft_without_alt_text_is_allowed(editor, fake_mastodon):
+    connect_account(fake_mastodon)
+    image = make_image(description="")
+    page = make_photo_page(image=image, alt_text="", publish=False)
+    response = edit_page(editor, page, image)
+    assert response.status_code == 302
+    assert PhotoPage.objects.get(pk=page.pk).get_latest_revision() is not None
+
+
+def test_publishing_without_an_image_is_refused_on_the_field(editor, fake_mastodon):
+    connect_account(fake_mastodon)
+    page = make_photo_page(image=None, publish=False)
+    response = edit_page(editor, page, None, **{"action-publish": "action-publish"})
+    assert "has no image to share" in field_errors(response)["photo"][0]
+    assert not SyndicationRecord.objects.exists()
+
+
+def test_a_custom_text_too_long_is_refused_on_the_field(editor, fake_mastodon):
+    connect_account(fake_mastodon)
+    image = make_image()
+    page = make_photo_page(image=image, publish=False)
+    response = edit_page(
+        editor, page, image, syndication_text="word " * 120, **{"action-publish": "action-publish"}
     )
-    assert "has no alt text" in response.content.decode()
+    assert "cannot be shortened" in field_errors(response)["syndication_text"][0]
+    assert not SyndicationRecord.objects.exists()
+
+
+def test_with_require_alt_text_off_the_publish_goes_through_and_the_record_says_why(
+    editor, fake_mastodon, settings
+):
+    settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "REQUIRE_ALT_TEXT": False}
+    connect_account(fake_mastodon)
+    image = make_image(description="")
+    page = make_photo_page(image=image, alt_text="", publish=False)
+    response = edit_page(editor, page, image, **{"action-publish": "action-publish"})
+    assert response.status_code == 302
     record = failed_record(page)
     assert record.last_error.startswith("The image “Harbour at dawn” has no alt text")
     assert run_tasks() == []
-    assert fake_mastodon.requests == []
 
 
 def test_image_description_is_used_when_the_page_has_no_alt_text(fake_mastodon):

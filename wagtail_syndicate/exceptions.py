@@ -13,7 +13,14 @@ class SyndicationError(Exception):
 
 
 class ContentError(SyndicationError):
-    """The page cannot be posted as it is (no image, no alt text, an image the network refuses)."""
+    """The page cannot be posted as it is (no image, no alt text, a text too long to fit).
+
+    ``field`` names the page field to fix, when there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NetworkError(SyndicationError):

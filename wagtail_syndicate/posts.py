@@ -115,6 +115,14 @@ def plan_post(page, account, limits) -> PostPlan:
     )
 
 
+def plan_with_known_limits(page, account) -> PostPlan:
+    """``plan_post`` with the limits already known (cached, else defaults), so it makes no
+    network request: for checks while a page is being edited or published."""
+    from .limits import limits_for
+
+    return plan_post(page, account, limits_for(account, fetch=False))
+
+
 def compose_post(page, account, limits) -> Post:
     """The post of ``page`` for ``account``, with every image fitted to ``limits`` (renditions
     made where needed). Raises ``ContentError`` like ``plan_post``, and for an image that

@@ -5,9 +5,8 @@ from django.db import transaction
 from .conf import get_setting
 from .exceptions import SyndicationError
 from .history import log_outcome
-from .limits import limits_for
 from .models import SyndicationAccount, SyndicationRecord
-from .posts import plan_post
+from .posts import plan_with_known_limits
 from .tasks import enqueue_on_commit
 
 State = SyndicationRecord.State
@@ -51,16 +50,11 @@ def retry_record(record: SyndicationRecord) -> SyndicationRecord:
         return _queue(record, page, check_content=page.live)
 
 
-def _plan(record: SyndicationRecord, page):
-    # Cached limits only: a publish makes no network request (the task reads fresh ones).
-    return plan_post(page, record.account, limits_for(record.account, fetch=False))
-
-
 def _post_would_change(record: SyndicationRecord, page) -> bool:
     if get_setting("ON_UPDATE") == "ignore":
         return False
     try:
-        return _plan(record, page).fingerprint != record.content_hash
+        return plan_with_known_limits(page, record.account).fingerprint != record.content_hash
     except SyndicationError:
         return True  # it cannot be posted as it is now: say so on the record
 
@@ -70,7 +64,7 @@ def _queue(record: SyndicationRecord, page, *, check_content: bool = True) -> Sy
     record.refresh_from_db()
     if check_content:
         try:
-            _plan(record, page)
+            plan_with_known_limits(page, record.account)
         except SyndicationError as err:
             # A record a worker still holds is left to it: the next run meets the same error.
             if SyndicationRecord.objects.filter(

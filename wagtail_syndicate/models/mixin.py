@@ -7,6 +7,7 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 
 from ..conf import get_setting
 from ..exceptions import ConfigurationError, ContentError
+from ..page_form import SyndicatedPageForm
 
 VISIBILITY_CHOICES = [
     ("public", _("Public")),
@@ -57,6 +58,8 @@ class SyndicatedPageMixin(models.Model):
         help_text=_("Leave empty for the account's default visibility."),
     )
 
+    base_form_class = SyndicatedPageForm
+
     syndication_panels = [
         MultiFieldPanel(
             [
@@ -104,13 +107,15 @@ class SyndicatedPageMixin(models.Model):
         if image is None:
             raise ContentError(
                 _("The page has no image to share: choose one in “%(field)s”.")
-                % {"field": self._meta.get_field(self.syndication_image_field).verbose_name}
+                % {"field": self._meta.get_field(self.syndication_image_field).verbose_name},
+                field=self.syndication_image_field,
             )
         alt_text = self.get_syndication_alt_text(image)
         if not alt_text:
             raise ContentError(
                 _("The image “%(title)s” has no alt text: describe it for people who can't see it.")
-                % {"title": image.title}
+                % {"title": image.title},
+                field=self.syndication_alt_text_field or self.syndication_image_field,
             )
         return [(image, alt_text)]
 
@@ -148,12 +153,15 @@ class SyndicatedPageMixin(models.Model):
             "url": self.get_syndication_url(),
             "tags": " ".join(dict.fromkeys(hashtags)),
         }
-        return fit_text(
-            self.get_syndication_template(account),
-            values,
-            limits,
-            spoiler_text=self.syndication_content_warning.strip(),
-        )
+        try:
+            return fit_text(
+                self.get_syndication_template(account),
+                values,
+                limits,
+                spoiler_text=self.syndication_content_warning.strip(),
+            )
+        except ContentError as err:
+            raise ContentError(str(err), field="syndication_text") from None
 
     def get_syndication_options(self, account) -> dict:
         """Content warning, visibility and language of the post for ``account``."""

@@ -1,0 +1,42 @@
+"""The page editor's form for shared pages: refuses a publish that could not be shared."""
+
+from wagtail.admin.forms import WagtailAdminPageForm
+
+from .conf import get_setting
+from .exceptions import ContentError
+
+
+class SyndicatedPageForm(WagtailAdminPageForm):
+    """``base_form_class`` of ``SyndicatedPageMixin``. A page model with a form of its own
+    should subclass this one.
+
+    With ``REQUIRE_ALT_TEXT`` on (the default), publishing a page set to be shared that cannot
+    be shared as it is (an image without alt text, no image, a custom text too long for a
+    connected account) is refused with an error on the field to fix. Saving a draft is not.
+    """
+
+    def _post_clean(self):
+        super()._post_clean()  # self.instance now holds the submitted values
+        if self.is_publishing() and self.instance.syndicate and get_setting("REQUIRE_ALT_TEXT"):
+            for error in sharing_problems(self.instance, self.parent_page):
+                field = error.field if error.field in self.fields else None
+                if field is None or not self.has_error(field):
+                    self.add_error(field, str(error))
+
+    def is_publishing(self) -> bool:
+        return "action-publish" in self.data
+
+
+def sharing_problems(page, parent_page=None) -> list[ContentError]:
+    """Why ``page`` could not be shared to each account it would go to (none: it can be)."""
+    from .models import SyndicationAccount
+    from .posts import plan_with_known_limits
+
+    site_page = page if page.pk else parent_page
+    problems: dict[str, ContentError] = {}
+    for account in SyndicationAccount.for_page(site_page):
+        try:
+            plan_with_known_limits(page, account)
+        except ContentError as err:
+            problems.setdefault(str(err), err)
+    return list(problems.values())
