@@ -1,0 +1,132 @@
+"""Check a running demo end to end in a real browser, as a newcomer would use it.
+
+Start the demo first (`make demo`), then, in another terminal:
+
+    pip install playwright && playwright install chromium   (once; or use --chromium PATH)
+    python example_site/check_demo.py --password PASSWORD_FROM_THE_BANNER
+
+It logs in to the Wagtail admin, opens the draft photo, checks "Share when published" is
+ticked, clicks Publish, then waits for the post on FakeMastodon (text, image, alt text) and
+for the record in Reports → Social posts, and for "Shared to" on the public page. It starts
+nothing itself and saves screenshots in example_site/.demo/check/. Exit code 0 when all is well.
+Options may also be given as DEMO_SITE, DEMO_MASTODON, DEMO_PASSWORD, DEMO_DRAFT.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+HERE = Path(__file__).resolve().parent
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def parse_args():
+    env = os.environ.get
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--site", default=env("DEMO_SITE", "http://127.0.0.1:8000"))
+    parser.add_argument("--mastodon", default=env("DEMO_MASTODON", "http://127.0.0.1:8001"))
+    parser.add_argument("--username", default="admin")
+    password = env("DEMO_PASSWORD")
+    parser.add_argument("--password", default=password, required=not password)
+    parser.add_argument("--draft", default=env("DEMO_DRAFT", "Autumn forest"), help="page title")
+    parser.add_argument("--timeout", type=float, default=10, help="seconds to wait for the post")
+    parser.add_argument("--chromium", default=shutil.which("chromium"), help="browser to use")
+    parser.add_argument("--screenshots", type=Path, default=HERE / ".demo" / "check")
+    return parser.parse_args()
+
+
+def step(message):
+    print(f"- {message}", flush=True)
+
+
+def main():
+    args = parse_args()
+    args.screenshots.mkdir(parents=True, exist_ok=True)
+    shots = args.screenshots
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=args.chromium, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(15_000)
+
+        step(f"log in to {args.site}/admin/ as {args.username}")
+        page.goto(f"{args.site}/admin/login/")
+        page.fill("#id_username", args.username)
+        page.fill("#id_password", args.password)
+        page.click("button[type=submit]")
+        expect(page).not_to_have_url(re.compile(r"/login/"))
+
+        step(f"find the draft “{args.draft}” and open it")
+        page.goto(f"{args.site}/admin/pages/search/?q={args.draft}")
+        page.get_by_role("link", name=args.draft, exact=True).first.click()
+        expect(page).to_have_url(re.compile(r"/admin/pages/\d+/edit/"))
+        edit_url = page.url
+        alt_text = page.input_value("#id_alt_text")
+        assert alt_text, "the draft has no alt text"
+        page.get_by_role("tab", name="Promote").click()
+        expect(page.locator("#id_syndicate")).to_be_checked()
+        page.screenshot(path=shots / "1-draft-promote-tab.png")
+
+        step("click Publish")
+        page.locator("footer [data-w-dropdown-target='toggle']").first.click()
+        page.locator("button[name='action-publish']").click()
+        expect(page.locator(".messages")).to_contain_text("published")
+        messages = page.locator(".messages").inner_text()
+        print("  admin says:", " / ".join(m.strip() for m in messages.splitlines() if m.strip()))
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=shots / "2-admin-after-publish.png")
+
+        step(f"wait for the post on {args.mastodon}/")
+        post = page.locator("article", has_text=args.draft)
+        deadline = time.monotonic() + args.timeout
+        started = time.monotonic()
+        while True:
+            page.goto(f"{args.mastodon}/")
+            if post.count() or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert post.count() == 1, f"no post about “{args.draft}” within {args.timeout:g} s"
+        print(f"  the post appeared after {time.monotonic() - started:.1f} s")
+        image = post.locator("figure img")
+        assert image.get_attribute("alt") == alt_text, "the image's alt text differs"
+        assert image.evaluate("img => img.complete && img.naturalWidth > 0"), "no image"
+        expect(post.locator("figcaption")).to_contain_text(alt_text)
+        page.screenshot(path=shots / "3-fakemastodon-front-page.png", full_page=True)
+        post.locator(".meta a").click()
+        status_url = page.url
+        print(f"  status page: {status_url}")
+        page.screenshot(path=shots / "4-fakemastodon-status.png", full_page=True)
+        page_link = page.locator("article p a").first.get_attribute("href")
+        print(f"  the post links to {page_link}")
+
+        step("Reports → Social posts shows it posted, with the link")
+        page.goto(f"{args.site}/admin/syndication/posts/")
+        row = page.locator("tr", has_text=args.draft)
+        expect(row).to_contain_text("Posted")
+        expect(row.locator(f"a[href='{status_url}']")).to_have_count(1)
+        page.screenshot(path=shots / "5-admin-social-posts.png", full_page=True)
+
+        step("the public page says where it was shared")
+        page.goto(page_link)
+        expect(page.locator(f"a[href='{status_url}']")).to_have_count(1)
+        page.screenshot(path=shots / "6-public-page.png", full_page=True)
+
+        browser.close()
+    print(f"All good. Edit view was {edit_url}; screenshots are in {shots}/.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
