@@ -8,6 +8,7 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from ..conf import get_setting
 from ..exceptions import ConfigurationError, ContentError
 from ..page_form import SyndicatedPageForm
+from ..panels import SyndicationPreviewPanel
 
 VISIBILITY_CHOICES = [
     ("public", _("Public")),
@@ -69,7 +70,8 @@ class SyndicatedPageMixin(models.Model):
                 FieldPanel("syndication_visibility"),
             ],
             heading=_("Sharing"),
-        )
+        ),
+        SyndicationPreviewPanel(),
     ]
 
     class Meta:

@@ -1,0 +1,92 @@
+"""The page editor shows, per account, exactly what publishing will post."""
+
+import html
+import re
+
+import pytest
+from django.urls import reverse
+from wagtail.test.utils import WagtailTestUtils
+
+from tests.utils import connect_account, make_image, make_photo_page, publish_page, run_tasks
+from wagtail_syndicate.text import status_length
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def editor(client):
+    client.force_login(WagtailTestUtils.create_superuser("editor", password="pw"))
+    return client
+
+
+def preview_of(client, page) -> str:
+    response = client.get(reverse("wagtailadmin_pages:edit", args=[page.pk]))
+    assert response.status_code == 200
+    content = response.content.decode()
+    start = content.index('<div class="w-syndication-preview">')
+    return content[start : content.index("</div>", start)]
+
+
+def shown(pattern, preview) -> list[str]:
+    return [html.unescape(m) for m in re.findall(pattern, preview, re.S)]
+
+
+def test_preview_shows_text_count_images_and_options(editor, fake_mastodon):
+    account = connect_account(fake_mastodon)
+    page = make_photo_page(
+        image=make_image(),
+        publish=False,
+        search_description="Five boats went out before sunrise.",
+        syndication_content_warning="Bright light",
+        syndication_visibility="unlisted",
+    )
+    preview = preview_of(editor, page)
+    (text,) = shown(r"data-preview-text[^>]*>(.*?)</pre>", preview)
+    assert text == (
+        f"Morning boats\n\nFive boats went out before sunrise.\n\n{page.get_full_url()}"
+    )
+    assert account.handle in preview
+    expected = status_length(text, "Bright light")
+    assert f"{expected} of 500 characters" in preview
+    assert shown(r"data-preview-alt>(.*?)</figcaption>", preview) == [page.alt_text]
+    assert shown(r"data-preview-spoiler>(.*?)</span>", preview) == ["Bright light"]
+    assert "Visibility: unlisted" in preview
+    assert "Language: en" in preview
+
+
+def test_the_server_receives_what_the_preview_showed(editor, fake_mastodon):
+    connect_account(fake_mastodon)
+    page = make_photo_page(
+        image=make_image(), publish=False, search_description="A calm sea. " * 60
+    )
+    preview = preview_of(editor, page)
+    (text,) = shown(r"data-preview-text[^>]*>(.*?)</pre>", preview)
+    assert "…" in text, "the intro was shortened to fit 500 characters"
+
+    publish_page(page)
+    assert run_tasks() == ["posted"]
+    (status,) = fake_mastodon.statuses
+    assert status.text == text
+    assert [m.description for m in status.media] == shown(
+        r"data-preview-alt>(.*?)</figcaption>", preview
+    )
+
+
+def test_preview_shows_why_a_page_cannot_be_posted(editor, fake_mastodon):
+    connect_account(fake_mastodon)
+    page = make_photo_page(image=make_image(description=""), alt_text="", publish=False)
+    preview = preview_of(editor, page)
+    (problem,) = shown(r"data-preview-problem>(.*?)</p>", preview)
+    assert problem.startswith("The image “Harbour at dawn” has no alt text")
+
+
+def test_preview_without_accounts_says_nothing_will_be_posted(editor):
+    page = make_photo_page(image=make_image(), publish=False)
+    assert "No social account is connected" in preview_of(editor, page)
+
+
+def test_preview_of_a_page_not_set_to_share(editor, fake_mastodon):
+    connect_account(fake_mastodon)
+    page = make_photo_page(image=make_image(), publish=False, syndicate=False)
+    assert "Tick “Share when published”" in html.unescape(preview_of(editor, page))
+    assert fake_mastodon.requests == []

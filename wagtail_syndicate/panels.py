@@ -1,0 +1,75 @@
+"""Panels for the page editor: what will be posted, per connected account."""
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import Panel
+
+from .exceptions import ContentError, NetworkError
+from .limits import Limits, limits_for
+from .posts import PostPlan, plan_post
+from .text import status_length
+
+THUMBNAIL = "max-165x165"
+
+
+@dataclass
+class Preview:
+    """What one account will receive, as the task will compose it (same ``plan_post``)."""
+
+    account: object
+    limits: Limits
+    plan: PostPlan | None = None
+    problem: str = ""
+    limits_unknown: bool = False
+    thumbnails: list = field(default_factory=list)
+
+    @property
+    def length(self) -> int:
+        if self.plan is None:
+            return 0
+        return status_length(self.plan.text, self.plan.spoiler_text, self.limits.characters_per_url)
+
+
+def previews(page) -> list[Preview]:
+    """A preview per enabled account that ``page`` (saved at least once) would be shared to."""
+    from .models import SyndicationAccount
+
+    result = []
+    for account in SyndicationAccount.for_page(page):
+        try:
+            limits, unknown = limits_for(account), False
+        except NetworkError:
+            limits, unknown = Limits(), True
+        preview = Preview(account=account, limits=limits, limits_unknown=unknown)
+        try:
+            preview.plan = plan_post(page, account, limits)
+        except ContentError as err:
+            preview.problem = str(err)
+        else:
+            preview.thumbnails = [
+                (image.get_rendition(THUMBNAIL), alt) for image, alt, _focus in preview.plan.images
+            ]
+        result.append(preview)
+    return result
+
+
+class SyndicationPreviewPanel(Panel):
+    """Shows, per connected account, exactly what publishing will post: text and character
+    count against the server's limit, each image with its alt text, content warning and
+    visibility. Reflects the page as last saved."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("heading", _("What will be posted"))
+        super().__init__(**kwargs)
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "wagtail_syndicate/panels/preview.html"
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            page = self.instance
+            context["saved"] = bool(page.pk)
+            context["enabled"] = page.syndicate
+            context["previews"] = previews(page) if page.pk and page.syndicate else []
+            return context
