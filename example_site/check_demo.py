@@ -18,6 +18,8 @@ import re
 import shutil
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
@@ -52,8 +54,25 @@ def step(message):
     print(f"- {message}", flush=True)
 
 
+def wait_for(url, seconds=60):
+    """Wait for the demo to answer at ``url`` (it may still be starting)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (the demo's URL)
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                sys.exit(f"Nothing answers at {url}: is the demo running (make demo)?")
+            time.sleep(0.5)
+
+
 def main():
     args = parse_args()
+    wait_for(f"{args.site}/")
+    wait_for(f"{args.mastodon}/")
     args.screenshots.mkdir(parents=True, exist_ok=True)
     shots = args.screenshots
     with sync_playwright() as playwright:

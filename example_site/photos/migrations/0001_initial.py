@@ -34,7 +34,9 @@ class Migration(migrations.Migration):
             fields=[
                 ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=PAGE_MODEL)),
                 ('syndicate', models.BooleanField(default=False, help_text='Post this page to the connected social accounts when it is published.', verbose_name='Share when published')),
-                ('syndication_text', models.TextField(blank=True, help_text='Optional. Replaces the page title in the post; the link to the page is always added.', verbose_name='Text of the post')),
+                ('syndication_text', models.TextField(blank=True, help_text='Optional. Replaces the usual text; it may use {title}, {intro}, {url} and {tags}. The link to the page is added if it has no {url}. It is never shortened.', verbose_name='Text of the post')),
+                ('syndication_content_warning', models.CharField(blank=True, help_text='Optional. Shown before the post, which is then marked sensitive.', max_length=255, verbose_name='Content warning')),
+                ('syndication_visibility', models.CharField(blank=True, choices=[('public', 'Public'), ('unlisted', 'Quiet public'), ('private', 'Followers only'), ('direct', 'Mentioned people only')], help_text="Leave empty for the account's default visibility.", max_length=16, verbose_name='Visibility')),
                 ('alt_text', models.TextField(blank=True, help_text='Describe the photo for people who cannot see it. Posted with the image.')),
                 ('caption', models.TextField(blank=True)),
                 ('photo', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailimages.image')),
