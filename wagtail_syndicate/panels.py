@@ -31,14 +31,16 @@ class Preview:
         return status_length(self.plan.text, self.plan.spoiler_text, self.limits.characters_per_url)
 
 
-def previews(page) -> list[Preview]:
-    """A preview per enabled account that ``page`` (saved at least once) would be shared to."""
+def previews(page, *, fetch_limits: bool = True) -> list[Preview]:
+    """A preview per enabled account that ``page`` (saved at least once) would be shared to.
+    Limits not cached yet are read from the server only with ``fetch_limits``."""
     from .models import SyndicationAccount
 
     result = []
     for account in SyndicationAccount.for_page(page):
         try:
-            limits, unknown = limits_for(account), False
+            limits = limits_for(account, fetch=fetch_limits)
+            unknown = not fetch_limits and limits == Limits()
         except NetworkError:
             limits, unknown = Limits(), True
         preview = Preview(account=account, limits=limits, limits_unknown=unknown)
@@ -71,5 +73,8 @@ class SyndicationPreviewPanel(Panel):
             page = self.instance
             context["saved"] = bool(page.pk)
             context["enabled"] = page.syndicate
-            context["previews"] = previews(page) if page.pk and page.syndicate else []
+            # A form sent back with errors (a refused publish) makes no network request.
+            fetch = self.request.method == "GET"
+            shown = page.pk and page.syndicate
+            context["previews"] = previews(page, fetch_limits=fetch) if shown else []
             return context
