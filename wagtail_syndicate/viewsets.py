@@ -107,6 +107,7 @@ class SyndicationAccountViewSet(SnippetViewSet):
             FieldPanel("instance_url"),
             FieldPanel("access_token"),
             FieldPanel("site"),
+            FieldPanel("visibility"),
             FieldPanel("enabled"),
         ],
         base_form_class=SyndicationAccountForm,
