@@ -162,12 +162,19 @@ def test_editing_an_account_without_a_token_keeps_the_token(admin_client, fake_m
     account = connect_account(fake_mastodon)
     url = reverse("wagtailsnippets_wagtail_syndicate_syndicationaccount:edit", args=[account.pk])
     response = admin_client.post(
-        url, {"network": "mastodon", "instance_url": fake_mastodon.base_url, "access_token": ""}
+        url,
+        {
+            "network": "mastodon",
+            "instance_url": fake_mastodon.base_url,
+            "access_token": "",
+            "visibility": "unlisted",
+        },
     )
     assert response.status_code == 302
     account.refresh_from_db()
     assert account.access_token == "good-token"
     assert account.enabled is False
+    assert account.visibility == "unlisted"
 
 
 def test_http_instances_are_refused_unless_allowed(admin_client, fake_mastodon, settings):
