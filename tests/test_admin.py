@@ -121,6 +121,7 @@ def test_connecting_an_account_checks_the_token_and_fills_the_handle(admin_clien
             "instance_url": fake_mastodon.base_url,
             "access_token": "good-token",
             "enabled": "on",
+            "visibility": "public",
         },
     )
     assert response.status_code == 302
@@ -149,6 +150,7 @@ def test_a_refused_token_is_a_clear_form_error(admin_client, fake_mastodon):
             "instance_url": fake_mastodon.base_url,
             "access_token": "wrong-token",
             "enabled": "on",
+            "visibility": "public",
         },
     )
     html = response.content.decode()
@@ -187,6 +189,7 @@ def test_http_instances_are_refused_unless_allowed(admin_client, fake_mastodon, 
             "instance_url": fake_mastodon.base_url,
             "access_token": "good-token",
             "enabled": "on",
+            "visibility": "public",
         },
     )
     assert "does not use https" in response.content.decode()
