@@ -71,15 +71,23 @@ def wait_until_answers(url, process, seconds=30):
     return False
 
 
+def signal_group(process, signum):
+    """Signal the child and whatever it started itself (it leads its own process group)."""
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass  # already gone
+
+
 def stop(processes):
     for process in processes:
-        if process.poll() is None:
-            process.terminate()
+        signal_group(process, signal.SIGTERM)
     for process in processes:
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
+            signal_group(process, signal.SIGKILL)
+            process.wait()
 
 
 def main():
@@ -110,9 +118,10 @@ def main():
         add = f"syndication_accounts add --network mastodon --instance {MASTODON} --token-stdin"
         manage(*add.split(), input=TOKEN + "\n")
 
-        # The worker reloads on code changes by default when DEBUG is on; not here.
+        # The worker reloads on code changes by default when DEBUG is on; not here, where
+        # possible (django-tasks 0.7, for Wagtail 7.0, has no --no-reload).
         worker_help = manage("db_worker", "--help", stdout=subprocess.PIPE)
-        no_reload = ["--no-reload"] if "--reload" in worker_help else []
+        no_reload = ["--no-reload"] if "--no-reload" in worker_help else []
         children.append(start("worker", [*MANAGE, "db_worker", "--interval", "1", *no_reload]))
         server = start("server", [*MANAGE, "runserver", SITE.split("//")[1], "--noreload"])
         children.append(server)

@@ -139,6 +139,7 @@ class Command(BaseCommand):
             for page in root.get_children().filter(slug="home"):
                 if page.specific_class is Page:
                     page.delete()
+            root.refresh_from_db()  # its count of children changed
             home = HomePage(
                 title="Photos",
                 slug="home",
