@@ -69,8 +69,10 @@ __all__ = [
     "RecordedRequest",
 ]
 
-FIRST_STATUS_ID = 110_000_000_000_000_001
-FIRST_MEDIA_ID = 111_000_000_000_000_001
+def _snowflake() -> int:
+    """An id that grows with time, like Mastodon's (milliseconds shifted left 16 bits), so a
+    fake restarted (the demo) never reuses the ids of posts made before."""
+    return int(time.time() * 1000) << 16
 
 
 class FakeMastodon(MastodonAPI):
@@ -120,8 +122,9 @@ class FakeMastodon(MastodonAPI):
             self._chaos: Chaos | None = None
             self._idempotency: dict[tuple[str, str], tuple[str, float]] = {}
             self._throttles: dict[tuple[str, str], list[float]] = {}
-            self._status_ids = itertools.count(FIRST_STATUS_ID)
-            self._media_ids = itertools.count(FIRST_MEDIA_ID)
+            first = _snowflake()
+            self._status_ids = itertools.count(first + 1)
+            self._media_ids = itertools.count(first + 1_000_001)
 
     # ---------------------------------------------------------------- lifecycle
 
