@@ -93,23 +93,51 @@ def test_records_are_read_only(admin_client, fake_mastodon):
     assert admin_client.get(reverse(f"{ns}:edit", args=[record.pk])).status_code in (302, 403)
 
 
-def test_retry_needs_change_permission(client, fake_mastodon):
-    record = failed_post(fake_mastodon)
-    user = WagtailTestUtils.create_user("viewer", password="pw")
+def record_reader(client, *, can_publish: bool):
+    """A user who may see social posts, and may or may not publish pages."""
+    from wagtail.models import GroupPagePermission, Page
+
+    user = WagtailTestUtils.create_user("reader", password="pw")
     group = Group.objects.create(name="Readers")
     group.permissions.add(
         Permission.objects.get(codename="access_admin"),
         Permission.objects.get(codename="view_syndicationrecord"),
     )
+    for codename in ["change_page", "publish_page"] if can_publish else ["change_page"]:
+        GroupPagePermission.objects.create(
+            group=group,
+            page=Page.objects.get(depth=1),
+            permission=Permission.objects.get(codename=codename),
+        )
     user.groups.add(group)
     client.force_login(user)
+    return user
+
+
+def test_retry_needs_permission_to_publish_the_page(client, fake_mastodon):
+    record = failed_post(fake_mastodon)
+    record_reader(client, can_publish=False)
     ns = "wagtailsnippets_wagtail_syndicate_syndicationrecord"
-    assert client.get(reverse(f"{ns}:list")).status_code == 200
+    listing = client.get(reverse(f"{ns}:list"))
+    assert listing.status_code == 200
+    retry_url = reverse(f"{ns}:retry", args=[record.pk])
+    assert retry_url not in listing.content.decode()
     # Wagtail answers a permission denial in the admin by redirecting to the dashboard.
-    assert client.post(reverse(f"{ns}:retry", args=[record.pk])).status_code in (302, 403)
-    assert client.get(reverse(f"{ns}:retry", args=[record.pk])).status_code in (302, 403)
+    assert client.post(retry_url).status_code in (302, 403)
+    assert client.get(retry_url).status_code in (302, 403)
     record.refresh_from_db()
     assert record.state == "failed"
+
+
+def test_a_publisher_may_retry(client, fake_mastodon):
+    record = failed_post(fake_mastodon)
+    record_reader(client, can_publish=True)
+    ns = "wagtailsnippets_wagtail_syndicate_syndicationrecord"
+    retry_url = reverse(f"{ns}:retry", args=[record.pk])
+    assert retry_url in client.get(reverse(f"{ns}:list")).content.decode()
+    client.post(retry_url)
+    record.refresh_from_db()
+    assert record.state == "queued"
 
 
 def test_connecting_an_account_checks_the_token_and_fills_the_handle(admin_client, fake_mastodon):

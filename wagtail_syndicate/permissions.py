@@ -1,5 +1,5 @@
 """Who may do what with records: everyone with any record permission may look; nobody edits
-them by hand (only the task writes outcomes); "change" permission allows Retry."""
+them by hand (only the task writes outcomes); Retry needs permission to publish the page."""
 
 from wagtail.permission_policies import ModelPermissionPolicy
 
@@ -9,7 +9,10 @@ READ_ONLY_ACTIONS = {"add", "change", "delete", "copy"}
 class SyndicationRecordPermissionPolicy(ModelPermissionPolicy):
     def user_has_permission(self, user, action):
         if action == "retry":
-            return super().user_has_permission(user, "change")
+            # Whether Retry may appear at all; each record then asks its page.
+            return super().user_has_permission(user, "view") or super().user_has_permission(
+                user, "change"
+            )
         if action in READ_ONLY_ACTIONS:
             return False
         return super().user_has_permission(user, action)
@@ -22,7 +25,14 @@ class SyndicationRecordPermissionPolicy(ModelPermissionPolicy):
         return super().users_with_any_permission(allowed)
 
     def user_has_permission_for_instance(self, user, action, instance):
+        if action == "retry":
+            return self.user_has_permission(user, action) and can_retry(user, instance)
         return self.user_has_permission(user, action)
+
+
+def can_retry(user, record) -> bool:
+    """Retrying shares the page again: it takes permission to publish the page."""
+    return record.page.permissions_for_user(user).can_publish()
 
 
 try:  # Wagtail 7.1+: policies are registered, and setting one on a viewset is deprecated.

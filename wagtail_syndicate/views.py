@@ -22,9 +22,10 @@ class RetryView(WagtailAdminTemplateMixin, TemplateView):
     viewset = None
 
     def dispatch(self, request, pk):
-        if not self.viewset.permission_policy.user_has_permission(request.user, "retry"):
-            raise PermissionDenied
         self.record = get_object_or_404(SyndicationRecord, pk=pk)
+        policy = self.viewset.permission_policy
+        if not policy.user_has_permission_for_instance(request.user, "retry", self.record):
+            raise PermissionDenied
         self.inspect_url = reverse(self.viewset.get_url_name("inspect"), args=[self.record.pk])
         return super().dispatch(request)
 

@@ -16,8 +16,9 @@ from .views import RetryView
 
 def retry_button(view, record, *, priority: int) -> list[Button]:
     """The Retry button for a failed record, if the user may retry it."""
-    if not record.can_retry or not view.permission_policy.user_has_permission(
-        view.request.user, "retry"
+    policy = view.permission_policy
+    if not record.can_retry or not policy.user_has_permission_for_instance(
+        view.request.user, "retry", record
     ):
         return []
     url = reverse(view.retry_url_name, args=[record.pk])
