@@ -69,6 +69,7 @@ __all__ = [
     "RecordedRequest",
 ]
 
+
 def _snowflake() -> int:
     """An id that grows with time, like Mastodon's (milliseconds shifted left 16 bits), so a
     fake restarted (the demo) never reuses the ids of posts made before."""
