@@ -78,3 +78,43 @@ class SyndicationPreviewPanel(Panel):
             shown = page.pk and page.syndicate
             context["previews"] = previews(page, fetch_limits=fetch) if shown else []
             return context
+
+
+class SyndicationStatusPanel(Panel):
+    """Where this page's posts stand: queued, posted (with a link), failed (with the reason and
+    Retry for those who may publish the page)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("heading", _("Shared posts"))
+        super().__init__(**kwargs)
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "wagtail_syndicate/panels/status.html"
+
+        def is_shown(self):
+            return bool(self.instance.pk)
+
+        def get_context_data(self, parent_context=None):
+            from django.urls import reverse
+
+            from .models import SyndicationRecord
+            from .permissions import can_retry
+
+            context = super().get_context_data(parent_context)
+            records = SyndicationRecord.objects.filter(page_id=self.instance.pk).select_related(
+                "account"
+            )
+            user = self.request.user
+            context["records"] = [
+                (
+                    record,
+                    reverse(
+                        "wagtailsnippets_wagtail_syndicate_syndicationrecord:retry",
+                        args=[record.pk],
+                    )
+                    if record.can_retry and can_retry(user, record)
+                    else None,
+                )
+                for record in records
+            ]
+            return context

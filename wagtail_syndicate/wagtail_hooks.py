@@ -8,6 +8,7 @@ from wagtail.admin import messages
 from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 
+from .components import RecentFailuresPanel, view_post_buttons
 from .history import FORMATTERS
 from .models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
 from .viewsets import SyndicationAccountViewSet, SyndicationRecordViewSet
@@ -36,6 +37,16 @@ def register_records_menu_item():
         icon_name="globe",
         order=900,
     )
+
+
+@hooks.register("construct_homepage_panels")
+def add_recent_failures_panel(request, panels):
+    panels.append(RecentFailuresPanel(request.user))
+
+
+@hooks.register("register_page_header_buttons")
+def add_view_post_buttons(page, user, view_name, next_url=None):
+    return view_post_buttons(page)
 
 
 @hooks.register("register_log_actions")

@@ -8,7 +8,7 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from ..conf import get_setting
 from ..exceptions import ConfigurationError, ContentError
 from ..page_form import SyndicatedPageForm
-from ..panels import SyndicationPreviewPanel
+from ..panels import SyndicationPreviewPanel, SyndicationStatusPanel
 
 VISIBILITY_CHOICES = [
     ("public", _("Public")),
@@ -72,6 +72,7 @@ class SyndicatedPageMixin(models.Model):
             heading=_("Sharing"),
         ),
         SyndicationPreviewPanel(),
+        SyndicationStatusPanel(),
     ]
 
     class Meta:

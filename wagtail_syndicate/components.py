@@ -1,0 +1,65 @@
+"""Admin pieces outside the page editor: the dashboard's recent failures, the page header's
+"View post" items."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from wagtail.admin.ui.components import Component
+from wagtail.admin.widgets.button import Button
+
+from .models import SyndicationRecord
+from .permissions import can_retry
+
+RECENT_FAILURES = 5
+
+
+class RecentFailuresPanel(Component):
+    """On the dashboard: posts that failed, for those who may publish their pages (and so
+    retry them)."""
+
+    name = "syndication_failures"
+    template_name = "wagtail_syndicate/home/recent_failures.html"
+    order = 150
+
+    def __init__(self, user):
+        failed = (
+            SyndicationRecord.objects.filter(state=SyndicationRecord.State.FAILED)
+            .select_related("page", "account")
+            .order_by("-updated_at")[:50]
+        )
+        self.records = [r for r in failed if can_retry(user, r)][:RECENT_FAILURES]
+
+    def render_html(self, parent_context=None):
+        return super().render_html(parent_context) if self.records else ""
+
+    def get_context_data(self, parent_context=None):
+        return {
+            "records": [
+                (
+                    record,
+                    reverse(
+                        "wagtailsnippets_wagtail_syndicate_syndicationrecord:retry",
+                        args=[record.pk],
+                    ),
+                )
+                for record in self.records
+            ],
+            "list_url": reverse("wagtailsnippets_wagtail_syndicate_syndicationrecord:list")
+            + "?state=failed",
+        }
+
+
+def view_post_buttons(page) -> list[Button]:
+    """A "View post on @handle" item per post of ``page``."""
+    records = SyndicationRecord.objects.filter(
+        page_id=page.pk, state=SyndicationRecord.State.POSTED
+    ).exclude(remote_url="")
+    return [
+        Button(
+            _("View post on %s") % record.account,
+            url=record.remote_url,
+            icon_name="link-external",
+            priority=90,
+            attrs={"target": "_blank", "rel": "noopener"},
+        )
+        for record in records.select_related("account")
+    ]
