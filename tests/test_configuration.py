@@ -70,3 +70,27 @@ def test_tokens_are_encrypted_and_keys_can_rotate(settings):
     settings.WAGTAIL_SYNDICATE = {"TOKEN_KEYS": ["new-key"]}
     with pytest.raises(ConfigurationError, match="cannot be decrypted"):
         decrypt_token(ciphertext)
+
+
+def test_insecure_instances_outside_debug_is_a_warning(settings):
+    settings.DEBUG = False
+    settings.WAGTAIL_SYNDICATE = {"ALLOW_INSECURE_INSTANCES": True}
+    assert "wagtail_syndicate.W003" in check_ids()
+    settings.WAGTAIL_SYNDICATE = {}
+    assert "wagtail_syndicate.W003" not in check_ids()
+
+
+@pytest.mark.parametrize("address", ["10.0.0.5", "127.0.0.1", "169.254.169.254", "::1", "fd00::1"])
+def test_a_host_resolving_to_a_private_address_is_refused(settings, monkeypatch, address):
+    import socket
+
+    from wagtail_syndicate.networks.http import HttpClient
+
+    settings.WAGTAIL_SYNDICATE = {}
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    monkeypatch.setattr(
+        socket, "getaddrinfo", lambda *a, **k: [(family, socket.SOCK_STREAM, 6, "", (address, 0))]
+    )
+    client = HttpClient("https://mastodon.example", "token", label="Mastodon")
+    with pytest.raises(ConfigurationError, match=f"resolves to {address}, which is not a public"):
+        client.request("GET", "/api/v2/instance")

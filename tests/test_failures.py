@@ -247,3 +247,30 @@ def test_an_unexpected_error_is_recorded_not_lost(fake_mastodon, monkeypatch, ca
     assert record.last_error == "Unexpected error (KeyError); the server log has details."
     assert "Unexpected error while sharing syndication record" in caplog.text
     assert fake_mastodon.statuses == []
+
+
+def test_an_oversized_answer_is_refused(fake_mastodon):
+    connect_account(fake_mastodon)
+    fake_mastodon.inject(
+        Fault(method="POST", path="/api/v1/statuses", status=200, body="x" * (3 * 1024 * 1024))
+    )
+    page = make_photo_page(image=make_image())
+    assert run_tasks() == ["failed"]
+    assert "answered with more than 2048 KiB; refused" in failed_record(page).last_error
+
+
+def test_redirects_are_not_followed(fake_mastodon):
+    connect_account(fake_mastodon)
+    fake_mastodon.inject(
+        Fault(
+            method="POST",
+            path="/api/v1/statuses",
+            status=307,
+            body={"error": "Moved"},
+            headers={"Location": "http://169.254.169.254/latest/meta-data/"},
+        )
+    )
+    page = make_photo_page(image=make_image())
+    assert run_tasks() == ["failed"]
+    assert "answered 307" in failed_record(page).last_error
+    assert len([r for r in fake_mastodon.requests if r.path.startswith("/api/v1/statuses")]) == 1

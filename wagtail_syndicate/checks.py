@@ -18,6 +18,23 @@ def check_settings(app_configs, **kwargs):
     ]
 
 
+@checks.register(checks.Tags.security)
+def check_insecure_instances(app_configs, **kwargs):
+    from .conf import get_setting
+
+    if get_setting("ALLOW_INSECURE_INSTANCES") and not settings.DEBUG:
+        return [
+            checks.Warning(
+                'WAGTAIL_SYNDICATE["ALLOW_INSECURE_INSTANCES"] is on outside DEBUG: tokens may '
+                "travel unencrypted and the site may be made to send requests into its own "
+                "network.",
+                hint="Turn it off in production; it is for development and tests.",
+                id="wagtail_syndicate.W003",
+            )
+        ]
+    return []
+
+
 @checks.register(checks.Tags.compatibility)
 def check_task_backend(app_configs, **kwargs):
     from .conf import get_setting

@@ -6,6 +6,7 @@ Authorization header and never appear in an exception message or a log line.
 
 import ipaddress
 import logging
+import socket
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -22,6 +23,9 @@ from ..exceptions import (
 )
 
 logger = logging.getLogger(__name__)
+
+# No answer this plugin reads is anywhere near this large.
+MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 
 USER_AGENT = f"wagtail-syndicate/{__version__} (+https://pypi.org/project/wagtail-syndicate/)"
 
@@ -53,10 +57,40 @@ def _is_local_host(hostname: str) -> bool:
     if hostname == "localhost" or hostname.endswith(".localhost"):
         return True
     try:
-        address = ipaddress.ip_address(hostname)
+        return not _is_public(ipaddress.ip_address(hostname))
     except ValueError:
         return False
-    return address.is_loopback or address.is_private or address.is_link_local
+
+
+def _is_public(address) -> bool:
+    return not (
+        address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_multicast
+        or address.is_unspecified
+    )
+
+
+def ensure_public_host(hostname: str) -> None:
+    """Refuse a host that resolves to a loopback, private or link-local address (so the site
+    cannot be made to send requests into its own network), unless
+    ``ALLOW_INSECURE_INSTANCES``. Checked before every request, not just when connecting an
+    account, since DNS answers can change."""
+    if get_setting("ALLOW_INSECURE_INSTANCES"):
+        return
+    try:
+        infos = socket.getaddrinfo(hostname, None, proto=socket.IPPROTO_TCP)
+    except OSError as err:
+        raise TransientNetworkError(f"Could not look up {hostname}: {err}.") from err
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not _is_public(address):
+            raise ConfigurationError(
+                f"{hostname} resolves to {address}, which is not a public address: "
+                "requests there are refused."
+            )
 
 
 def error_message(response: requests.Response) -> str:
@@ -103,12 +137,23 @@ class HttpClient:
         self.timeout = (get_setting("CONNECT_TIMEOUT"), get_setting("READ_TIMEOUT"))
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        """Send a request; return the response if it is 2xx, else raise a ``NetworkError``."""
-        host = urlsplit(self.base_url).netloc
+        """Send a request; return the response if it is 2xx, else raise a ``NetworkError``.
+
+        Redirects are not followed, and a body over ``MAX_RESPONSE_BYTES`` is refused.
+        """
+        parts = urlsplit(self.base_url)
+        host = parts.netloc
+        ensure_public_host(parts.hostname)
         try:
             response = self.session.request(
-                method, self.base_url + path, timeout=self.timeout, allow_redirects=False, **kwargs
+                method,
+                self.base_url + path,
+                timeout=self.timeout,
+                allow_redirects=False,
+                stream=True,
+                **kwargs,
             )
+            _read_capped(response, f"{self.label} ({method} {path})")
         except requests.Timeout as err:
             raise TransientNetworkError(
                 f"{self.label} at {host} did not answer in time ({method} {path})."
@@ -167,6 +212,18 @@ class HttpClient:
         if status == 422:
             return PermanentNetworkError(f"{where} rejected the post (422): {message}.", **kwargs)
         return PermanentNetworkError(f"{where} answered {status}: {message}.", **kwargs)
+
+
+def _read_capped(response: requests.Response, where: str) -> None:
+    """Read the body, at most ``MAX_RESPONSE_BYTES`` of it (a server cannot fill our memory)."""
+    body = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
+    response.close()
+    if len(body) > MAX_RESPONSE_BYTES:
+        raise PermanentNetworkError(
+            f"{where} answered with more than {MAX_RESPONSE_BYTES // 1024} KiB; refused.",
+            status=response.status_code,
+        )
+    response._content = body
 
 
 def _connection_reason(err: requests.ConnectionError) -> str:
