@@ -159,17 +159,17 @@ def _post(record: SyndicationRecord, page, network, post) -> dict:
         published = network.update(account.credentials(), record.remote_id, post, **uploads)
         action = "edited"
     else:
-        key = idempotency_key(record)
+        key = _create_key(record)
         adopt = _outcome_unknown(record, key)
-        try:
-            published = network.publish(
-                account.credentials(), post, key, adopt_existing=adopt, **uploads
-            )
-        except TransientNetworkError as err:
-            if err.status is None:  # no answer: the server may have stored the post
-                _note_unknown_outcome(record, key)
-            raise
-        if published.adopted:  # an earlier attempt did post; make it show the page as it is now
+        # Noted before the request: a worker killed while it waits for the answer leaves the
+        # key behind, so the next run (of any generation) asks with it again.
+        _note_unknown_outcome(record, key)
+        published = network.publish(
+            account.credentials(), post, key, adopt_existing=adopt, **uploads
+        )
+        if published.adopted or key != idempotency_key(record):
+            # An earlier attempt may have posted (an older text): show the page as it is now.
+            used.clear()  # the update names every image it keeps
             published = network.update(account.credentials(), published.remote_id, post, **uploads)
         action = "posted"
     return {
@@ -249,12 +249,24 @@ def _remember(record: SyndicationRecord, used: list, media: UploadedMedia) -> No
     SyndicationRecord.objects.filter(pk=record.pk).update(media=record.media)
 
 
+def _create_key(record: SyndicationRecord) -> str:
+    """The Idempotency-Key to create the post with: the key of an earlier attempt whose outcome
+    is unknown while Mastodon still remembers it (so a post that attempt made is returned, not
+    made again, even by a newer publish), else this publish's own."""
+    if record.unknown_outcome_key and not _expired(record):
+        return record.unknown_outcome_key
+    return idempotency_key(record)
+
+
+def _expired(record: SyndicationRecord) -> bool:
+    return timezone.now() - record.unknown_outcome_since > IDEMPOTENCY_WINDOW
+
+
 def _outcome_unknown(record: SyndicationRecord, key: str) -> bool:
     """Whether an earlier create may have succeeded unseen and the key no longer covers it."""
     if not record.unknown_outcome_since:
         return False
-    expired = timezone.now() - record.unknown_outcome_since > IDEMPOTENCY_WINDOW
-    return expired or record.unknown_outcome_key != key
+    return _expired(record) or record.unknown_outcome_key != key
 
 
 def _note_unknown_outcome(record: SyndicationRecord, key: str) -> None:
