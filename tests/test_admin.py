@@ -244,3 +244,39 @@ def test_editor_is_told_when_a_post_will_be_updated(admin_client, fake_mastodon)
     assert f"Updating the post on {account.handle}" in response.content.decode()
     assert run_tasks() == ["posted"]
     assert fake_mastodon.statuses[0].text.startswith("Evening boats")
+
+
+def test_send_a_test_post_proves_the_whole_path(admin_client, fake_mastodon):
+    account = connect_account(fake_mastodon)
+    url = reverse("wagtail_syndicate_check_post", args=[account.pk])
+    listing = admin_client.get(
+        reverse("wagtailsnippets_wagtail_syndicate_syndicationaccount:list")
+    ).content.decode()
+    assert url in listing
+    assert "only the account itself sees it" in admin_client.get(url).content.decode()
+
+    response = admin_client.post(url, follow=True)
+    (status,) = fake_mastodon.statuses
+    assert status.visibility == "direct"
+    assert len(status.media) == 1 and status.media[0].description.startswith("A white frame")
+    html = response.content.decode()
+    assert f"Test post sent to {account.handle}" in html
+    assert status.url in html
+
+
+def test_a_failed_test_post_says_why(admin_client, fake_mastodon):
+    account = connect_account(fake_mastodon, token="revoked-token")
+    response = admin_client.post(
+        reverse("wagtail_syndicate_check_post", args=[account.pk]), follow=True
+    )
+    html = response.content.decode()
+    assert "The test post to" in html and "refused the access token (401)" in html
+    assert fake_mastodon.statuses == []
+
+
+def test_a_test_post_needs_permission_to_change_accounts(client, fake_mastodon):
+    account = connect_account(fake_mastodon)
+    record_reader(client, can_publish=True)
+    response = client.post(reverse("wagtail_syndicate_check_post", args=[account.pk]))
+    assert response.status_code in (302, 403)
+    assert fake_mastodon.statuses == []

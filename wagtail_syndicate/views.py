@@ -1,6 +1,7 @@
-"""Admin views of wagtail-syndicate that Wagtail's generic views do not provide."""
+"""Admin views of wagtail-syndicate that Wagtail's generic views do not provide: actions that
+ask for confirmation (GET), then act (POST)."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -9,36 +10,83 @@ from django.views.generic import TemplateView
 from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from .models import SyndicationRecord
-from .queueing import retry_record
+from .exceptions import SyndicationError
+from .models import SyndicationAccount, SyndicationRecord
 
 
-class RetryView(WagtailAdminTemplateMixin, TemplateView):
-    """Confirm (GET), then queue a failed record again (POST)."""
-
-    template_name = "wagtail_syndicate/retry_confirm.html"
-    page_title = gettext_lazy("Retry sharing")
-    header_icon = "rotate"
-    viewset = None
+class ConfirmActionView(WagtailAdminTemplateMixin, TemplateView):
+    template_name = "wagtail_syndicate/confirm.html"
+    model = None
+    submit_label = ""
 
     def dispatch(self, request, pk):
-        self.record = get_object_or_404(SyndicationRecord, pk=pk)
-        policy = self.viewset.permission_policy
-        if not policy.user_has_permission_for_instance(request.user, "retry", self.record):
+        self.object = get_object_or_404(self.model, pk=pk)
+        if not self.user_may_act(request.user):
             raise PermissionDenied
-        self.inspect_url = reverse(self.viewset.get_url_name("inspect"), args=[self.record.pk])
         return super().dispatch(request)
 
+    def user_may_act(self, user) -> bool:
+        raise NotImplementedError
+
     def get_page_subtitle(self):
-        return str(self.record)
+        return str(self.object)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            record=self.record, cancel_url=self.inspect_url, retry_url=self.request.path, **kwargs
+            question=self.question(),
+            detail=self.detail(),
+            submit_label=self.submit_label,
+            action_url=self.request.path,
+            cancel_url=self.done_url(),
+            **kwargs,
         )
 
+    def question(self) -> str:
+        raise NotImplementedError
+
+    def detail(self) -> str:
+        return ""
+
+    def done_url(self) -> str:
+        raise NotImplementedError
+
     def post(self, request):
-        record = retry_record(self.record) if self.record.can_retry else self.record
+        self.act(request)
+        return redirect(self.done_url())
+
+
+class RetryView(ConfirmActionView):
+    """Queue a failed record again."""
+
+    model = SyndicationRecord
+    page_title = gettext_lazy("Retry sharing")
+    header_icon = "rotate"
+    submit_label = gettext_lazy("Yes, retry")
+    viewset = None
+
+    def user_may_act(self, user) -> bool:
+        policy = self.viewset.permission_policy
+        return policy.user_has_permission_for_instance(user, "retry", self.object)
+
+    def question(self) -> str:
+        return _("Share “%(page)s” to %(account)s again?") % {
+            "page": self.object.page.title,
+            "account": self.object.account,
+        }
+
+    def detail(self) -> str:
+        if not self.object.last_error:
+            return ""
+        return _("It failed because: %s") % self.object.last_error
+
+    def done_url(self) -> str:
+        return reverse(self.viewset.get_url_name("inspect"), args=[self.object.pk])
+
+    def act(self, request):
+        from .queueing import retry_record
+
+        record = self.object
+        record = retry_record(record) if record.can_retry else record
         if record.state == SyndicationRecord.State.QUEUED:
             messages.success(request, _("Sharing to %s is queued again.") % record.account)
         elif record.state == SyndicationRecord.State.FAILED:
@@ -47,4 +95,45 @@ class RetryView(WagtailAdminTemplateMixin, TemplateView):
             messages.warning(
                 request, _("Nothing to retry: this post is %s.") % record.get_state_display()
             )
-        return redirect(self.inspect_url)
+
+
+class CheckPostView(ConfirmActionView):
+    """Send a test post (visibility direct, with an image) and say how it went."""
+
+    model = SyndicationAccount
+    page_title = gettext_lazy("Send a test post")
+    header_icon = "mail"
+    submit_label = gettext_lazy("Send the test post")
+
+    def user_may_act(self, user) -> bool:
+        return user.has_perm("wagtail_syndicate.change_syndicationaccount")
+
+    def question(self) -> str:
+        return (
+            _(
+                "Send a test post with an image to %s? Its visibility is “direct”: only the "
+                "account itself sees it."
+            )
+            % self.object
+        )
+
+    def done_url(self) -> str:
+        return reverse("wagtailsnippets_wagtail_syndicate_syndicationaccount:list")
+
+    def act(self, request):
+        from .check_post import send_test_post
+
+        try:
+            url = send_test_post(self.object)
+        except (SyndicationError, ImproperlyConfigured) as err:
+            messages.error(
+                request,
+                _("The test post to %(account)s failed: %(reason)s")
+                % {"account": self.object, "reason": err},
+            )
+        else:
+            messages.success(
+                request,
+                _("Test post sent to %s.") % self.object,
+                buttons=[messages.button(url, _("View it"), new_window=True)],
+            )

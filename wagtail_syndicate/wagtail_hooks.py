@@ -1,16 +1,18 @@
 """Registration with Wagtail; the logic lives in the modules it names."""
 
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.widgets.button import Button
 from wagtail.snippets.models import register_snippet
 
 from .components import RecentFailuresPanel, view_post_buttons
 from .history import FORMATTERS
 from .models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
+from .views import CheckPostView
 from .viewsets import SyndicationAccountViewSet, SyndicationRecordViewSet
 
 record_viewset = SyndicationRecordViewSet()
@@ -47,6 +49,30 @@ def add_recent_failures_panel(request, panels):
 @hooks.register("register_page_header_buttons")
 def add_view_post_buttons(page, user, view_name, next_url=None):
     return view_post_buttons(page)
+
+
+@hooks.register("register_admin_urls")
+def register_check_post_url():
+    return [
+        path(
+            "syndication/accounts/check/<int:pk>/",
+            CheckPostView.as_view(),
+            name="wagtail_syndicate_check_post",
+        )
+    ]
+
+
+@hooks.register("register_snippet_listing_buttons")
+def add_check_post_button(snippet, user, next_url=None):
+    if isinstance(snippet, SyndicationAccount) and user.has_perm(
+        "wagtail_syndicate.change_syndicationaccount"
+    ):
+        yield Button(
+            gettext_lazy("Send a test post"),
+            url=reverse("wagtail_syndicate_check_post", args=[snippet.pk]),
+            icon_name="mail",
+            priority=15,
+        )
 
 
 @hooks.register("register_log_actions")

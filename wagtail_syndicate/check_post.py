@@ -1,0 +1,49 @@
+""" "Send a test post": prove an account's whole path, image included, from the admin."""
+
+import io
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, ImageDraw
+
+from .limits import limits_for
+from .models import SyndicationAccount
+from .networks import get_network
+from .posts import Media, Post
+
+
+def check_image() -> Media:
+    """A small picture drawn on the spot (no file in storage is needed)."""
+    picture = Image.new("RGB", (480, 270), (56, 90, 140))
+    ImageDraw.Draw(picture).rectangle((40, 40, 440, 230), outline=(255, 255, 255), width=6)
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    data = buffer.getvalue()
+    return Media(
+        file=ContentFile(data, name="wagtail-syndicate-test.png"),
+        filename="wagtail-syndicate-test.png",
+        content_type="image/png",
+        alt_text=_("A white frame on a blue background: a test image from wagtail-syndicate."),
+        focus=None,
+        width=480,
+        height=270,
+        size=len(data),
+        source="wagtail-syndicate-test",
+    )
+
+
+def send_test_post(account: SyndicationAccount) -> str:
+    """Post a direct (only the account sees it) status with an image; return its URL.
+    Raises ``SyndicationError`` with the reason when it fails."""
+    limits_for(account, refresh=True)  # the server answers, and its limits are fresh
+    now = timezone.now()
+    post = Post(
+        text=_("Test post from wagtail-syndicate, %(when)s. Only this account can see it.")
+        % {"when": now.strftime("%Y-%m-%d %H:%M:%S %Z")},
+        url="",
+        media=[check_image()],
+        visibility="direct",
+    )
+    key = f"wagtail-syndicate-test-{account.pk}-{now.timestamp()}"
+    return get_network(account.network).publish(account.credentials(), post, key).url
