@@ -154,6 +154,10 @@ class Database:
         self.sqlite_path = sqlite_path
         self.postgres_url = postgres_url
 
+    def json(self, value):
+        """A JSON column's value: SQLite gives its text, psycopg the decoded value."""
+        return json.loads(value) if self.sqlite_path and isinstance(value, str) else value
+
     def query(self, sql: str) -> list[tuple]:
         if self.sqlite_path:
             connection = sqlite3.connect(self.sqlite_path, timeout=20, isolation_level=None)
@@ -383,8 +387,7 @@ def run(
                     raise ChaosError(f"worker {worker_id} died:\n{worker.output()[-3000:]}")
             states = dict(db.query(f"SELECT state, COUNT(*) FROM {RECORDS} GROUP BY state"))
             if kill_at and states.get("posted", 0) >= kill_at[0]:
-                name = f"chaos-w{next(names)}"
-                killed = _kill_one_mid_run(db, pool, name, worker_interval, env, workdir)
+                killed = _kill_one_mid_run(db, pool, names, worker_interval, env, workdir)
                 if killed:
                     kill_at.pop(0)
                     started_processes.append(pool[killed[0]])
@@ -419,7 +422,7 @@ def run(
     return result
 
 
-def _kill_one_mid_run(db, pool, replacement, interval, env, workdir):
+def _kill_one_mid_run(db, pool, names, interval, env, workdir):
     """SIGKILL a worker that is running a syndicate task now, start another in its place;
     returns (new worker id, description) or None when no worker is in a run."""
     running = db.query(
@@ -430,7 +433,7 @@ def _kill_one_mid_run(db, pool, replacement, interval, env, workdir):
         "AND task_path LIKE '%syndicate_record'"
     )
     for worker_ids, args_kwargs in running:
-        ids = _json(worker_ids)
+        ids = db.json(worker_ids)
         if LEGACY_TASKS:  # no worker ids: any worker, while some run is going on
             ids = [next(iter(pool))]
         victim = ids[-1] if ids else None
@@ -438,7 +441,8 @@ def _kill_one_mid_run(db, pool, replacement, interval, env, workdir):
             continue
         process = pool.pop(victim)
         process.kill()
-        record_id = _json(args_kwargs)["args"][0]
+        replacement = f"chaos-w{next(names)}"
+        record_id = db.json(args_kwargs)["args"][0]
         time.sleep(0.5)
         pool[replacement] = Process(replacement, worker_args(replacement, interval), env, workdir)
         state = db.query(f"SELECT state FROM {RECORDS} WHERE id = {int(record_id)}")[0][0]
@@ -448,10 +452,6 @@ def _kill_one_mid_run(db, pool, replacement, interval, env, workdir):
         )
         return replacement, described
     return None
-
-
-def _json(value):
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _stuck_report(db, time_limit, driver) -> str:
@@ -494,7 +494,7 @@ def _collect(result: Result, db: Database, fake: FakeMastodon, manifest, workdir
         if status == "FAILED":
             result.task_errors[exception.rsplit(".", 1)[-1] or "?"] += 1
         elif status in ("SUCCESSFUL", "SUCCEEDED"):
-            result.task_outcomes[_json(value)] += 1
+            result.task_outcomes[db.json(value)] += 1
         else:
             result.task_outcomes[f"({status.lower()})"] += 1
 

@@ -105,3 +105,45 @@ def test_lost_answer_then_many_posts_then_a_new_publish_makes_one_post(fake_mast
     assert len(mine) == 1
     assert mine[0].text.startswith("Morning boats, renamed")
     assert record_of(page).state == "posted"
+
+
+# The fault-injection run ---------------------------------------------------------------------
+
+
+def postgres_url():
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)")
+    psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (extra: test)")
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except psycopg.Error as err:
+        pytest.skip(f"no PostgreSQL server answers at TEST_POSTGRES_URL: {err}")
+    return url
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_real_workers_against_a_failing_mastodon_post_each_page_once(database):
+    """100 pages × 2 accounts, each page published twice; 2 db_workers, one SIGKILLed in the
+    middle of a run and replaced; --retry-due every 2 s; 20 % of requests fail."""
+    from bench import chaos
+
+    postgres = postgres_url() if database == "postgresql" else None
+    result = chaos.run(
+        pages=100,
+        workers=2,
+        kills=1,
+        rate=0.2,
+        seed=1234,
+        postgres=postgres,
+        sqlite_immediate=True,
+        time_limit=480,
+    )
+    print(result.table())  # shown with -s, or when the test fails
+    assert result.problems() == []
+    assert result.duplicates == [] and result.missing == [] and result.wrong == []
+    assert result.statuses == result.expected == 200
+    assert result.records == {"posted": 200}
+    assert len(result.kills) == 1
+    assert sum(result.faults.values()) > 0.1 * result.requests
+    assert result.task_outcomes["retrying"] > 0
