@@ -361,12 +361,6 @@ def test_a_422_over_a_lowered_description_limit_trims_the_alt_text(fake_mastodon
     assert_within_limits(fake_mastodon, only_status(fake_mastodon), page.get_full_url())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tasks.LIMIT_WORDS does not match Mastodon's wording for an image over the size "
-    "limit ('Validation failed: File file size must be less than 1 MB'), so the 422 does "
-    "not refresh the limits and the record fails",
-)
 def test_a_422_over_a_lowered_image_size_limit_refits_the_image(fake_mastodon):
     account = connect_account(fake_mastodon)
     limits_for(account)
@@ -379,12 +373,6 @@ def test_a_422_over_a_lowered_image_size_limit_refits_the_image(fake_mastodon):
     assert_within_limits(fake_mastodon, only_status(fake_mastodon), page.get_full_url())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tasks.LIMIT_WORDS does not match Mastodon's wording for an image over the pixel "
-    "limit ('3000x2000 images are not supported'), so the 422 does not refresh the limits "
-    "and the record fails",
-)
 def test_a_422_over_a_lowered_pixel_limit_refits_the_image(fake_mastodon):
     account = connect_account(fake_mastodon)
     limits_for(account)

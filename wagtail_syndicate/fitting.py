@@ -134,9 +134,9 @@ def fit_text(template: str, values: dict[str, str], limits: Limits, spoiler_text
             limits.max_characters
         )
 
-    if fits(values):
-        return render_text(template, values)
     for name in SHORTENABLE:
+        if fits(values):
+            return render_text(template, values)
         words = values.get(name, "")
         if not words or "{" + name + "}" not in template:
             continue
@@ -145,11 +145,11 @@ def fit_text(template: str, values: dict[str, str], limits: Limits, spoiler_text
             return render_text(template, {**values, name: shortened})
         values[name] = ""
     tags = values.get("tags", "").split()
-    while tags:
+    while not fits(values) and tags:
         tags.pop()
         values["tags"] = " ".join(tags)
-        if fits(values):
-            return render_text(template, values)
+    if fits(values):
+        return render_text(template, values)
     over = _length(render_text(template, values), limits, spoiler_text) - limits.max_characters
     raise ContentError(
         _(
@@ -204,9 +204,9 @@ def trim_alt_text(alt_text: str, limit: int) -> str:
 
 def hashtag(tag: str) -> str | None:
     """``#CamelCase`` from a tag name, or None when nothing valid is left (Mastodon hashtags are
-    letters, digits and underscores, not only digits)."""
+    letters, digits and underscores, with at least one letter)."""
     words = re.findall(r"\w+", tag)
     name = "".join(word[:1].upper() + word[1:] for word in words)
-    if not name or name.isdigit():
+    if not any(character.isalpha() for character in name):
         return None
     return "#" + name

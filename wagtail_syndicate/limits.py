@@ -42,7 +42,9 @@ class Limits:
         defaults = cls()
         mime_types = media.get("supported_mime_types")
         formats = (
-            frozenset(MIME_FORMATS[m] for m in mime_types if m in MIME_FORMATS)
+            frozenset(
+                MIME_FORMATS[m] for m in mime_types if isinstance(m, str) and m in MIME_FORMATS
+            )
             if isinstance(mime_types, list)
             else defaults.supported_formats
         )
@@ -76,9 +78,11 @@ def _dict(value) -> dict:
 
 
 def _positive(value, default: int) -> int:
+    if isinstance(value, bool):  # JSON true is not a number of characters
+        return default
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return default
     return number if number > 0 else default
 

@@ -38,7 +38,9 @@ State = SyndicationRecord.State
 HISTORY = "history"
 
 # A 422 whose message says one of these is about a limit (Mastodon's own wording).
-LIMIT_WORDS = re.compile(r"limit|too long|too large|exceed|maximum|more than", re.IGNORECASE)
+LIMIT_WORDS = re.compile(
+    r"limit|too long|too large|exceed|maximum|more than|less than|not supported", re.IGNORECASE
+)
 
 # Mastodon remembers an Idempotency-Key for an hour; past that, look before posting again.
 IDEMPOTENCY_WINDOW = timedelta(minutes=55)

@@ -41,7 +41,54 @@ def _is_regional_indicator(cp: int) -> bool:
     return 0x1F1E6 <= cp <= 0x1F1FF
 
 
+# Spacing combining marks that UAX #29 does not count as extending (so they stand alone).
+_NOT_SPACING_MARKS = frozenset(
+    [0x102B, 0x102C, 0x1038, 0x1083, 0x108F, 0x1A61, 0xAA7B, 0xAA7D]
+    + list(range(0x1062, 0x1065))
+    + list(range(0x1067, 0x106E))
+    + list(range(0x1087, 0x108D))
+    + list(range(0x109A, 0x109D))
+    + list(range(0x1A63, 0x1A65))
+    + list(range(0x11720, 0x11722))
+)
+# Letters that UAX #29 counts as spacing marks all the same (Thai and Lao SARA AM).
+_SPACING_LETTERS = frozenset([0x0E33, 0x0EB3])
+# Prepend characters: they join the character after them (GB9b).
+_PREPEND = frozenset(
+    list(range(0x0600, 0x0606))
+    + [0x06DD, 0x070F, 0x0890, 0x0891, 0x08E2, 0x0D4E, 0x110BD, 0x110CD, 0x111C2, 0x111C3]
+    + [0x1193F, 0x11941, 0x11A3A, 0x11D46, 0x11F02]
+    + list(range(0x11A84, 0x11A8A))
+)
+# Extended_Pictographic, approximately: the blocks where emoji live.
+_PICTOGRAPHIC_RANGES = (
+    (0x00A9, 0x00A9), (0x00AE, 0x00AE), (0x203C, 0x203C), (0x2049, 0x2049),
+    (0x2122, 0x2122), (0x2139, 0x2139), (0x2194, 0x2199), (0x21A9, 0x21AA),
+    (0x231A, 0x231B), (0x2328, 0x2328), (0x2388, 0x2388), (0x23CF, 0x23CF),
+    (0x23E9, 0x23F3), (0x23F8, 0x23FA), (0x24C2, 0x24C2), (0x25AA, 0x25AB),
+    (0x25B6, 0x25B6), (0x25C0, 0x25C0), (0x25FB, 0x25FE), (0x2600, 0x27BF),
+    (0x2934, 0x2935), (0x2B05, 0x2B07), (0x2B1B, 0x2B1C), (0x2B50, 0x2B50),
+    (0x2B55, 0x2B55), (0x3030, 0x3030), (0x303D, 0x303D), (0x3297, 0x3297),
+    (0x3299, 0x3299), (0x1F000, 0x1F0FF), (0x1F10D, 0x1F10F), (0x1F12F, 0x1F12F),
+    (0x1F16C, 0x1F171), (0x1F17E, 0x1F17F), (0x1F18E, 0x1F18E), (0x1F191, 0x1F19A),
+    (0x1F1AD, 0x1F1E5), (0x1F201, 0x1F20F), (0x1F21A, 0x1F21A), (0x1F22F, 0x1F22F),
+    (0x1F232, 0x1F23A), (0x1F23C, 0x1F23F), (0x1F249, 0x1F3FA), (0x1F400, 0x1F53D),
+    (0x1F546, 0x1F64F), (0x1F680, 0x1F6FF), (0x1F774, 0x1F77F), (0x1F7D5, 0x1F7FF),
+    (0x1F80C, 0x1F80F), (0x1F848, 0x1F84F), (0x1F85A, 0x1F85F), (0x1F888, 0x1F88F),
+    (0x1F8AE, 0x1F8FF), (0x1F90C, 0x1F93A), (0x1F93C, 0x1F945), (0x1F947, 0x1FAFF),
+    (0x1FC00, 0x1FFFD),
+)  # fmt: skip
+
+
+def _is_pictographic(cp: int) -> bool:
+    return any(low <= cp <= high for low, high in _PICTOGRAPHIC_RANGES)
+
+
 def _is_extend(cp: int, ch: str) -> bool:
+    if cp in _NOT_SPACING_MARKS:
+        return False
+    if cp in _SPACING_LETTERS:
+        return True
     if cp in (ZWJ, ZWNJ):
         return True
     if 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF:  # variation selectors
@@ -56,7 +103,7 @@ def _is_extend(cp: int, ch: str) -> bool:
 
 
 def _is_control(cp: int, ch: str) -> bool:
-    if cp in (ZWJ, ZWNJ) or 0xE0020 <= cp <= 0xE007F:
+    if cp in (ZWJ, ZWNJ) or 0xE0020 <= cp <= 0xE007F or cp in _PREPEND:
         return False
     return unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs")
 
@@ -91,6 +138,7 @@ def graphemes(text: str) -> list[str]:
     prev_cp: int | None = None
     prev_ch = ""
     ri_run = 0  # regional indicators immediately before the current position
+    pictographic = False  # the current cluster is an emoji (and may go on after a ZWJ)
     for ch in text:
         cp = ord(ch)
         if prev_cp is None:
@@ -106,6 +154,8 @@ def graphemes(text: str) -> list[str]:
         elif _is_extend(cp, ch):
             joins = True
         elif prev_cp == ZWJ:
+            joins = pictographic and _is_pictographic(cp)  # GB11: emoji ZWJ sequences only
+        elif prev_cp in _PREPEND:
             joins = True
         elif _is_regional_indicator(cp) and ri_run % 2 == 1:
             joins = True
@@ -115,6 +165,7 @@ def graphemes(text: str) -> list[str]:
             clusters[-1] += ch
         else:
             clusters.append(ch)
+            pictographic = _is_pictographic(cp)
         ri_run = ri_run + 1 if _is_regional_indicator(cp) else 0
         prev_cp, prev_ch = cp, ch
     return clusters
@@ -164,5 +215,6 @@ def _strip_mention_domains(text: str) -> str:
 
 
 def status_length(text: str, spoiler_text: str = "", url_length: int = 23) -> int:
-    """Length of a status as Mastodon's StatusLengthValidator computes it."""
-    return count_graphemes(countable_text(spoiler_text + text, url_length))
+    """Length of a status as Mastodon's StatusLengthValidator computes it: the content
+    warning as it is, then the text with its URLs and mentions shortened."""
+    return count_graphemes(spoiler_text + countable_text(text, url_length))
