@@ -11,12 +11,13 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from wagtail_syndicate.testing import FakeMastodon
+from wagtail_syndicate.testing import FakeMastodon, Fault
 
 pytest.importorskip("django_tasks_rq", reason="django-tasks-rq is not installed (extra: rq)")
 
@@ -50,8 +51,15 @@ def run(args, env, timeout=120):
     return done.stdout + done.stderr
 
 
-def test_a_page_is_posted_by_an_rq_worker(tmp_path):
+def records(tmp_path):
+    with sqlite3.connect(tmp_path / "db.sqlite3") as db:
+        query = "SELECT state, remote_id FROM wagtail_syndicate_syndicationrecord"
+        return db.execute(query).fetchall()
+
+
+def test_a_page_is_posted_by_an_rq_worker_and_retried_by_its_scheduler(tmp_path):
     import redis
+    from rq.registry import ScheduledJobRegistry
 
     connection = redis.Redis.from_url(REDIS_URL)
     for key in connection.scan_iter("rq:*"):  # what an earlier run may have left queued
@@ -77,17 +85,19 @@ def test_a_page_is_posted_by_an_rq_worker(tmp_path):
         assert connection.llen("rq:queue:default") >= 2
         assert fake.statuses == [], "nothing is posted before a worker runs"
 
-        output = run(
-            ["-m", "django", "rqworker", "--burst", "--with-scheduler"]
-            + ["--job-class", "django_tasks_rq.Job", "default"],
-            env,
-        )
+        # The first post fails: the retry is re-enqueued with run_after, an RQ scheduled job.
+        fake.inject(Fault(method="POST", path="/api/v1/statuses", status=503))
+        worker = ["-m", "django", "rqworker", "--burst", "--with-scheduler"]
+        worker += ["--job-class", "django_tasks_rq.Job", "default"]
+        output = run(worker, env)
+        assert fake.statuses == [] and records(tmp_path)[0][0] == "retrying", output
+        assert len(ScheduledJobRegistry("default", connection=connection)) == 1
+
+        # A burst worker's scheduler queues the jobs that are due when it starts.
+        time.sleep(1)
+        output = run(worker, env)
         (status,) = fake.statuses
         assert status.text == "Chaos page 0, retitled\n\nhttp://localhost/chaos-page-0/", output
         assert [m.description for m in status.media] == ["Square 0 on a field of its own colour"]
-        with sqlite3.connect(tmp_path / "db.sqlite3") as db:
-            rows = db.execute(
-                "SELECT state, remote_id FROM wagtail_syndicate_syndicationrecord"
-            ).fetchall()
-        assert rows == [("posted", status.id)]
+        assert records(tmp_path) == [("posted", status.id)]
         assert connection.llen("rq:queue:default") == 0
