@@ -20,6 +20,7 @@ Only the standard library is imported here.
 from .fake_mastodon import (
     DEFAULT_LIMITS,
     ChaosFault,
+    FakeApp,
     FakeMastodon,
     FakeMedia,
     FakeStatus,
@@ -31,6 +32,7 @@ from .fake_mastodon import (
 __all__ = [
     "ChaosFault",
     "DEFAULT_LIMITS",
+    "FakeApp",
     "FakeMastodon",
     "FakeMedia",
     "FakeStatus",

@@ -5,7 +5,9 @@
 
 Give ``--token``/``--username`` several times for several accounts.
 ``--chaos-rate 0.2 --chaos-seed 1`` gives API requests seeded random faults
-(``--chaos-kinds``, ``--chaos-delay``: see ``FakeMastodon.chaos``). The first
+(``--chaos-kinds``, ``--chaos-delay``: see ``FakeMastodon.chaos``). Apps may
+connect with OAuth: the consent page acts for the first username;
+``--no-oauth-metadata`` makes the server look older than Mastodon 4.3 (no PKCE). The first
 line printed is ``FakeMastodon running at http://HOST:PORT`` (useful with
 ``--port 0``); one line per request follows. Stops on Ctrl-C or SIGTERM.
 """
@@ -35,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         help="answer uploads 202 and stay 'processing' for this many polls",
+    )
+    parser.add_argument(
+        "--no-oauth-metadata",
+        action="store_true",
+        help="act as a server older than Mastodon 4.3: no OAuth metadata document, no PKCE",
     )
     parser.add_argument("--quiet", action="store_true", help="do not print one line per request")
     parser.add_argument(
@@ -69,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         processing_polls=args.processing_polls,
         verbose=not args.quiet,
+        oauth_metadata=not args.no_oauth_metadata,
     )
     if args.chaos_rate:
         try:
@@ -86,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     fake.start()
     print(f"FakeMastodon running at {fake.base_url}", flush=True)
     print(f"Accounts: {', '.join('@' + u for u in dict.fromkeys(usernames))}", flush=True)
+    print(f"OAuth consent pages sign in as @{usernames[0]}", flush=True)
     if args.chaos_rate:
         print(
             f"Chaos: {args.chaos_rate:.0%} of API requests fail "

@@ -1,5 +1,5 @@
 """Mastodon's API as FakeMastodon serves it: routing, auth, rate limits,
-instance and account endpoints, statuses, and the HTML pages."""
+instance and account endpoints, statuses, and the HTML pages (OAuth is in ``_oauth.py``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from . import _pages
 from ._http import ApiError, Headers, Params, ParsedBody, Response, json_response
 from ._media import MediaAPI, parse_focus
 from ._models import FakeMedia, FakeStatus, FakeStatusEdit
+from ._oauth import OAuthAPI
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 IDEMPOTENCY_TTL = 3600
@@ -30,7 +31,7 @@ def _truthy(value: str | None) -> bool:
     return value.lower() not in ("", "0", "f", "false", "off")
 
 
-class MastodonAPI(MediaAPI):
+class MastodonAPI(MediaAPI, OAuthAPI):
     """Mixin of :class:`FakeMastodon` with the endpoint handlers. Each handler
     gets keyword arguments (params, user, headers, and the URL's named groups)
     and returns a Response or raises ApiError."""
@@ -181,6 +182,12 @@ class MastodonAPI(MediaAPI):
         ("GET", r"/api/v1/statuses/(?P<id>[^/]+)", "_get_status", "optional"),
         ("PUT", r"/api/v1/statuses/(?P<id>[^/]+)", "_edit_status", "required"),
         ("DELETE", r"/api/v1/statuses/(?P<id>[^/]+)", "_delete_status", "required"),
+        ("GET", r"/\.well-known/oauth-authorization-server", "_oauth_metadata", "none"),
+        ("POST", r"/api/v1/apps", "_register_app", "none"),
+        ("GET", r"/oauth/authorize", "_authorize_page", "none"),
+        ("POST", r"/oauth/authorize", "_authorize_decision", "none"),
+        ("POST", r"/oauth/token", "_token", "none"),
+        ("POST", r"/oauth/revoke", "_revoke", "none"),
         ("GET", r"/", "_page_index", "none"),
         ("GET", r"/@(?P<name>[^/]+)", "_page_account", "none"),
         ("GET", r"/@(?P<name>[^/]+)/(?P<id>[^/]+)", "_page_status", "none"),
@@ -205,6 +212,7 @@ class MastodonAPI(MediaAPI):
                     if auth == "required" and username is None:
                         raise ApiError(401, "The access token is invalid")
                 if token is not None:
+                    self._check_scope(token, handler)
                     rate_headers = self._throttle("api", token)
                     if handler.startswith("_upload_media"):
                         rate_headers = self._throttle("media", token)

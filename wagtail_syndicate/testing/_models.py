@@ -9,6 +9,7 @@ from ._http import Headers
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "FakeApp",
     "FakeMedia",
     "FakeStatus",
     "FakeStatusEdit",
@@ -131,3 +132,29 @@ class RecordedRequest:
     body: bytes = field(default=b"", repr=False)
     json: object = None
     account: str | None = None  # whose valid token it carried, if any
+
+
+@dataclass
+class FakeApp:
+    """An application registered with ``POST /api/v1/apps``."""
+
+    id: str
+    name: str
+    website: str | None
+    redirect_uris: list[str]
+    scopes: list[str]
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+@dataclass
+class FakeGrant:
+    """An authorization code handed out on the consent page, until it is exchanged."""
+
+    code: str = field(repr=False)
+    client_id: str
+    redirect_uri: str
+    scopes: list[str]
+    username: str
+    code_challenge: str | None
+    expires_at: float

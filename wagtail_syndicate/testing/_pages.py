@@ -10,7 +10,15 @@ import re
 
 from ..text import URL_RE, url_end
 
-__all__ = ["format_content", "index_page", "status_page", "not_found_page"]
+__all__ = [
+    "consent_page",
+    "format_content",
+    "index_page",
+    "not_found_page",
+    "oauth_error_page",
+    "oob_code_page",
+    "status_page",
+]
 
 _STYLE = """
 body { font: 16px/1.5 system-ui, sans-serif; max-width: 42rem; margin: 2rem auto;
@@ -26,6 +34,11 @@ img { max-width: 100%; border-radius: 4px; }
 figcaption { font-size: .9rem; color: #444; background: #f0f0f0; padding: .25rem .5rem; }
 .missing-alt { color: #b00; }
 .empty { color: #666; font-style: italic; }
+.actions button { font: inherit; padding: .5rem 1.25rem; border-radius: 6px; cursor: pointer;
+                  border: 1px solid #6364ff; margin-right: .5rem; }
+.actions .authorize { background: #6364ff; color: #fff; }
+.actions .deny { background: #fff; color: #6364ff; }
+code { background: #eee; padding: .1rem .3rem; border-radius: 3px; }
 """
 
 
@@ -123,3 +136,48 @@ def status_page(status: dict) -> bytes:
 
 def not_found_page() -> bytes:
     return _page("Not found", "<h1>Not found</h1><p>There is nothing here.</p>")
+
+
+def consent_page(
+    *, app_name: str, website: str | None, scopes: list[str], username: str, fields: dict
+) -> bytes:
+    """The page where the signed-in user authorizes an application, or denies it."""
+    name = html.escape(app_name)
+    if website:
+        name = f'<a href="{html.escape(website, quote=True)}">{name}</a>'
+    hidden = "".join(
+        f'<input type="hidden" name="{html.escape(k, quote=True)}" '
+        f'value="{html.escape(v, quote=True)}">'
+        for k, v in fields.items()
+    )
+    items = "".join(f"<li><code>{html.escape(scope)}</code></li>" for scope in scopes)
+    body = (
+        "<h1>Authorization required</h1>"
+        f'<article><p class="meta">Signed in as @{html.escape(username)}</p>'
+        f"<p><strong>{name}</strong> would like permission to access your account. "
+        "It is a third-party application. If you do not trust it, do not authorize it.</p>"
+        f'<p>It asks for:</p><ul class="scopes">{items}</ul>'
+        f'<form method="post" action="/oauth/authorize" class="actions">{hidden}'
+        f'<input type="hidden" name="username" value="{html.escape(username, quote=True)}">'
+        '<button type="submit" name="decision" value="authorize" class="authorize">'
+        "Authorize</button>"
+        '<button type="submit" name="decision" value="deny" class="deny">Deny</button>'
+        "</form></article>"
+    )
+    return _page("FakeMastodon: Authorization required", body)
+
+
+def oauth_error_page(error: str, description: str) -> bytes:
+    return _page(
+        "An error has occurred",
+        f"<h1>An error has occurred</h1><p><code>{html.escape(error)}</code></p>"
+        f"<p>{html.escape(description)}</p>",
+    )
+
+
+def oob_code_page(code: str) -> bytes:
+    return _page(
+        "Authorization code",
+        "<h1>Authorization code</h1><p>Copy this authorization code and paste it to the "
+        f"application.</p><p><code>{html.escape(code)}</code></p>",
+    )

@@ -50,6 +50,7 @@ from ._api import MastodonAPI
 from ._chaos import DEFAULT_KINDS, Chaos, ChaosFault
 from ._models import (
     DEFAULT_LIMITS,
+    FakeApp,
     FakeMedia,
     FakeStatus,
     FakeStatusEdit,
@@ -61,6 +62,7 @@ from ._server import Server
 __all__ = [
     "ChaosFault",
     "DEFAULT_LIMITS",
+    "FakeApp",
     "FakeMastodon",
     "FakeMedia",
     "FakeStatus",
@@ -84,6 +86,14 @@ class FakeMastodon(MastodonAPI):
     per request (method, path, status; never headers) to ``log``.
     ``clock`` returns epoch seconds; tests may replace it to expire
     idempotency keys or rate-limit windows.
+
+    OAuth (``_oauth.py``): apps register with ``POST /api/v1/apps``; the consent
+    page at ``/oauth/authorize`` acts for ``signed_in_user`` (default: the first
+    username of ``tokens``); ``/oauth/token`` issues tokens limited to their
+    scopes and ``/oauth/revoke`` revokes them. ``oauth_metadata=False`` acts as
+    a server older than 4.3 (no ``/.well-known/oauth-authorization-server``, no
+    ``profile`` scope, no PKCE); ``scopes_supported`` replaces the scopes the
+    server knows.
     """
 
     def __init__(
@@ -96,6 +106,9 @@ class FakeMastodon(MastodonAPI):
         limits: dict | None = None,
         verbose: bool = False,
         log=None,
+        oauth_metadata: bool = True,
+        scopes_supported: Iterable[str] | None = None,
+        signed_in_user: str | None = None,
     ):
         self.tokens = dict(tokens if tokens is not None else {"demo-token": "demo"})
         self.bind_host = host
@@ -112,6 +125,7 @@ class FakeMastodon(MastodonAPI):
         self._account_ids: dict[str, str] = {}
         for username in self.tokens.values():
             self._account_ids.setdefault(username, str(len(self._account_ids) + 1))
+        self._init_oauth(oauth_metadata, scopes_supported, signed_in_user)
         self._clear()
 
     def _clear(self) -> None:
