@@ -38,6 +38,10 @@ DEFAULTS: dict[str, Any] = {
     "ON_UPDATE": "edit",
     # Delete the remote post when its page is unpublished.
     "DELETE_ON_UNPUBLISH": False,
+    # The media upload rate limit the `syndicate` command paces itself to (Mastodon's default:
+    # 30 uploads per 30 minutes per account).
+    "MEDIA_UPLOAD_LIMIT": 30,
+    "MEDIA_UPLOAD_WINDOW": 1800.0,
 }
 
 

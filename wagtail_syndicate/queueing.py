@@ -21,14 +21,19 @@ def queue_page(page) -> list[SyndicationRecord]:
     a failed record with the reason at once, and nothing is enqueued for it.
     Returns the records this call queued or failed.
     """
-    records = []
     with transaction.atomic():
-        for account in SyndicationAccount.for_page(page):
-            record, _created = SyndicationRecord.objects.get_or_create(page=page, account=account)
-            if record.state == State.POSTED and not _post_would_change(record, page):
-                continue
-            records.append(_queue(record, page))
-    return records
+        records = [prepare(page, account) for account in SyndicationAccount.for_page(page)]
+    return [record for record in records if record is not None]
+
+
+def prepare(page, account, *, enqueue: bool = True) -> SyndicationRecord | None:
+    """Queue ``page`` for ``account`` (a new generation of its record), or return None when it
+    is already posted as it is. Without ``enqueue`` the caller runs the task itself (the
+    ``syndicate`` command does)."""
+    record, _created = SyndicationRecord.objects.get_or_create(page=page, account=account)
+    if record.state == State.POSTED and not _post_would_change(record, page):
+        return None
+    return _queue(record, page, enqueue=enqueue)
 
 
 def queue_removal(page) -> list[SyndicationRecord]:
@@ -59,7 +64,9 @@ def _post_would_change(record: SyndicationRecord, page) -> bool:
         return True  # it cannot be posted as it is now: say so on the record
 
 
-def _queue(record: SyndicationRecord, page, *, check_content: bool = True) -> SyndicationRecord:
+def _queue(
+    record: SyndicationRecord, page, *, check_content: bool = True, enqueue: bool = True
+) -> SyndicationRecord:
     SyndicationRecord.objects.queue(record.pk)
     record.refresh_from_db()
     if check_content:
@@ -71,7 +78,7 @@ def _queue(record: SyndicationRecord, page, *, check_content: bool = True) -> Sy
                 pk=record.pk, generation=record.generation, state=State.QUEUED
             ).update(state=State.FAILED, last_error=str(err)):
                 record.state, record.last_error = State.FAILED, str(err)
-    if record.state == State.QUEUED:
+    if record.state == State.QUEUED and enqueue:
         enqueue_on_commit(record.pk, record.generation)
     log_outcome(record, page)
     return record
