@@ -86,6 +86,7 @@ class Result:
     task_errors: Counter = field(default_factory=Counter)
     retry_due: Counter = field(default_factory=Counter)
     kills: list = field(default_factory=list)
+    crashes: list = field(default_factory=list)
     locked_log_lines: int = 0
     publishes_locked: int = 0
     second_publish_saw: dict = field(default_factory=dict)
@@ -136,6 +137,7 @@ class Result:
             ("publishes retried (locked)", self.publishes_locked),
         ]
         rows += [("kill", kill) for kill in self.kills]
+        rows += [("worker crashed, restarted", crash) for crash in self.crashes]
         width = max(len(name) for name, _ in rows)
         return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
@@ -294,6 +296,7 @@ def run(
     seed: int = 1234,
     postgres: str | None = None,
     sqlite_immediate: bool = False,
+    sqlite_wal: bool = False,
     time_limit: float = 300.0,
     worker_interval: float = 0.1,
     retry_due_interval: float = 2.0,
@@ -312,7 +315,9 @@ def run(
     sqlite_path = None if postgres else str(workdir / "db.sqlite3")
     db = Database(sqlite_path=sqlite_path, postgres_url=database_url)
     result = Result(
-        database="PostgreSQL" if postgres else "SQLite" + (" (IMMEDIATE)" * sqlite_immediate),
+        database="PostgreSQL"
+        if postgres
+        else "SQLite" + (" IMMEDIATE" * sqlite_immediate) + (" WAL" * sqlite_wal),
         pages=pages,
         accounts=len(ACCOUNTS),
         workers=workers,
@@ -327,6 +332,7 @@ def run(
         "CHAOS_LEASE_TIMEOUT": str(lease_timeout),
         "CHAOS_READ_TIMEOUT": str(read_timeout),
         "CHAOS_SQLITE_IMMEDIATE": "1" if sqlite_immediate else "0",
+        "CHAOS_SQLITE_WAL": "1" if sqlite_wal else "0",
     }
     env.pop("CHAOS_DATABASE_URL", None)
     env.pop("CHAOS_SQLITE_PATH", None)
@@ -382,9 +388,18 @@ def run(
                 raise ChaosError(_stuck_report(db, time_limit, driver))
             if not driver.alive() and driver.popen.returncode:
                 raise ChaosError(f"the driver failed:\n{driver.output()[-3000:]}")
-            for worker_id, worker in pool.items():
-                if not worker.alive():
-                    raise ChaosError(f"worker {worker_id} died:\n{worker.output()[-3000:]}")
+            for worker_id, worker in list(pool.items()):
+                if not worker.alive():  # as a process supervisor would: note it, start another
+                    last = worker.output().strip().splitlines()[-1:] or ["?"]
+                    result.crashes.append(
+                        f"{worker_id} exited {worker.popen.returncode}: {last[0]}"
+                    )
+                    say(f"crash: {result.crashes[-1]}")
+                    worker.stop()
+                    del pool[worker_id]
+                    name = f"chaos-w{next(names)}"
+                    pool[name] = Process(name, worker_args(name, worker_interval), env, workdir)
+                    started_processes.append(pool[name])
             states = dict(db.query(f"SELECT state, COUNT(*) FROM {RECORDS} GROUP BY state"))
             if kill_at and states.get("posted", 0) >= kill_at[0]:
                 killed = _kill_one_mid_run(db, pool, names, worker_interval, env, workdir)
@@ -557,6 +572,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--immediate", action="store_true", help="SQLite transactions BEGIN IMMEDIATE"
     )
+    parser.add_argument("--wal", action="store_true", help="SQLite in write-ahead-log mode")
     parser.add_argument("--time-limit", type=float, default=1200.0)
     parser.add_argument("--keep", action="store_true", help="keep the database and logs")
     args = parser.parse_args(argv)
@@ -568,6 +584,7 @@ def main(argv=None) -> int:
         seed=args.seed,
         postgres=None if args.sqlite else args.postgres,
         sqlite_immediate=args.immediate,
+        sqlite_wal=args.wal,
         time_limit=args.time_limit,
         keep=args.keep,
         log=sys.stderr,

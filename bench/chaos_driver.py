@@ -170,7 +170,7 @@ def main(argv=None) -> int:
         time.sleep(args.pause)
     while pending:
         sweep()
-        time.sleep(0.01)
+        time.sleep(0.05)
 
     pages = {
         page.pk: {"title": page.title, "url": page.get_full_url(), "alt_text": page.alt_text}

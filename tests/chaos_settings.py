@@ -5,7 +5,8 @@ Read from the environment, so every process of one run (migrate, the driver, the
 
 * ``CHAOS_DATABASE_URL``: ``postgresql://USER[:PASSWORD]@HOST:PORT/NAME`` for PostgreSQL;
   otherwise SQLite in the file ``CHAOS_SQLITE_PATH``. ``CHAOS_SQLITE_IMMEDIATE=1`` opens
-  SQLite transactions with ``BEGIN IMMEDIATE`` (Django 5.1+).
+  SQLite transactions with ``BEGIN IMMEDIATE`` (Django 5.1+); ``CHAOS_SQLITE_WAL=1`` puts
+  the database in write-ahead-log mode.
 * ``CHAOS_MEDIA_ROOT``: where images are stored (on disk, shared by the processes).
 * ``CHAOS_LEASE_TIMEOUT``, ``CHAOS_READ_TIMEOUT``, ``CHAOS_RETRY_BACKOFF``,
   ``CHAOS_MAX_ATTEMPTS``: the plugin's settings of the same names.
@@ -48,6 +49,8 @@ def _database() -> dict:
     options = {"timeout": 20}
     if os.environ.get("CHAOS_SQLITE_IMMEDIATE") == "1":
         options["transaction_mode"] = "IMMEDIATE"
+    if os.environ.get("CHAOS_SQLITE_WAL") == "1":
+        options["init_command"] = "PRAGMA journal_mode=WAL"
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ["CHAOS_SQLITE_PATH"],
