@@ -54,6 +54,7 @@ class SyndicationAccountForm(WagtailAdminModelForm):
         if self.cleaned_data.get("access_token"):
             account.access_token = self.cleaned_data["access_token"]
             account.handle = self.account_info.handle
+            account.oauth_app = None  # a pasted token was not issued to this site's app
         if commit:
             account.save()
             self.save_m2m()

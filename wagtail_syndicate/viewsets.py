@@ -5,11 +5,12 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
-from wagtail.admin.widgets.button import Button
+from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.snippets.views.snippets import IndexView, InspectView, SnippetViewSet
 
 from .forms import SyndicationAccountForm
 from .models import SyndicationAccount, SyndicationRecord
+from .oauth_views import CallbackView, ConnectView
 from .permissions import SyndicationRecordPermissionPolicy, register_permission_policy
 from .views import RetryView
 
@@ -92,6 +93,27 @@ class SyndicationRecordViewSet(SnippetViewSet):
         return [*super().get_urlpatterns(), path("retry/<str:pk>/", retry, name="retry")]
 
 
+class AccountIndexView(IndexView):
+    connect_url_name = None
+
+    @cached_property
+    def add_item_label(self):
+        return _("Add with a token")
+
+    @cached_property
+    def header_buttons(self):
+        buttons = list(super().header_buttons)
+        if self.permission_policy.user_has_permission(self.request.user, "add"):
+            connect = HeaderButton(
+                _("Connect a Mastodon account"),
+                url=reverse(self.connect_url_name),
+                icon_name="plus",
+                priority=10,
+            )
+            buttons.insert(0, connect)
+        return buttons
+
+
 class SyndicationAccountViewSet(SnippetViewSet):
     model = SyndicationAccount
     icon = "user"
@@ -113,3 +135,15 @@ class SyndicationAccountViewSet(SnippetViewSet):
         ],
         base_form_class=SyndicationAccountForm,
     )
+    index_view_class = AccountIndexView
+
+    def get_index_view_kwargs(self, **kwargs):
+        connect = self.get_url_name("oauth_connect")
+        return super().get_index_view_kwargs(connect_url_name=connect, **kwargs)
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("connect/", ConnectView.as_view(viewset=self), name="oauth_connect"),
+            path("connect/callback/", CallbackView.as_view(viewset=self), name="oauth_callback"),
+        ]

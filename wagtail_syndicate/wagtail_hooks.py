@@ -12,6 +12,7 @@ from wagtail.snippets.models import register_snippet
 from .components import RecentFailuresPanel, view_post_buttons
 from .history import FORMATTERS
 from .models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
+from .oauth_views import revoke_tokens
 from .views import CheckPostView
 from .viewsets import SyndicationAccountViewSet, SyndicationRecordViewSet
 
@@ -73,6 +74,12 @@ def add_check_post_button(snippet, user, next_url=None):
             icon_name="mail",
             priority=15,
         )
+
+
+@hooks.register("after_delete_snippet")
+def revoke_tokens_of_deleted_accounts(request, instances):
+    """Deleting accounts in the admin (one, or in bulk) disconnects them: revoke their tokens."""
+    revoke_tokens(request, [i for i in instances if isinstance(i, SyndicationAccount)])
 
 
 @hooks.register("register_log_actions")

@@ -38,6 +38,17 @@ class SyndicationAccount(models.Model):
         help_text=_("Pages may choose another one."),
     )
     enabled = models.BooleanField(_("enabled"), default=True)
+    # The application that issued the token, when it was connected with OAuth (so
+    # disconnecting can revoke the token); empty for a pasted token.
+    oauth_app = models.ForeignKey(
+        "wagtail_syndicate.MastodonApp",
+        verbose_name=_("OAuth application"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("connected at"), auto_now_add=True)
 
     class Meta:

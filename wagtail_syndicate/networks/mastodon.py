@@ -107,10 +107,18 @@ class MastodonClient:
                 raise
 
     def recent_statuses(self, limit: int = 40) -> list[dict]:
+        """The account's latest posts. A token without ``read:statuses`` (OAuth asks for the
+        fewest scopes) may not list them (403): then the public listing is read, which has the
+        public and quiet public posts, not those for followers or mentioned people only."""
         account_id = self.verify_credentials()["id"]
-        response = self.http.request(
-            "GET", f"/api/v1/accounts/{account_id}/statuses", params={"limit": limit}
-        )
+        path, params = f"/api/v1/accounts/{account_id}/statuses", {"limit": limit}
+        try:
+            response = self.http.request("GET", path, params=params)
+        except PermanentNetworkError as err:
+            if err.status != 403:
+                raise
+            public = HttpClient(self.http.base_url, None, label=self.http.label)
+            response = public.request("GET", path, params=params)
         statuses = response.json()
         return statuses if isinstance(statuses, list) else []
 

@@ -1,0 +1,34 @@
+"""``MastodonApp``: the OAuth application this site registered on a Mastodon server."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ..tokens import decrypt_token, encrypt_token
+
+
+class MastodonApp(models.Model):
+    """Registered once per server (``POST /api/v1/apps``) and reused by every connection to it;
+    registered again only when the redirect URI or the scopes this site asks for change."""
+
+    instance_url = models.URLField(_("instance URL"), unique=True)
+    client_id = models.CharField(_("client ID"), max_length=255)
+    encrypted_client_secret = models.TextField(editable=False)
+    scopes = models.CharField(_("scopes"), max_length=255)
+    redirect_uri = models.URLField(_("redirect URI"), max_length=500)
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Mastodon application")
+        verbose_name_plural = _("Mastodon applications")
+
+    def __str__(self) -> str:
+        return self.instance_url
+
+    # Encrypted like access tokens: with it, anyone could pass for this site on the server.
+    @property
+    def client_secret(self) -> str:
+        return decrypt_token(self.encrypted_client_secret)
+
+    @client_secret.setter
+    def client_secret(self, value: str) -> None:
+        self.encrypted_client_secret = encrypt_token(value)
