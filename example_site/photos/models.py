@@ -5,7 +5,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.images import get_image_model_string
 from wagtail.models import Page
 
-from wagtail_syndicate.models import SyndicatedPageMixin, SyndicationRecord
+from wagtail_syndicate.models import SyndicatedPageMixin
 
 
 class HomePage(Page):
@@ -57,11 +57,3 @@ class PhotoPage(SyndicatedPageMixin, Page):
     promote_panels = Page.promote_panels + SyndicatedPageMixin.syndication_panels
     parent_page_types = ["photos.HomePage"]
     subpage_types = []
-
-    def get_context(self, request, *args, **kwargs):
-        context = super().get_context(request, *args, **kwargs)
-        # One record per connected account; the posted ones link to the post.
-        context["shared_to"] = self.syndication_records.filter(
-            state=SyndicationRecord.State.POSTED
-        ).select_related("account")
-        return context
