@@ -144,6 +144,11 @@ def main():
     3. Open FakeMastodon: the post, with the photo and its alt text, appears
        within a few seconds. Reports → Social posts in the admin shows it too.
 
+  Connecting an account with OAuth: Settings → Social accounts → Connect a
+  Mastodon account, enter {MASTODON} (or @demo@{MASTODON.split("//")[1]}), then
+  Authorize on FakeMastodon's page. (@demo is already connected with a token;
+  this connects it again, with the token FakeMastodon issues.)
+
   Logs are in {LOGS}/. Press Ctrl-C to stop.
 """
         print(banner, flush=True)

@@ -327,6 +327,25 @@ def test_client_credentials_may_come_in_basic_auth(fake):
     assert response.status_code == 200
 
 
+def test_an_app_may_have_a_token_of_its_own(fake):
+    app = register(fake).json()
+    data = {"grant_type": "client_credentials", "client_id": app["client_id"]}
+    url = f"{fake.base_url}/oauth/token"
+    response = requests.post(
+        url, data={**data, "client_secret": app["client_secret"], "scope": "write:media"}
+    )
+    assert response.status_code == 200
+    token = response.json()["access_token"]
+    assert fake.token_scopes(token) == ["write:media"] and token not in fake.tokens
+    assert revoke(fake, app, token).status_code == 200
+    assert fake.token_scopes(token) is None
+    # Mastodon's default scope, read, is not among the app's.
+    refused = requests.post(url, data={**data, "client_secret": app["client_secret"]})
+    assert refused.json()["error"] == "invalid_scope"
+    forgotten = requests.post(url, data={**data, "client_secret": "guess", "scope": "profile"})
+    assert forgotten.status_code == 401 and forgotten.json()["error"] == "invalid_client"
+
+
 def test_other_grant_types_are_refused(fake):
     app = register(fake).json()
     response = exchange(fake, app, "x", grant_type="password")

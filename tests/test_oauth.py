@@ -3,16 +3,19 @@ FakeMastodon: the test client plays the administrator's browser on the site, ``r
 it on the server's consent page."""
 
 import html
+import io
 import re
 import threading
 import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from wagtail.test.utils import WagtailTestUtils
@@ -117,6 +120,33 @@ def test_the_app_is_registered_once_per_server(admin_client, fake_mastodon):
     assert handles == [f"@alice@{fake_mastodon.host}", f"@bob@{fake_mastodon.host}"]
     registrations = [r for r in fake_mastodon.requests if r.path == "/api/v1/apps"]
     assert len(registrations) == 1
+
+
+def test_an_app_the_server_forgot_is_registered_again(admin_client):
+    with FakeMastodon(tokens={}, signed_in_user="alice") as first:
+        connect(admin_client, first.base_url)
+        port, forgotten = first.port, MastodonApp.objects.get().client_id
+    # The server starts afresh (or the app was deleted there): it knows the app no longer.
+    with FakeMastodon(tokens={}, signed_in_user="alice", port=port) as again:
+        response = connect(admin_client, again.base_url)
+        [app] = again.apps
+
+    assert MastodonApp.objects.get().client_id == app.client_id != forgotten
+    assert SyndicationAccount.objects.get().oauth_app.client_id == app.client_id
+    assert "again" in shown_messages(response)[0]
+
+
+def test_connecting_an_account_with_a_pasted_token_replaces_the_token(admin_client, fake_mastodon):
+    pasted = connect_account(fake_mastodon)
+    response = connect(admin_client, fake_mastodon.base_url)
+
+    account = SyndicationAccount.objects.get()
+    assert account.pk == pasted.pk and account.oauth_app is not None
+    assert account.access_token == issued_tokens(fake_mastodon)[0]
+    assert shown_messages(response) == [
+        f"Connected {account.handle} again, with a new access token."
+    ]
+    assert not any(r.path == "/oauth/revoke" for r in fake_mastodon.requests)
 
 
 def test_connecting_an_account_again_replaces_and_revokes_its_token(admin_client, fake_mastodon):
@@ -390,6 +420,15 @@ def test_pasting_a_token_forgets_the_app_that_issued_the_old_one(admin_client, f
         },
     )
     account.refresh_from_db()
+    assert account.access_token == "good-token" and account.oauth_app is None
+
+
+def test_adding_a_token_with_the_command_forgets_the_app_too(admin_client, fake_mastodon):
+    connect(admin_client, fake_mastodon.base_url)
+    command = ["add", "--network", "mastodon", "--instance", fake_mastodon.base_url]
+    with patch("sys.stdin", io.StringIO("good-token\n")):
+        call_command("syndication_accounts", *command, "--token-stdin", stdout=io.StringIO())
+    account = SyndicationAccount.objects.get()
     assert account.access_token == "good-token" and account.oauth_app is None
 
 

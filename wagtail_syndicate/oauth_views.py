@@ -167,20 +167,25 @@ class CallbackView(OAuthViewMixin, View):
         except (NetworkError, ImproperlyConfigured) as err:
             revoke_quietly(oauth, credentials, token)
             return self.accounts_list(_("No account was connected: %s") % err)
-        account, replaced = save_account(instance_url, info.handle, token, app)
+        account, created, replaced = save_account(instance_url, info.handle, token, app)
         if replaced is not None:
             revoke_quietly(*replaced)
-            message = _("Connected %s again, with a new access token.") % account.handle
-        else:
+        if created:
             message = _("Connected %s.") % account.handle
+        else:
+            message = _("Connected %s again, with a new access token.") % account.handle
         return self.accounts_list(message, level=messages.success)
 
 
 def registered_app(oauth: MastodonOAuth, redirect_uri: str, scopes: str) -> MastodonApp:
     """This site's app on the server: the stored one, or a new registration when there is
-    none yet or the redirect URI or scopes changed."""
+    none yet, the redirect URI or scopes changed, or the server forgot it."""
     app = MastodonApp.objects.filter(instance_url=oauth.instance_url).first()
-    if app is not None and (app.redirect_uri, app.scopes) == (redirect_uri, scopes):
+    if (
+        app is not None
+        and (app.redirect_uri, app.scopes) == (redirect_uri, scopes)
+        and oauth.app_is_known(AppCredentials(app.client_id, app.client_secret), scopes)
+    ):
         return app
     registered = oauth.register_app(redirect_uri, scopes)
     app, _created = MastodonApp.objects.update_or_create(
@@ -196,8 +201,9 @@ def registered_app(oauth: MastodonOAuth, redirect_uri: str, scopes: str) -> Mast
 
 
 def save_account(instance_url: str, handle: str, token: str, app: MastodonApp):
-    """Store the account (or give the one already connected the new token). Returns it, and
-    what is needed to revoke the token it replaced, if this site's app issued that one."""
+    """Store the account (or give the one already connected the new token). Returns it,
+    whether it is new, and what is needed to revoke the token it replaced, if this site's app
+    issued that one."""
     with transaction.atomic():
         account = (
             SyndicationAccount.objects.select_for_update()
@@ -207,7 +213,8 @@ def save_account(instance_url: str, handle: str, token: str, app: MastodonApp):
             .first()
         )
         replaced = None
-        if account is None:
+        created = account is None
+        if created:
             account = SyndicationAccount(
                 network=SyndicationAccount.Network.MASTODON,
                 instance_url=instance_url,
@@ -226,7 +233,7 @@ def save_account(instance_url: str, handle: str, token: str, app: MastodonApp):
         account.access_token = token
         account.oauth_app = app
         account.save()
-    return account, replaced
+    return account, created, replaced
 
 
 def remember_flow(session, state: str, flow: dict) -> None:

@@ -138,6 +138,28 @@ class MastodonOAuth:
             )
         return AppCredentials(client_id, client_secret)
 
+    def app_is_known(self, app: AppCredentials, scopes: str) -> bool:
+        """Whether the server still knows the app (it may have been deleted there, or the
+        server reset): asks for a token of the app itself and revokes it at once. Only a
+        refused client (401) says no; the server's other answers are left to the sign-in."""
+        data = {
+            "grant_type": "client_credentials",
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "scope": scopes,
+        }
+        try:
+            _, answer = self.http.json("POST", "/oauth/token", data=data)
+        except PermanentNetworkError as err:
+            return err.status != 401
+        token = answer.get("access_token")
+        if isinstance(token, str) and token:
+            try:
+                self.revoke(app, token)
+            except NetworkError:
+                pass  # a token of the app alone: it can neither read nor post for anyone
+        return True
+
     def authorize_url(
         self,
         client_id: str,

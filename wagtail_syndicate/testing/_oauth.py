@@ -332,7 +332,10 @@ class OAuthAPI:
         app = self._client(params, headers)
         if app is None:
             return self._oauth_json_error(401, "invalid_client", INVALID_CLIENT)
-        if params.scalar("grant_type") != "authorization_code":
+        grant_type = params.scalar("grant_type")
+        if grant_type == "client_credentials":
+            return self._app_token(app, params)
+        if grant_type != "authorization_code":
             return self._oauth_json_error(
                 400,
                 "unsupported_grant_type",
@@ -352,17 +355,31 @@ class OAuthAPI:
                 valid = _same(s256(verifier), grant.code_challenge)
             if not valid:
                 return self._oauth_json_error(400, "invalid_grant", INVALID_GRANT)
-            token = secrets.token_urlsafe(32)
-            self.tokens[token] = grant.username
-            self._token_scopes[token] = list(grant.scopes)
-            self._token_apps[token] = app.client_id
+            return self._issue(app, grant.scopes, grant.username)
+
+    def _app_token(self, app: FakeApp, params: Params) -> Response:
+        """The client credentials grant: a token of the app itself, acting for no user."""
+        scopes = (params.scalar("scope") or "read").split()
+        if not set(scopes) <= set(app.scopes):
+            return self._oauth_json_error(
+                400, "invalid_scope", "The requested scope is invalid, unknown, or malformed."
+            )
+        with self._lock:
+            return self._issue(app, scopes, None)
+
+    def _issue(self, app: FakeApp, scopes: list[str], username: str | None) -> Response:
+        token = secrets.token_urlsafe(32)
+        if username is not None:
+            self.tokens[token] = username
+        self._token_scopes[token] = list(scopes)
+        self._token_apps[token] = app.client_id
         return json_response(
             200,
             {
                 "access_token": token,
                 "token_type": "Bearer",
-                "scope": " ".join(grant.scopes),
-                "created_at": int(now),
+                "scope": " ".join(scopes),
+                "created_at": int(self.clock()),
             },
         )
 
@@ -372,13 +389,13 @@ class OAuthAPI:
             return self._oauth_json_error(401, "invalid_client", INVALID_CLIENT)
         token = params.scalar("token") or ""
         with self._lock:
-            if token not in self.tokens:
+            if token not in self.tokens and token not in self._token_apps:
                 return json_response(200, {})  # RFC 7009: an unknown token is not an error
             if self._token_apps.get(token) != app.client_id:
                 return self._oauth_json_error(
                     403, "unauthorized_client", "You are not authorized to revoke this token"
                 )
-            del self.tokens[token]
+            self.tokens.pop(token, None)
             self._token_scopes.pop(token, None)
             self._token_apps.pop(token, None)
         return json_response(200, {})

@@ -49,6 +49,7 @@ class Command(BaseCommand):
             defaults={"site_id": site},
         )
         account.access_token = token
+        account.oauth_app = None  # a pasted token was not issued to this site's app
         account.site_id = site
         account.save()
         verb = "Connected" if created else "Updated"
