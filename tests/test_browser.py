@@ -1,0 +1,279 @@
+"""What administrators and editors do, in a real browser (Chromium through Playwright):
+connecting an account with OAuth, publishing a photo and following the link to its post, and
+retrying a post that failed.
+
+The site is pytest-django's live server, Mastodon is FakeMastodon, and the worker is the test
+itself (``run_tasks``) between browser steps. Without Playwright or a ``chromium`` on the PATH
+these tests are skipped; with ``WAGTAIL_SYNDICATE_BROWSER_TESTS=required`` (CI) they fail.
+Screenshots go to ``$SCREENSHOT_DIR`` when it is set (``docs/screenshots`` holds the README's).
+"""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.test import Client
+from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
+from wagtail.test.utils import WagtailTestUtils
+
+from tests.browser_support import SharedDummyBackend
+from tests.utils import connect_account, make_image, make_photo_page, run_tasks
+from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
+from wagtail_syndicate.testing import Fault
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.browser_support")]
+
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1280, "height": 900}
+ALT_TEXT = "Three fishing boats leaving the harbour at dawn, gulls above them"
+
+
+def abort(route) -> None:
+    route.abort()
+
+
+def missing_browser() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed: pip install -e '.[test,browser]'"
+    if not shutil.which("chromium"):
+        return "no chromium on the PATH: apt-get install chromium"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if reason := missing_browser():
+        if os.environ.get("WAGTAIL_SYNDICATE_BROWSER_TESTS") == "required":
+            pytest.fail(f"Browser tests are required here, but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; Django refuses database
+    # queries under a running loop unless told it is safe (it is: nothing else runs there).
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium"), args=BROWSER_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(browser):
+    """pytest-django's live server, on 127.0.0.1 (its default, localhost, may be ::1)."""
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer("127.0.0.1")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def browser_settings(settings):
+    settings.TASKS = {"default": {"BACKEND": "tests.browser_support.SharedDummyBackend"}}
+    settings.WAGTAIL_GRAVATAR_PROVIDER_URL = None  # avatars from gravatar.com: not here
+    SharedDummyBackend.shared_results.clear()
+    yield
+    SharedDummyBackend.shared_results.clear()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport=VIEWPORT, base_url=live_server.url)
+    # The site and FakeMastodon are on 127.0.0.1; nothing else is to be asked for anything.
+    context.route(re.compile(r"^(?!(https?://127\.0\.0\.1[:/]|data:|blob:|about:))"), abort)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(request, tmp_path):
+    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        path = folder / f"{name}.png"
+        page.wait_for_load_state("networkidle")  # icons and avatars drawn
+        page.screenshot(path=path, animations="disabled")
+        return path
+
+    return take
+
+
+@pytest.fixture
+def log_in(page, live_server):
+    """Sign the browser in as a user (the login form is Wagtail's, not what is tested here)."""
+
+    def log_in(user) -> None:
+        client = Client()
+        client.force_login(user)
+        cookie = {
+            "name": settings.SESSION_COOKIE_NAME,
+            "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+            "url": live_server.url,
+        }
+        page.context.add_cookies([cookie])
+
+    return log_in
+
+
+def make_editor():
+    """Someone who may edit and publish pages and choose images, as Wagtail's Editors group,
+    and see social posts (Retry leads to a screen of those)."""
+    user = WagtailTestUtils.create_user("editor", password="pw", first_name="Eda")
+    group = Group.objects.create(name="Editors")
+    for codename in ("access_admin", "view_syndicationrecord"):
+        group.permissions.add(Permission.objects.get(codename=codename))
+    for codename in ("add_page", "change_page", "publish_page"):
+        GroupPagePermission.objects.create(
+            group=group,
+            page=Page.objects.get(depth=1),
+            permission=Permission.objects.get(codename=codename),
+        )
+    GroupCollectionPermission.objects.create(
+        group=group,
+        collection=Collection.get_first_root_node(),
+        permission=Permission.objects.get(codename="choose_image"),
+    )
+    user.groups.add(group)
+    return user
+
+
+def publish(page) -> None:
+    page.locator("footer [data-w-dropdown-target='toggle']").first.click()
+    page.locator("button[name='action-publish']").click()
+
+
+def show_near_top(locator) -> None:
+    """Scroll so that ``locator`` is below the editor's header, with what follows it."""
+    locator.evaluate("el => { el.scrollIntoView({block: 'start'}); window.scrollBy(0, -140); }")
+
+
+def shared_posts(page):
+    """The "Shared posts" panel on the editor's Promote tab."""
+    page.get_by_role("tab", name="Promote").click()
+    return page.locator(".w-syndication-status")
+
+
+def test_an_administrator_connects_an_account_with_oauth(page, log_in, fake_mastodon, screenshot):
+    from playwright.sync_api import expect
+
+    log_in(WagtailTestUtils.create_superuser("admin", password="pw"))
+    page.goto("/admin/syndication/accounts/")
+    page.get_by_role("link", name="Connect a Mastodon account").click()
+    page.get_by_label("Mastodon server or handle").fill(f"@alice@{fake_mastodon.host}")
+    screenshot(page, "1-connect-form")
+    page.get_by_role("button", name="Continue to sign in").click()
+
+    expect(page).to_have_url(re.compile(rf"^{re.escape(fake_mastodon.base_url)}/oauth/authorize"))
+    expect(page.locator("body")).to_contain_text("wagtail-syndicate would like permission")
+    expect(page.locator(".scopes")).to_contain_text("write:statuses")
+    screenshot(page, "2-mastodon-consent")
+    page.get_by_role("button", name="Authorize").click()
+
+    handle = f"@alice@{fake_mastodon.host}"
+    expect(page).to_have_url(re.compile(r"/admin/syndication/accounts/$"))
+    expect(page.locator(".messages")).to_contain_text(f"Connected {handle}.")
+    expect(page.locator("table.listing")).to_contain_text(handle)
+    screenshot(page, "3-account-connected")
+    account = SyndicationAccount.objects.get()
+    assert account.handle == handle and account.oauth_app is not None
+    assert account.access_token in fake_mastodon.tokens
+
+
+def test_an_editor_publishes_a_photo_and_follows_the_link_to_its_post(
+    page, log_in, fake_mastodon, screenshot
+):
+    from playwright.sync_api import expect
+
+    connect_account(fake_mastodon)
+    draft = make_photo_page(
+        image=make_image(title="Boats"), alt_text=ALT_TEXT, syndicate=False, publish=False
+    )
+    log_in(make_editor())
+    page.goto(f"/admin/pages/{draft.pk}/edit/")
+    page.get_by_role("tab", name="Promote").click()
+    page.locator("#id_syndicate").check()
+    show_near_top(page.locator("#id_syndicate"))
+    screenshot(page, "4-editor-share-when-published")
+    publish(page)
+    expect(page.locator(".messages")).to_contain_text("Sharing to @alice@")
+
+    assert run_tasks() == ["posted"]  # the worker
+
+    page.goto(f"/admin/pages/{draft.pk}/edit/")
+    panel = shared_posts(page)
+    expect(panel.locator("[data-record-state='posted']")).to_contain_text("Posted")
+    show_near_top(panel)
+    screenshot(page, "5-editor-posted")
+    with page.context.expect_page() as opened:
+        panel.get_by_role("link", name="View post").click()
+    post = opened.value
+    post.set_viewport_size(VIEWPORT)
+    expect(post).to_have_url(fake_mastodon.statuses[0].url)
+    image = post.locator("figure img")
+    expect(image).to_have_attribute("alt", ALT_TEXT)
+    assert image.evaluate("img => img.complete && img.naturalWidth > 0"), "the image did not load"
+    expect(post.locator("figcaption")).to_contain_text(ALT_TEXT)
+    expect(post.locator("article")).to_contain_text("Morning boats")
+    screenshot(post, "6-mastodon-post")
+
+
+def test_a_failure_shows_its_reason_and_retry_posts(page, log_in, fake_mastodon, screenshot):
+    from playwright.sync_api import expect
+
+    connect_account(fake_mastodon)
+    fake_mastodon.inject(
+        Fault(
+            method="POST",
+            path="/api/v1/statuses",
+            status=503,
+            body={"error": "Down for maintenance"},
+            times=3,  # every attempt (MAX_ATTEMPTS is 3 in the test settings)
+        )
+    )
+    draft = make_photo_page(image=make_image(), alt_text=ALT_TEXT, publish=False)
+    log_in(make_editor())
+    page.goto(f"/admin/pages/{draft.pk}/edit/")
+    publish(page)
+    expect(page.locator(".messages")).to_contain_text("Sharing to @alice@")
+    assert run_tasks() == ["retrying", "retrying", "failed"]
+
+    page.goto(f"/admin/pages/{draft.pk}/edit/")
+    panel = shared_posts(page)
+    failed = panel.locator("[data-record-state='failed']")
+    expect(failed).to_contain_text("Failed")
+    expect(failed.locator("[data-record-reason]")).to_contain_text("Down for maintenance")
+    show_near_top(panel)
+    screenshot(page, "7-editor-failed")
+
+    failed.get_by_role("link", name="Retry").click()
+    expect(page.locator("main")).to_contain_text("Down for maintenance")
+    screenshot(page, "8-retry-confirm")
+    page.get_by_role("button", name="Yes, retry").click()
+    expect(page.locator(".messages")).to_contain_text("queued again")
+    assert run_tasks() == ["posted"]
+
+    page.goto(f"/admin/pages/{draft.pk}/edit/")
+    panel = shared_posts(page)
+    expect(panel.locator("[data-record-state='posted']")).to_contain_text("Posted")
+    expect(panel.get_by_role("link", name="View post")).to_have_attribute(
+        "href", fake_mastodon.statuses[0].url
+    )
+    assert SyndicationRecord.objects.get().state == "posted"
