@@ -1,5 +1,7 @@
 """Editors see where their page's posts stand: editor panel, header menu, dashboard, public page."""
 
+import re
+
 import pytest
 from django.template import Context, Template
 from django.urls import reverse
@@ -87,3 +89,35 @@ def test_syndication_links_tag_renders_nothing_before_posting(fake_mastodon):
         Context({"page": page})
     )
     assert html == ""
+
+
+def test_an_editor_who_may_publish_retries_from_the_editor_and_comes_back(client, fake_mastodon):
+    """No permission on social posts is needed: publishing the page is what Retry does."""
+    from django.contrib.auth.models import Group, Permission
+    from wagtail.models import GroupPagePermission, Page
+
+    connect_account(fake_mastodon)
+    fake_mastodon.inject(
+        Fault(method="POST", path="/api/v1/statuses", status=422, body={"error": "Nope"})
+    )
+    page = make_photo_page(image=make_image())
+    run_tasks()
+    editors = Group.objects.create(name="Photo editors")
+    editors.permissions.add(Permission.objects.get(codename="access_admin"))
+    for codename in ("add_page", "change_page", "publish_page"):
+        GroupPagePermission.objects.create(
+            group=editors,
+            page=Page.objects.get(depth=1),
+            permission_id=Permission.objects.get(codename=codename).pk,
+        )
+    user = WagtailTestUtils.create_user("photographer", password="pw")
+    user.groups.add(editors)
+    client.force_login(user)
+
+    html = edit_view(client, page)
+    retry = re.search(r'href="([^"]*/retry/[^"]*)"', html).group(1).replace("&amp;", "&")
+    response = client.post(retry)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("wagtailadmin_pages:edit", args=[page.pk])
+    assert run_tasks() == ["posted"]
+    assert 'data-record-state="posted"' in edit_view(client, page)

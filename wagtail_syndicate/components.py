@@ -1,13 +1,15 @@
 """Admin pieces outside the page editor: the dashboard's recent failures, the page header's
 "View post" items."""
 
+from urllib.parse import urlencode
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from wagtail.admin.ui.components import Component
 from wagtail.admin.widgets.button import Button
 
 from .models import SyndicationRecord
-from .permissions import can_retry
+from .panels import may_retry, retry_url
 
 RECENT_FAILURES = 5
 
@@ -26,23 +28,15 @@ class RecentFailuresPanel(Component):
             .select_related("page", "account")
             .order_by("-updated_at")[:50]
         )
-        self.records = [r for r in failed if can_retry(user, r)][:RECENT_FAILURES]
+        self.records = [r for r in failed if may_retry(user, r)][:RECENT_FAILURES]
 
     def render_html(self, parent_context=None):
         return super().render_html(parent_context) if self.records else ""
 
     def get_context_data(self, parent_context=None):
+        back = urlencode({"next": reverse("wagtailadmin_home")})
         return {
-            "records": [
-                (
-                    record,
-                    reverse(
-                        "wagtailsnippets_wagtail_syndicate_syndicationrecord:retry",
-                        args=[record.pk],
-                    ),
-                )
-                for record in self.records
-            ],
+            "records": [(record, f"{retry_url(record)}?{back}") for record in self.records],
             "list_url": reverse("wagtailsnippets_wagtail_syndicate_syndicationrecord:list")
             + "?state=failed",
         }

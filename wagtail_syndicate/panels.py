@@ -1,7 +1,9 @@
 """Panels for the page editor: what will be posted, per connected account."""
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import Panel
 
@@ -9,6 +11,19 @@ from .exceptions import ContentError, NetworkError
 from .limits import Limits, limits_for
 from .posts import PostPlan, plan_post
 from .text import status_length
+
+RETRY_URL_NAME = "wagtailsnippets_wagtail_syndicate_syndicationrecord:retry"
+
+
+def retry_url(record) -> str:
+    return reverse(RETRY_URL_NAME, args=[record.pk])
+
+
+def may_retry(user, record) -> bool:
+    from .permissions import can_retry
+
+    return record.can_retry and can_retry(user, record)
+
 
 THUMBNAIL = "max-165x165"
 
@@ -95,26 +110,16 @@ class SyndicationStatusPanel(Panel):
             return bool(self.instance.pk)
 
         def get_context_data(self, parent_context=None):
-            from django.urls import reverse
-
             from .models import SyndicationRecord
-            from .permissions import can_retry
 
             context = super().get_context_data(parent_context)
             records = SyndicationRecord.objects.filter(page_id=self.instance.pk).select_related(
                 "account"
             )
             user = self.request.user
+            back = urlencode({"next": self.request.get_full_path()})
             context["records"] = [
-                (
-                    record,
-                    reverse(
-                        "wagtailsnippets_wagtail_syndicate_syndicationrecord:retry",
-                        args=[record.pk],
-                    )
-                    if record.can_retry and can_retry(user, record)
-                    else None,
-                )
+                (record, f"{retry_url(record)}?{back}" if may_retry(user, record) else None)
                 for record in records
             ]
             return context

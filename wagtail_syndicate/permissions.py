@@ -26,7 +26,7 @@ class SyndicationRecordPermissionPolicy(ModelPermissionPolicy):
 
     def user_has_permission_for_instance(self, user, action, instance):
         if action == "retry":
-            return self.user_has_permission(user, action) and can_retry(user, instance)
+            return can_retry(user, instance)
         return self.user_has_permission(user, action)
 
 

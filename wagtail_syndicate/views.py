@@ -4,6 +4,7 @@ ask for confirmation (GET), then act (POST)."""
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
@@ -36,7 +37,7 @@ class ConfirmActionView(WagtailAdminTemplateMixin, TemplateView):
             question=self.question(),
             detail=self.detail(),
             submit_label=self.submit_label,
-            action_url=self.request.path,
+            action_url=self.request.get_full_path(),
             cancel_url=self.done_url(),
             **kwargs,
         )
@@ -80,7 +81,13 @@ class RetryView(ConfirmActionView):
         return _("It failed because: %s") % self.object.last_error
 
     def done_url(self) -> str:
-        return reverse(self.viewset.get_url_name("inspect"), args=[self.object.pk])
+        """Back where Retry was clicked (the page editor, the dashboard), else the record."""
+        back = self.request.GET.get("next", "")
+        if back and url_has_allowed_host_and_scheme(back, {self.request.get_host()}):
+            return back
+        if self.viewset.permission_policy.user_has_permission(self.request.user, "view"):
+            return reverse(self.viewset.get_url_name("inspect"), args=[self.object.pk])
+        return reverse("wagtailadmin_pages:edit", args=[self.object.page_id])
 
     def act(self, request):
         from .queueing import retry_record

@@ -164,7 +164,7 @@ class HttpClient:
                 f"{_connection_reason(err)}."
             ) from err
         logger.debug("%s %s%s → %s", method, host, path, response.status_code)
-        if response.ok:
+        if 200 <= response.status_code < 300:  # a redirect is not success: it is not followed
             return response
         raise self._error(response, method, path)
 
