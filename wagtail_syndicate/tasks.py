@@ -163,15 +163,19 @@ def _post(record: SyndicationRecord, page, network, post) -> dict:
     else:
         key = _create_key(record)
         adopt = _outcome_unknown(record, key)
+        # An earlier attempt sent this key: the create may return what that attempt stored.
+        tried = record.unknown_outcome_key == key
         # Noted before the request: a worker killed while it waits for the answer leaves the
         # key behind, so the next run (of any generation) asks with it again.
         _note_unknown_outcome(record, key)
         published = network.publish(
             account.credentials(), post, key, adopt_existing=adopt, **uploads
         )
-        if published.adopted or key != idempotency_key(record):
-            # An earlier attempt may have posted (an older text): show the page as it is now.
+        if published.adopted or tried:
+            # An earlier attempt may have posted, maybe an older text (it composed the page
+            # as it was then): edit the post to show the page as it is now.
             used.clear()  # the update names every image it keeps
+            uploads["uploaded"] = record_media(record)  # with what this run just uploaded
             published = network.update(account.credentials(), published.remote_id, post, **uploads)
         action = "posted"
     return {
