@@ -87,6 +87,7 @@ class Result:
     retry_due: Counter = field(default_factory=Counter)
     kills: list = field(default_factory=list)
     crashes: list = field(default_factory=list)
+    diagnostics: str = ""
     locked_log_lines: int = 0
     publishes_locked: int = 0
     second_publish_saw: dict = field(default_factory=dict)
@@ -138,6 +139,7 @@ class Result:
         ]
         rows += [("kill", kill) for kill in self.kills]
         rows += [("worker crashed, restarted", crash) for crash in self.crashes]
+        rows += [("diagnostics", self.diagnostics)] if self.diagnostics else []
         width = max(len(name) for name, _ in rows)
         return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
@@ -537,6 +539,9 @@ def _collect(result: Result, db: Database, fake: FakeMastodon, manifest, workdir
                 if status.text != expected or media != [page["alt_text"]]:
                     result.wrong.append(f"{where}: status {status.id} {status.text!r} {media}")
 
+    if result.wrong or result.duplicates:
+        _diagnose(result, db, fake, pages, accounts, by_key, workdir)
+
     remote = {(s.account, s.id) for s in statuses}
     for record_id, account_id, state, remote_id in db.query(
         f"SELECT id, account_id, state, remote_id FROM {RECORDS}"
@@ -548,6 +553,47 @@ def _collect(result: Result, db: Database, fake: FakeMastodon, manifest, workdir
     for log_file in Path(workdir).glob("*.log"):
         text = log_file.read_text(errors="replace")
         result.locked_log_lines += len(re.findall("database is locked", text))
+
+
+def _diagnose(result, db, fake, pages, accounts, by_key, workdir):
+    """For each page whose post is wrong or doubled: its records, its page history and every
+    request about it, in ``diagnostics.txt`` (kept with ``--keep``)."""
+    lines = []
+    bad = {w.split(": status")[0] for w in result.wrong + result.duplicates}
+    for page_id, page in pages.items():
+        for account_id, username in accounts.items():
+            if f"{page['title']} @{username}" not in bad:
+                continue
+            ids = {s.id for s in by_key.get((username, page["url"]), [])}
+            lines.append(f"== page {page_id} «{page['title']}» @{username}: statuses {ids}")
+            lines += [
+                f"record {row}"
+                for row in db.query(
+                    "SELECT id, state, generation, attempts, remote_id, content_hash, "
+                    f"unknown_outcome_key, updated_at FROM {RECORDS} "
+                    f"WHERE page_id = {int(page_id)} AND account_id = {int(account_id)}"
+                )
+            ]
+            lines += [
+                f"history {row}"
+                for row in db.query(
+                    "SELECT timestamp, action, data FROM wagtailcore_pagelogentry "
+                    f"WHERE page_id = {int(page_id)} AND action LIKE 'wagtail_syndicate.%' "
+                    "ORDER BY timestamp, id"
+                )
+                if username in str(row[2])
+            ]
+            for request in fake.requests:
+                text = (request.form.get("status") or [""])[0]
+                if request.account == username and (
+                    page["url"] in text or any(i in request.path for i in ids)
+                ):
+                    key = request.headers.get("idempotency-key")
+                    lines.append(f"request {request.method} {request.path} key={key} {text!r}")
+            faults = [f for f in fake.chaos_faults if any(i in f.path for i in ids)]
+            lines += [f"fault {f}" for f in faults]
+    (Path(workdir) / "diagnostics.txt").write_text("\n".join(lines) + "\n")
+    result.diagnostics = str(Path(workdir) / "diagnostics.txt")
 
 
 # ------------------------------------------------------------------ command line

@@ -13,6 +13,7 @@ import pytest
 import requests
 from django.core.management import call_command
 from django.utils import timezone
+from wagtail.models import Page
 
 from tests.utils import (
     connect_account,
@@ -147,3 +148,37 @@ def test_real_workers_against_a_failing_mastodon_post_each_page_once(database):
     assert len(result.kills) == 1
     assert sum(result.faults.values()) > 0.1 * result.requests
     assert result.task_outcomes["retrying"] > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_that_reads_the_newer_page_still_edits_an_older_stored_post(
+    fake_mastodon, monkeypatch
+):
+    """A retry of the first publish claims the record; the page is published again between
+    the run reading the record and reading the page; the run's create returns the status its
+    first attempt stored (the older text). The post must end showing the newer page."""
+    connect_account(fake_mastodon)
+    fake_mastodon.inject(Fault(method="POST", path="/api/v1/statuses", drop=True, after=True))
+    page = make_photo_page(image=make_image())
+    assert run_next() == "retrying"  # stored with the first title; the worker never heard
+    record = record_of(page)
+    task_backends["default"].clear()
+
+    specific = Page.specific
+    republished = []
+
+    def specific_after_a_publish(self):
+        if not republished:
+            republished.append(True)
+            publish_page(page, title="Morning boats, published again")
+        return specific.func(self)
+
+    monkeypatch.setattr(Page, "specific", property(specific_after_a_publish))
+    outcome = share(record.pk, record.generation)
+    monkeypatch.undo()
+    assert republished and outcome in ("handed over", "posted")
+    run_tasks()
+
+    (status,) = fake_mastodon.statuses
+    assert status.text.startswith("Morning boats, published again")
+    assert record_of(page).state == "posted"
