@@ -60,6 +60,10 @@ def _database() -> dict:
 
 DATABASES = {"default": _database()}
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Wagtail's search index uses PostgreSQL's full-text fields, which Django 6.1 checks for.
+    INSTALLED_APPS = [*INSTALLED_APPS, "django.contrib.postgres"]  # noqa: F405
+
 MEDIA_ROOT = os.environ.get("CHAOS_MEDIA_ROOT", "/tmp/wagtail-syndicate-chaos-media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
