@@ -348,6 +348,7 @@ def run(
     started_processes: list[Process] = []
     retry_due = RetryDue(env, workdir, retry_due_interval)
     started = time.monotonic()
+    settled = False
     try:
         migrate = subprocess.run(
             [sys.executable, *django("migrate", "--no-input", "-v", "0")],
@@ -423,20 +424,28 @@ def run(
             time.sleep(0.25)
         result.elapsed = time.monotonic() - started
         say(f"settled in {result.elapsed:.1f} s")
+        settled = True
     finally:
         retry_due.stop()
         for process in started_processes:
             process.stop()
         fake.stop()
+        if not settled:  # a failed run leaves nothing behind either, unless asked (--keep)
+            _clean_up(keep, postgres, database_url, workdir)
 
     try:
         _collect(result, db, fake, json.loads(manifest.read_text()), workdir, retry_due)
     finally:
-        if database_url and not keep:
-            drop_postgres_database(postgres, database_url)
-        if not keep:
-            shutil.rmtree(workdir, ignore_errors=True)
+        _clean_up(keep, postgres, database_url, workdir)
     return result
+
+
+def _clean_up(keep, postgres, database_url, workdir):
+    if keep:
+        return
+    if database_url:
+        drop_postgres_database(postgres, database_url)
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _kill_one_mid_run(db, pool, names, interval, env, workdir):
