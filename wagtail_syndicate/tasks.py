@@ -165,11 +165,16 @@ def _post(record: SyndicationRecord, page, network, post) -> dict:
         adopt = _outcome_unknown(record, key)
         # An earlier attempt sent this key: the create may return what that attempt stored.
         tried = record.unknown_outcome_key == key
-        # Noted before the request: a worker killed while it waits for the answer leaves the
-        # key behind, so the next run (of any generation) asks with it again.
-        _note_unknown_outcome(record, key)
+        # Noted just before the create request (not before the uploads, which cannot post):
+        # a worker killed while it waits for the answer leaves the key behind, so the next run
+        # (of any generation) asks with it again.
         published = network.publish(
-            account.credentials(), post, key, adopt_existing=adopt, **uploads
+            account.credentials(),
+            post,
+            key,
+            adopt_existing=adopt,
+            before_create=partial(_note_unknown_outcome, record, key),
+            **uploads,
         )
         if published.adopted or tried:
             # An earlier attempt may have posted, maybe an older text (it composed the page

@@ -117,9 +117,11 @@ class Network(ABC):
         uploaded: Iterable[UploadedMedia] = (),
         remember: Callable[[UploadedMedia], None] = _ignore,
         adopt_existing: bool = False,
+        before_create: Callable[[], None] = lambda: None,
     ) -> Published:
         """Upload the images not uploaded yet, then post once. Each image the post uses is
-        passed to ``remember`` as soon as the network has it.
+        passed to ``remember`` as soon as the network has it; ``before_create`` is called just
+        before the request that creates the post.
 
         ``idempotency_key`` is the same for every attempt at one publish, so a repeated request
         cannot create a second post. With ``adopt_existing``, a recent post linking to the
@@ -136,6 +138,7 @@ class Network(ABC):
                 earlier = UploadedMedia.of(media, self.upload_media(client, media))
             remember(earlier)
             media_ids.append(earlier.remote_id)
+        before_create()
         return self.create_post(client, post, media_ids, idempotency_key)
 
     def update(

@@ -11,8 +11,8 @@ from ..posts import Media, Post
 from .base import AccountInfo, Credentials, Network, Published, UploadedMedia
 from .http import HttpClient
 
-# First wait between polls of an image that is still processing; doubled after each poll.
-FIRST_POLL_INTERVAL = 0.25
+# Wait before the first poll of an image that is still processing; doubled after each poll.
+FIRST_POLL_INTERVAL = 0.5
 
 
 def format_focus(focus: tuple[float, float]) -> str:
@@ -67,9 +67,7 @@ class MastodonClient:
         deadline = time.monotonic() + get_setting("MEDIA_PROCESSING_TIMEOUT")
         interval = FIRST_POLL_INTERVAL
         while True:
-            status, attachment = self.http.json("GET", f"/api/v1/media/{media_id}")
-            if status == 200:
-                return attachment
+            # Wait first: an image that just answered 202 is never ready at once.
             if time.monotonic() + interval > deadline:
                 raise TransientNetworkError(
                     f"Mastodon was still processing image {media_id} after "
@@ -77,6 +75,9 @@ class MastodonClient:
                 )
             time.sleep(interval)
             interval *= 2
+            status, attachment = self.http.json("GET", f"/api/v1/media/{media_id}")
+            if status == 200:
+                return attachment
 
     def post_status(self, post: Post, media_ids: list[str], idempotency_key: str) -> dict:
         """``POST /api/v1/statuses``; ``media_ids[]`` with its brackets, once per id."""
