@@ -1,10 +1,12 @@
 """The example site's pages: a home page listing photos, and the photos, shared when published."""
 
 from django.db import models
-from wagtail.admin.panels import FieldPanel
+from modelcluster.fields import ParentalKey
+from wagtail.admin.panels import FieldPanel, InlinePanel
 from wagtail.images import get_image_model_string
-from wagtail.models import Page
+from wagtail.models import Orderable, Page
 
+from wagtail_syndicate.exceptions import ContentError
 from wagtail_syndicate.models import SyndicatedPageMixin
 
 
@@ -14,7 +16,7 @@ class HomePage(Page):
     intro = models.TextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
-    subpage_types = ["photos.PhotoPage"]
+    subpage_types = ["photos.PhotoPage", "photos.GalleryPage"]
     max_count = 1
 
     def get_context(self, request, *args, **kwargs):
@@ -25,6 +27,7 @@ class HomePage(Page):
             .select_related("photo")
             .order_by("-first_published_at")
         )
+        context["galleries"] = GalleryPage.objects.child_of(self).live()
         return context
 
 
@@ -57,3 +60,45 @@ class PhotoPage(SyndicatedPageMixin, Page):
     promote_panels = Page.promote_panels + SyndicatedPageMixin.syndication_panels
     parent_page_types = ["photos.HomePage"]
     subpage_types = []
+
+
+class GalleryPage(SyndicatedPageMixin, Page):
+    """Several photos in one post: the page overrides ``get_syndication_images`` to return every
+    (image, alt text) pair; the plugin posts as many as the server takes (4 on Mastodon)."""
+
+    intro = models.TextField(blank=True)
+
+    content_panels = Page.content_panels + [
+        FieldPanel("intro"),
+        InlinePanel("gallery_images", label="Photos", min_num=1),
+    ]
+    promote_panels = Page.promote_panels + SyndicatedPageMixin.syndication_panels
+    parent_page_types = ["photos.HomePage"]
+    subpage_types = []
+
+    def get_syndication_intro(self) -> str:
+        return self.intro
+
+    def get_syndication_images(self) -> list[tuple]:
+        pairs = []
+        for item in self.gallery_images.select_related("image"):
+            alt_text = item.alt_text.strip() or (item.image.description or "").strip()
+            if not alt_text:
+                raise ContentError(
+                    f"The photo “{item.image.title}” has no alt text: describe it for people "
+                    "who can't see it."
+                )
+            pairs.append((item.image, alt_text))
+        if not pairs:
+            raise ContentError("The gallery has no photos to share.")
+        return pairs
+
+
+class GalleryImage(Orderable):
+    page = ParentalKey(GalleryPage, on_delete=models.CASCADE, related_name="gallery_images")
+    image = models.ForeignKey(get_image_model_string(), on_delete=models.CASCADE, related_name="+")
+    alt_text = models.TextField(
+        blank=True, help_text="Describe the photo. Empty: the image's own description."
+    )
+
+    panels = [FieldPanel("image"), FieldPanel("alt_text")]

@@ -23,7 +23,7 @@ from PIL import ImageDraw, ImageFont
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
-from photos.models import HomePage, PhotoPage
+from photos.models import GalleryImage, GalleryPage, HomePage, PhotoPage
 
 SIZE = (1200, 800)
 
@@ -94,6 +94,7 @@ class Command(BaseCommand):
             for spec in PUBLISHED:
                 self.photo_page(home, spec, publish=True)
             draft = self.draft_page(home)
+            self.gallery_page(home)
         password = self.admin_password()
 
         summary = {
@@ -186,6 +187,29 @@ class Command(BaseCommand):
         title, slug, *rest = DRAFTS[-1]
         spec = (f"{title} ({count})", f"{slug}-{count}", *rest)
         return self.photo_page(home, spec, publish=False)
+
+    def gallery_page(self, home) -> GalleryPage:
+        """A draft gallery of the seeded photos, sharing on: one post with several images."""
+        page = GalleryPage.objects.child_of(home).filter(slug="a-week-of-drawings").first()
+        if page is not None:
+            return page
+        page = GalleryPage(
+            title="A week of drawings",
+            slug="a-week-of-drawings",
+            intro="Three of this week's drawings in one post.",
+            syndicate=True,
+            live=False,
+        )
+        for order, (title, _slug, colours, alt_text, _caption, drawing) in enumerate(PUBLISHED):
+            page.gallery_images.add(
+                GalleryImage(
+                    image=self.image(title, colours, drawing), alt_text=alt_text, sort_order=order
+                )
+            )
+        home.add_child(instance=page)
+        page.save_revision()
+        self.stdout.write("Created the draft gallery “A week of drawings”.")
+        return page
 
     def image(self, title, colours, drawing):
         """An image drawn with Pillow and saved in Wagtail's image library."""
