@@ -14,6 +14,7 @@ from functools import partial
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_tasks import task
 
 from .conf import get_setting
@@ -83,7 +84,8 @@ def _enqueue_or_record_failure(record_id: int, generation: int) -> None:
             pk=record_id, generation=generation, state=State.QUEUED
         ).update(
             state=State.FAILED,
-            last_error=f"The post could not be queued ({type(err).__name__}: {err}). Retry it.",
+            last_error=_("The post could not be queued (%(error)s). Retry it.")
+            % {"error": f"{type(err).__name__}: {err}"},
             updated_at=timezone.now(),
         )
 
@@ -119,7 +121,8 @@ def share(record_id: int, generation: int) -> str:
         logger.exception("Unexpected error while sharing syndication record %s", record_id)
         changes = {
             "state": State.FAILED,
-            "last_error": f"Unexpected error ({type(err).__name__}); the server log has details.",
+            "last_error": _("Unexpected error (%(kind)s); the server log has details.")
+            % {"kind": type(err).__name__},
         }
     return _settle(record, page, changes)
 
@@ -134,7 +137,7 @@ def _act(record: SyndicationRecord, page) -> dict:
             return {"state": State.DELETED, **_forget_remote_post()}
         if record.remote_id:
             return {"state": State.POSTED, "last_error": "", HISTORY: None}
-        raise ContentError("The page was unpublished before it could be shared.")
+        raise ContentError(_("The page was unpublished before it could be shared."))
 
     limits = limits_for(account)
     try:
@@ -202,7 +205,8 @@ def _retry_or_give_up(record: SyndicationRecord, err: TransientNetworkError) -> 
     if record.attempts >= get_setting("MAX_ATTEMPTS"):
         return {
             "state": State.FAILED,
-            "last_error": f"{err} Gave up after {record.attempts} attempts.",
+            "last_error": _("%(reason)s Gave up after %(count)s attempts.")
+            % {"reason": err, "count": record.attempts},
         }
     return {
         "state": State.RETRYING,

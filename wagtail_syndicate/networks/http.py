@@ -12,6 +12,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import requests
+from django.utils.translation import gettext as _
 
 from .. import __version__
 from ..conf import get_setting
@@ -38,17 +39,25 @@ def normalize_instance_url(url: str) -> str:
     """
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"“{url}” is not a web address like https://mastodon.social.")
+        raise ConfigurationError(
+            _("“%(url)s” is not a web address like https://mastodon.social.") % {"url": url}
+        )
     if not get_setting("ALLOW_INSECURE_INSTANCES"):
         if parts.scheme != "https":
             raise ConfigurationError(
-                f"“{url}” does not use https. Set "
-                'WAGTAIL_SYNDICATE["ALLOW_INSECURE_INSTANCES"] = True only for development.'
+                _(
+                    "“%(url)s” does not use https. Set "
+                    'WAGTAIL_SYNDICATE["ALLOW_INSECURE_INSTANCES"] = True only for development.'
+                )
+                % {"url": url}
             )
         if _is_local_host(parts.hostname):
             raise ConfigurationError(
-                f"“{url}” is a local address. Set "
-                'WAGTAIL_SYNDICATE["ALLOW_INSECURE_INSTANCES"] = True only for development.'
+                _(
+                    "“%(url)s” is a local address. Set "
+                    'WAGTAIL_SYNDICATE["ALLOW_INSECURE_INSTANCES"] = True only for development.'
+                )
+                % {"url": url}
             )
     return f"{parts.scheme}://{parts.netloc}"
 
@@ -83,7 +92,9 @@ def ensure_public_host(hostname: str) -> None:
     try:
         infos = socket.getaddrinfo(hostname, None, proto=socket.IPPROTO_TCP)
     except OSError as err:
-        raise TransientNetworkError(f"Could not look up {hostname}: {err}.") from err
+        raise TransientNetworkError(
+            _("Could not look up %(host)s: %(error)s.") % {"host": hostname, "error": err}
+        ) from err
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
         if not _is_public(address):
@@ -156,12 +167,18 @@ class HttpClient:
             _read_capped(response, f"{self.label} ({method} {path})")
         except requests.Timeout as err:
             raise TransientNetworkError(
-                f"{self.label} at {host} did not answer in time ({method} {path})."
+                _("%(network)s at %(host)s did not answer in time (%(request)s).")
+                % {"network": self.label, "host": host, "request": f"{method} {path}"}
             ) from err
         except requests.ConnectionError as err:
             raise TransientNetworkError(
-                f"Could not connect to {self.label} at {host} ({method} {path}): "
-                f"{_connection_reason(err)}."
+                _("Could not connect to %(network)s at %(host)s (%(request)s): %(reason)s.")
+                % {
+                    "network": self.label,
+                    "host": host,
+                    "request": f"{method} {path}",
+                    "reason": _connection_reason(err),
+                }
             ) from err
         logger.debug("%s %s%s → %s", method, host, path, response.status_code)
         if 200 <= response.status_code < 300:  # a redirect is not success: it is not followed
@@ -177,8 +194,12 @@ class HttpClient:
             payload = None
         if not isinstance(payload, dict):
             raise PermanentNetworkError(
-                f"{self.label} ({method} {path}) answered {response.status_code} with something "
-                f"other than JSON: {error_message(response)}",
+                _("%(where)s answered %(status)s with something other than JSON: %(message)s")
+                % {
+                    "where": f"{self.label} ({method} {path})",
+                    "status": response.status_code,
+                    "message": error_message(response),
+                },
                 status=response.status_code,
                 body=response.text[:2000],
             )
@@ -187,31 +208,46 @@ class HttpClient:
     def _error(self, response: requests.Response, method: str, path: str):
         status, message = response.status_code, error_message(response)
         where = f"{self.label} ({method} {path})"
+        words = {"where": where, "message": message, "status": status}
         kwargs = {"status": status, "body": response.text[:2000]}
         if status == 401:
             return PermanentNetworkError(
-                f"{where} refused the access token (401): {message}. Connect the account again.",
+                _(
+                    "%(where)s refused the access token (401): %(message)s. "
+                    "Connect the account again."
+                )
+                % words,
                 **kwargs,
             )
         if status == 403:
             return PermanentNetworkError(
-                f"{where} says the access token lacks a permission (403): {message}.", **kwargs
+                _("%(where)s says the access token lacks a permission (403): %(message)s.") % words,
+                **kwargs,
             )
         if status == 429:
             retry_at = retry_time(response)
-            when = f" until {retry_at:%Y-%m-%d %H:%M:%S %Z}" if retry_at else ""
+            when = (
+                _(" until %(time)s") % {"time": f"{retry_at:%Y-%m-%d %H:%M:%S %Z}"}
+                if retry_at
+                else ""
+            )
             return RateLimited(
-                f"{where} is rate-limiting this account{when} (429): {message}.",
+                _("%(where)s is rate-limiting this account%(when)s (429): %(message)s.")
+                % {**words, "when": when},
                 retry_at=retry_at,
                 **kwargs,
             )
         if status >= 500 or status in (408, 425):
             return TransientNetworkError(
-                f"{where} had a server error ({status}): {message}.", **kwargs
+                _("%(where)s had a server error (%(status)s): %(message)s.") % words, **kwargs
             )
         if status == 422:
-            return PermanentNetworkError(f"{where} rejected the post (422): {message}.", **kwargs)
-        return PermanentNetworkError(f"{where} answered {status}: {message}.", **kwargs)
+            return PermanentNetworkError(
+                _("%(where)s rejected the post (422): %(message)s.") % words, **kwargs
+            )
+        return PermanentNetworkError(
+            _("%(where)s answered %(status)s: %(message)s.") % words, **kwargs
+        )
 
 
 def _read_capped(response: requests.Response, where: str) -> None:
@@ -220,7 +256,8 @@ def _read_capped(response: requests.Response, where: str) -> None:
     response.close()
     if len(body) > MAX_RESPONSE_BYTES:
         raise PermanentNetworkError(
-            f"{where} answered with more than {MAX_RESPONSE_BYTES // 1024} KiB; refused.",
+            _("%(where)s answered with more than %(size)s KiB; refused.")
+            % {"where": where, "size": MAX_RESPONSE_BYTES // 1024},
             status=response.status_code,
         )
     response._content = body

@@ -4,6 +4,8 @@ import html
 import time
 from urllib.parse import urlsplit
 
+from django.utils.translation import gettext as _
+
 from ..conf import get_setting
 from ..exceptions import PermanentNetworkError, TransientNetworkError
 from ..limits import Limits
@@ -70,8 +72,8 @@ class MastodonClient:
             # Wait first: an image that just answered 202 is never ready at once.
             if time.monotonic() + interval > deadline:
                 raise TransientNetworkError(
-                    f"Mastodon was still processing image {media_id} after "
-                    f"{get_setting('MEDIA_PROCESSING_TIMEOUT'):g} seconds."
+                    _("Mastodon was still processing image %(id)s after %(seconds)s seconds.")
+                    % {"id": media_id, "seconds": f"{get_setting('MEDIA_PROCESSING_TIMEOUT'):g}"}
                 )
             time.sleep(interval)
             interval *= 2
@@ -152,7 +154,7 @@ class MastodonNetwork(Network):
     ) -> Published:
         status = client.post_status(post, media_ids, idempotency_key)
         if not status.get("id"):
-            raise PermanentNetworkError("Mastodon answered the post without a status id.")
+            raise PermanentNetworkError(_("Mastodon answered the post without a status id."))
         return Published(
             remote_id=str(status["id"]), url=status.get("url") or status.get("uri", "")
         )
