@@ -12,6 +12,8 @@ import secrets
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
+from django.utils.translation import gettext as _
+
 from ..conf import get_setting
 from ..exceptions import ConfigurationError, NetworkError, PermanentNetworkError
 from .http import HttpClient, _is_local_host, normalize_instance_url
@@ -62,8 +64,11 @@ def instance_from_input(text: str) -> str:
         host = host.strip("/")
         if not host or any(c in host for c in "/?#@ "):
             raise ConfigurationError(
-                f"“{text}” is neither a web address like https://mastodon.social nor a "
-                "handle like @you@mastodon.social."
+                _(
+                    "“%(text)s” is neither a web address like https://mastodon.social nor a "
+                    "handle like @you@mastodon.social."
+                )
+                % {"text": text}
             )
         hostname = urlsplit(f"//{host}").hostname or ""
         local = get_setting("ALLOW_INSECURE_INSTANCES") and _is_local_host(hostname)
@@ -100,7 +105,7 @@ class MastodonOAuth:
         """Read the metadata document; a server without one (before 4.3) has no PKCE and
         no ``profile`` scope. Raises ``TransientNetworkError`` if the server is unreachable."""
         try:
-            _, document = self.http.json("GET", "/.well-known/oauth-authorization-server")
+            _status, document = self.http.json("GET", "/.well-known/oauth-authorization-server")
         except PermanentNetworkError:
             return ServerOAuth(pkce=False)
         methods = document.get("code_challenge_methods_supported") or []
@@ -122,19 +127,25 @@ class MastodonOAuth:
             "website": APP_WEBSITE,
         }
         try:
-            _, app = self.http.json("POST", "/api/v1/apps", data=data)
+            _status, app = self.http.json("POST", "/api/v1/apps", data=data)
         except PermanentNetworkError as err:
             raise NotMastodonError(
-                f"{self.instance_url} does not look like a Mastodon server: registering an "
-                f"app failed ({err})",
+                _(
+                    "%(server)s does not look like a Mastodon server: registering an app "
+                    "failed (%(error)s)"
+                )
+                % {"server": self.instance_url, "error": err},
                 status=err.status,
                 body=err.body,
             ) from err
         client_id, client_secret = app.get("client_id"), app.get("client_secret")
         if not (isinstance(client_id, str) and isinstance(client_secret, str)):
             raise NotMastodonError(
-                f"{self.instance_url} does not look like a Mastodon server: registering an "
-                "app gave no client credentials."
+                _(
+                    "%(server)s does not look like a Mastodon server: registering an app gave "
+                    "no client credentials."
+                )
+                % {"server": self.instance_url}
             )
         return AppCredentials(client_id, client_secret)
 
@@ -149,7 +160,7 @@ class MastodonOAuth:
             "scope": scopes,
         }
         try:
-            _, answer = self.http.json("POST", "/oauth/token", data=data)
+            _status, answer = self.http.json("POST", "/oauth/token", data=data)
         except PermanentNetworkError as err:
             return err.status != 401
         token = answer.get("access_token")
@@ -194,16 +205,19 @@ class MastodonOAuth:
         if code_verifier:
             data["code_verifier"] = code_verifier
         try:
-            _, token = self.http.json("POST", "/oauth/token", data=data)
+            _status, token = self.http.json("POST", "/oauth/token", data=data)
         except PermanentNetworkError as err:
             raise PermanentNetworkError(
-                f"{self.instance_url} did not give an access token: {_description(err)}",
+                _("%(server)s did not give an access token: %(reason)s")
+                % {"server": self.instance_url, "reason": _description(err)},
                 status=err.status,
                 body=err.body,
             ) from err
         access_token = token.get("access_token")
         if not isinstance(access_token, str) or not access_token:
-            raise PermanentNetworkError(f"{self.instance_url} answered without an access token.")
+            raise PermanentNetworkError(
+                _("%(server)s answered without an access token.") % {"server": self.instance_url}
+            )
         return access_token
 
     def revoke(self, app: AppCredentials, token: str) -> None:
@@ -213,7 +227,8 @@ class MastodonOAuth:
             self.http.request("POST", "/oauth/revoke", data=data)
         except PermanentNetworkError as err:
             raise PermanentNetworkError(
-                f"{self.instance_url} did not revoke the token: {_description(err)}",
+                _("%(server)s did not revoke the token: %(reason)s")
+                % {"server": self.instance_url, "reason": _description(err)},
                 status=err.status,
                 body=err.body,
             ) from err
