@@ -42,3 +42,15 @@ def decrypt_token(ciphertext: str) -> str:
             'WAGTAIL_SYNDICATE["TOKEN_KEYS"] changed. Add the old key to TOKEN_KEYS, '
             "or connect the account again."
         ) from err
+
+
+def encrypted_property(field_name: str, doc: str = "") -> property:
+    """A plain-text attribute stored only encrypted in the model field ``field_name``."""
+
+    def get(instance) -> str:
+        return decrypt_token(getattr(instance, field_name))
+
+    def set_(instance, value: str) -> None:
+        setattr(instance, field_name, encrypt_token(value))
+
+    return property(get, set_, doc=doc)

@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ..tokens import decrypt_token, encrypt_token
+from ..tokens import encrypted_property
 from .mixin import VISIBILITY_CHOICES
 
 
@@ -60,13 +60,7 @@ class SyndicationAccount(models.Model):
         return self.handle or self.instance_url
 
     # The token is only ever held encrypted; there is deliberately no plain-text field.
-    @property
-    def access_token(self) -> str:
-        return decrypt_token(self.encrypted_token)
-
-    @access_token.setter
-    def access_token(self, value: str) -> None:
-        self.encrypted_token = encrypt_token(value)
+    access_token = encrypted_property("encrypted_token", "The access token, decrypted.")
 
     def credentials(self):
         """What a network module needs to act as this account (it never sees the model)."""

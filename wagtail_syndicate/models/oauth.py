@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ..tokens import decrypt_token, encrypt_token
+from ..tokens import encrypted_property
 
 
 class MastodonApp(models.Model):
@@ -25,10 +25,4 @@ class MastodonApp(models.Model):
         return self.instance_url
 
     # Encrypted like access tokens: with it, anyone could pass for this site on the server.
-    @property
-    def client_secret(self) -> str:
-        return decrypt_token(self.encrypted_client_secret)
-
-    @client_secret.setter
-    def client_secret(self, value: str) -> None:
-        self.encrypted_client_secret = encrypt_token(value)
+    client_secret = encrypted_property("encrypted_client_secret", "The client secret, decrypted.")
