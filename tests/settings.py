@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import tempfile
 
 BASE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -69,6 +70,14 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("TEST_DB_NAME", ":memory:"),
+        # A file, not SQLite's shared in-memory database: there two connections writing at
+        # once fail at once with "table is locked" instead of waiting, and the tests that run
+        # two workers in threads would see that instead of the claim they test.
+        "TEST": {
+            "NAME": os.path.join(
+                tempfile.gettempdir(), f"wagtail_syndicate_tests_{os.getpid()}.sqlite3"
+            )
+        },
     }
 }
 
