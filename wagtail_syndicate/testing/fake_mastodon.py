@@ -25,7 +25,8 @@ than 4 files", "Media 12 not found or already attached to another post",
 "File type of uploaded media could not be verified"); as in Mastodon,
 ``/api/v1/media/:id`` only reaches media not yet attached to a status.
 
-Layout: this module holds the lifecycle and state; ``_api.py`` and
+Layout: this module holds the state (``_fake_server.py`` the lifecycle, requests
+and faults every fake shares); ``_api.py`` and
 ``_media.py`` the endpoints; ``_server.py`` the HTTP layer and faults;
 ``_chaos.py`` random faults; ``_http.py`` body parsing;
 ``wagtail_syndicate.text`` status length (shared with the plugin);
@@ -38,16 +39,13 @@ rest of wagtail_syndicate.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
-import sys
-import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from ._api import MastodonAPI
-from ._chaos import DEFAULT_KINDS, Chaos, ChaosFault
+from ._chaos import ChaosFault
+from ._fake_server import FakeServer
 from ._models import (
     DEFAULT_LIMITS,
     FakeApp,
@@ -57,7 +55,6 @@ from ._models import (
     Fault,
     RecordedRequest,
 )
-from ._server import Server
 
 __all__ = [
     "ChaosFault",
@@ -78,8 +75,9 @@ def _snowflake() -> int:
     return int(time.time() * 1000) << 16
 
 
-class FakeMastodon(MastodonAPI):
-    """A Mastodon look-alike on ``http://127.0.0.1:PORT``.
+class FakeMastodon(MastodonAPI, FakeServer):
+    """A Mastodon look-alike on ``http://127.0.0.1:PORT`` (lifecycle, requests, faults and
+    chaos mode come from :class:`FakeServer`).
 
     ``tokens`` maps access tokens to usernames (default ``{"demo-token":
     "demo"}``). ``port=0`` picks a free port. ``verbose=True`` prints one line
@@ -110,18 +108,10 @@ class FakeMastodon(MastodonAPI):
         scopes_supported: Iterable[str] | None = None,
         signed_in_user: str | None = None,
     ):
+        super().__init__(host, port, verbose=verbose, log=log)
         self.tokens = dict(tokens if tokens is not None else {"demo-token": "demo"})
-        self.bind_host = host
-        self.port = port
         self.processing_polls = processing_polls
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
-        self.verbose = verbose
-        self.log = log
-        self.clock: Callable[[], float] = time.time
-        self._lock = threading.RLock()
-        self._stopping = threading.Event()
-        self._server: Server | None = None
-        self._thread: threading.Thread | None = None
         self._account_ids: dict[str, str] = {}
         for username in self.tokens.values():
             self._account_ids.setdefault(username, str(len(self._account_ids) + 1))
@@ -130,59 +120,14 @@ class FakeMastodon(MastodonAPI):
 
     def _clear(self) -> None:
         with self._lock:
+            super()._clear()
             self._statuses: list[FakeStatus] = []
             self._media: dict[str, FakeMedia] = {}
-            self._requests: list[RecordedRequest] = []
-            self._faults: list[Fault] = []
-            self._chaos: Chaos | None = None
             self._idempotency: dict[tuple[str, str], tuple[str, float]] = {}
             self._throttles: dict[tuple[str, str], list[float]] = {}
             first = _snowflake()
             self._status_ids = itertools.count(first + 1)
             self._media_ids = itertools.count(first + 1_000_001)
-
-    # ---------------------------------------------------------------- lifecycle
-
-    def start(self) -> FakeMastodon:
-        if self._server is not None:
-            return self
-        self._stopping.clear()
-        self._server = Server((self.bind_host, self.port), self)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"FakeMastodon:{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self._stopping.set()  # wakes handlers sleeping in a delay fault
-        server.shutdown()
-        server.server_close()
-        server.close_connections()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeMastodon:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-    @property
-    def host(self) -> str:
-        return f"{self.bind_host}:{self.port}"
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}"
 
     # ---------------------------------------------------------------- state
 
@@ -197,85 +142,7 @@ class FakeMastodon(MastodonAPI):
         with self._lock:
             return dict(self._media)
 
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        with self._lock:
-            return list(self._requests)
-
-    def inject(self, fault: Fault) -> Fault:
-        with self._lock:
-            self._faults.append(fault)
-        return fault
-
-    def chaos(
-        self,
-        rate: float = 0.2,
-        seed: int | None = None,
-        kinds: Iterable[str] = DEFAULT_KINDS,
-        *,
-        delay: float = 2.0,
-        after_rate: float = 0.5,
-        exempt: Iterable[str] = (),
-    ) -> None:
-        """Give each API request (``/api/...``) a random fault with probability ``rate``.
-
-        The kind is drawn from ``kinds`` ("500", "502", "503", "429", "timeout", "reset")
-        by ``random.Random(seed)``, in the order requests arrive, so the same requests in
-        the same order get the same faults. "timeout" is silence for ``delay`` seconds
-        (set it past the client's read time-out); "timeout" and "reset" happen after the
-        server did the work (a status stored, the client never told) with probability
-        ``after_rate``. Paths starting with one of ``exempt`` get no fault. A fault queued
-        with :meth:`inject` wins over chaos. ``rate=0`` stops it; :meth:`reset` too.
-        """
-        chaos = Chaos(
-            rate,
-            seed,
-            kinds,
-            delay=delay,
-            after_rate=after_rate,
-            exempt=exempt,
-            clock=lambda: self.clock(),
-        )
-        with self._lock:
-            self._chaos = chaos if rate > 0 else None
-
-    @property
-    def chaos_faults(self) -> list[ChaosFault]:
-        """The faults chaos mode injected, in order."""
-        with self._lock:
-            return list(self._chaos.injected) if self._chaos else []
-
-    def chaos_counts(self) -> Counter:
-        """Faults injected by chaos mode, by kind ("timeout after": the server did the work)."""
-        with self._lock:
-            return self._chaos.counts() if self._chaos else Counter()
-
     def reset(self) -> None:
         """Forget statuses, media, requests, faults (chaos mode too), idempotency keys and
         rate-limit counters (tokens, limits and processing_polls stay)."""
-        self._clear()
-
-    # ---------------------------------------------------------------- plumbing used by the handler
-
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self._requests.append(request)
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.matches(method, path):
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self._faults.remove(fault)
-                    return dataclasses.replace(fault)
-            chaos = self._chaos
-        return chaos.draw(method, path) if chaos is not None else None
-
-    def _sleep(self, seconds: float) -> bool:
-        """Sleep; True if interrupted because the server is stopping."""
-        return self._stopping.wait(seconds) if seconds > 0 else self._stopping.is_set()
-
-    def _log(self, line: str) -> None:
-        if self.verbose:
-            print(line, file=self.log or sys.stdout, flush=True)
+        super().reset()
