@@ -1,15 +1,33 @@
-"""``queue_page``: the only way work gets queued. Runs inside the publish; no network I/O."""
+"""``queue_page``: the only way work gets queued. Runs inside the publish; no network I/O.
 
-from django.db import transaction
+A publish pays for every statement here, so they are few and shared between the page's
+accounts: one read of the page's records, one insert of the new ones (already queued), one
+update of the existing ones and one read of what it changed, one insert of the history entries,
+and then a task per record, enqueued once the transaction commits.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from .conf import get_setting
 from .exceptions import SyndicationError
-from .history import log_outcome
+from .history import log_outcomes
 from .models import SyndicationAccount, SyndicationRecord
 from .posts import plan_with_known_limits
 from .tasks import enqueue_on_commit
 
 State = SyndicationRecord.State
+
+# What ``SyndicationRecordQuerySet.queue`` changes, read back after it.
+QUEUED_FIELDS = (
+    "generation",
+    "state",
+    "queued_at",
+    "attempts",
+    "last_error",
+    "next_attempt_at",
+    "updated_at",
+)
 
 
 def queue_page(page) -> list[SyndicationRecord]:
@@ -21,19 +39,18 @@ def queue_page(page) -> list[SyndicationRecord]:
     a failed record with the reason at once, and nothing is enqueued for it.
     Returns the records this call queued or failed.
     """
-    with transaction.atomic():
-        records = [prepare(page, account) for account in SyndicationAccount.for_page(page)]
-    return [record for record in records if record is not None]
+    accounts = list(SyndicationAccount.for_page(page))
+    if not accounts:
+        return []
+    return _prepare(page, accounts)
 
 
 def prepare(page, account, *, enqueue: bool = True) -> SyndicationRecord | None:
     """Queue ``page`` for ``account`` (a new generation of its record), or return None when it
     is already posted as it is. Without ``enqueue`` the caller runs the task itself (the
     ``syndicate`` command does)."""
-    record, _created = SyndicationRecord.objects.get_or_create(page=page, account=account)
-    if record.state == State.POSTED and not _post_would_change(record, page):
-        return None
-    return _queue(record, page, enqueue=enqueue)
+    records = _prepare(page, [account], enqueue=enqueue)
+    return records[0] if records else None
 
 
 def queue_removal(page) -> list[SyndicationRecord]:
@@ -41,8 +58,12 @@ def queue_removal(page) -> list[SyndicationRecord]:
     if not get_setting("DELETE_ON_UNPUBLISH"):
         return []
     with transaction.atomic():
-        records = SyndicationRecord.objects.filter(page=page).exclude(remote_id="")
-        return [_queue(record, page, check_content=False) for record in records]
+        records = list(
+            SyndicationRecord.objects.filter(page=page)
+            .exclude(remote_id="")
+            .select_related("account")
+        )
+        return _queue(records, page, check_content=False)
 
 
 def retry_record(record: SyndicationRecord) -> SyndicationRecord:
@@ -52,7 +73,73 @@ def retry_record(record: SyndicationRecord) -> SyndicationRecord:
         if record.state != State.FAILED:
             return record
         page = record.page.specific
-        return _queue(record, page, check_content=page.live)
+        (record,) = _queue([record], page, check_content=page.live)
+        return record
+
+
+def _prepare(
+    page, accounts, *, enqueue: bool = True, again: bool = True
+) -> list[SyndicationRecord]:
+    """Queue ``page`` for each of ``accounts`` in one transaction; return the records queued
+    or failed, in the order of ``accounts`` (those posted as they are left out)."""
+    with transaction.atomic():
+        existing = {
+            record.account_id: record
+            for record in SyndicationRecord.objects.filter(page=page, account__in=accounts)
+        }
+        new = [account for account in accounts if account.pk not in existing]
+        created = _create_queued(page, new) if new else {}
+        if created is None:
+            if not again:
+                raise IntegrityError(f"Could not create the records of page {page.pk}")
+            # Another publish of the page created some of them meanwhile: read them all.
+            return _prepare(page, accounts, enqueue=enqueue, again=False)
+        to_queue = []
+        for account in accounts:
+            record = existing.get(account.pk)
+            if record is None:
+                continue
+            record.account = account  # already read: spare ``_queue`` a query for it
+            if record.state == State.POSTED and not _post_would_change(record, page):
+                continue
+            to_queue.append(record)
+        queued = {r.account_id: r for r in _queue(to_queue, page, enqueue=enqueue, log=False)}
+        queued.update(created)
+        records = [queued[account.pk] for account in accounts if account.pk in queued]
+        log_outcomes(records, page)
+        if enqueue:
+            _enqueue(records)
+    return records
+
+
+def _create_queued(page, accounts) -> dict[int, SyndicationRecord] | None:
+    """The first records of ``page`` for ``accounts``, created queued (or failed, when the page
+    cannot be posted) in one insert; None when one of them exists already (a concurrent
+    publish made it), and then nothing was created."""
+    now = timezone.now()
+    records = []
+    for account in accounts:
+        record = SyndicationRecord(
+            page=page, account=account, generation=1, state=State.QUEUED, queued_at=now
+        )
+        error = _content_error(page, account)
+        if error:
+            record.state, record.last_error = State.FAILED, error
+        records.append(record)
+    try:
+        with transaction.atomic():
+            SyndicationRecord.objects.bulk_create(records)
+    except IntegrityError:
+        return None
+    if any(record.pk is None for record in records):  # a database that returns no ids
+        ids = dict(
+            SyndicationRecord.objects.filter(page=page, account__in=accounts).values_list(
+                "account_id", "pk"
+            )
+        )
+        for record in records:
+            record.pk = ids[record.account_id]
+    return {record.account_id: record for record in records}
 
 
 def _post_would_change(record: SyndicationRecord, page) -> bool:
@@ -64,21 +151,58 @@ def _post_would_change(record: SyndicationRecord, page) -> bool:
         return True  # it cannot be posted as it is now: say so on the record
 
 
+def _content_error(page, account) -> str:
+    """Why ``page`` cannot be posted to ``account`` as it is ("" when it can)."""
+    try:
+        plan_with_known_limits(page, account)
+    except SyndicationError as err:
+        return str(err)
+    return ""
+
+
 def _queue(
-    record: SyndicationRecord, page, *, check_content: bool = True, enqueue: bool = True
-) -> SyndicationRecord:
-    SyndicationRecord.objects.queue(record.pk)
-    record.refresh_from_db()
-    if check_content:
-        try:
-            plan_with_known_limits(page, record.account)
-        except SyndicationError as err:
-            # A record a worker still holds is left to it: the next run meets the same error.
-            if SyndicationRecord.objects.filter(
-                pk=record.pk, generation=record.generation, state=State.QUEUED
-            ).update(state=State.FAILED, last_error=str(err)):
-                record.state, record.last_error = State.FAILED, str(err)
-    if record.state == State.QUEUED and enqueue:
-        enqueue_on_commit(record.pk, record.generation)
-    log_outcome(record, page)
-    return record
+    records: list[SyndicationRecord],
+    page,
+    *,
+    check_content: bool = True,
+    enqueue: bool = True,
+    log: bool = True,
+) -> list[SyndicationRecord]:
+    """Start a new generation of each of ``records`` (existing records of ``page``, their
+    accounts already read)."""
+    if not records:
+        return []
+    SyndicationRecord.objects.queue([record.pk for record in records])
+    current = {
+        values["pk"]: values
+        for values in SyndicationRecord.objects.filter(
+            pk__in=[record.pk for record in records]
+        ).values("pk", *QUEUED_FIELDS)
+    }
+    failed = {}
+    for record in records:
+        for name in QUEUED_FIELDS:
+            setattr(record, name, current[record.pk][name])
+        if check_content and record.state == State.QUEUED:
+            error = _content_error(page, record.account)
+            if error:
+                failed.setdefault(error, []).append(record)
+    for error, failing in failed.items():
+        # A record a worker still holds is left to it: the next run meets the same error.
+        # (Only queued records are checked, and this transaction queued them.)
+        SyndicationRecord.objects.filter(
+            pk__in=[record.pk for record in failing], state=State.QUEUED
+        ).update(state=State.FAILED, last_error=error)
+        for record in failing:
+            record.state, record.last_error = State.FAILED, error
+    if log:
+        log_outcomes(records, page)
+        if enqueue:
+            _enqueue(records)
+    return records
+
+
+def _enqueue(records: list[SyndicationRecord]) -> None:
+    for record in records:
+        if record.state == State.QUEUED:
+            enqueue_on_commit(record.pk, record.generation)

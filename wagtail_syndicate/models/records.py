@@ -27,12 +27,13 @@ class SyndicationRecordQuerySet(models.QuerySet):
     """The state changes of records, each a single compare-and-set UPDATE, so that two
     workers, a double enqueue or a Retry click during a run cannot both act on a record."""
 
-    def queue(self, pk: int) -> None:
-        """Start a new publish of the record: a new generation, queued. A record a live
-        worker holds stays ``posting``; that worker hands it over when it finishes."""
+    def queue(self, pk: int | list[int]) -> None:
+        """Start a new publish of the record (or of each record of a list of ids): a new
+        generation, queued. A record a live worker holds stays ``posting``; that worker hands
+        it over when it finishes."""
         now = timezone.now()
         State = SyndicationRecord.State
-        self.filter(pk=pk).update(
+        self.filter(pk__in=pk if isinstance(pk, list) else [pk]).update(
             generation=F("generation") + 1,
             state=Case(
                 When(Q(state=State.POSTING, lease_expires_at__gt=now), then=Value(State.POSTING)),
@@ -153,6 +154,10 @@ class SyndicationRecord(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = SyndicationRecordQuerySet.as_manager()
+
+    # A record's link to its page is not a use of the page for Wagtail's "Usage" listing, and
+    # indexing it would enqueue a reference-index task for every record a publish creates.
+    wagtail_reference_index_ignore = True
 
     class Meta:
         verbose_name = _("social post")
