@@ -42,6 +42,18 @@ DEFAULTS: dict[str, Any] = {
     # 30 uploads per 30 minutes per account).
     "MEDIA_UPLOAD_LIMIT": 30,
     "MEDIA_UPLOAD_WINDOW": 1800.0,
+    # X: the OAuth 2.0 client ID and secret of your X app (the admin's "Connect an X account";
+    # leave the secret empty for a public client), and the consumer key and secret of the app
+    # that issued OAuth 1.0a user tokens, for accounts added with such tokens.
+    "X_CLIENT_ID": None,
+    "X_CLIENT_SECRET": None,
+    "X_CONSUMER_KEY": None,
+    "X_CONSUMER_SECRET": None,
+    # X: where administrators sign in and consent (default https://x.com/i/oauth2/authorize)
+    # and the API that accounts connected in the admin use (default https://api.x.com).
+    # Change them only for a stand-in such as FakeX.
+    "X_AUTHORIZE_URL": None,
+    "X_API_URL": None,
 }
 
 

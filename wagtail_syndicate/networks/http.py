@@ -117,9 +117,12 @@ def error_message(response: requests.Response) -> str:
 
 
 def retry_time(response: requests.Response) -> datetime | None:
-    """When a rate-limited server allows more (``X-RateLimit-Reset`` or ``Retry-After``)."""
-    reset = response.headers.get("X-RateLimit-Reset")
+    """When a rate-limited server allows more (``X-RateLimit-Reset`` or ``Retry-After``).
+    The reset is an ISO-8601 time (Mastodon) or, in X's ``x-rate-limit-reset``, epoch seconds."""
+    reset = response.headers.get("X-RateLimit-Reset") or response.headers.get("X-Rate-Limit-Reset")
     if reset:
+        if reset.strip().isdigit():
+            return datetime.fromtimestamp(int(reset), UTC)
         try:
             return datetime.fromisoformat(reset.replace("Z", "+00:00"))
         except ValueError:

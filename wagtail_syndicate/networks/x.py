@@ -1,0 +1,310 @@
+"""X (Twitter): a client for the few API v2 endpoints used, and the network built on it.
+
+Two ways to act as an account:
+
+* OAuth 2.0 user context (connected in the admin): ``access_token`` is the bearer token the
+  account was connected with; ``session`` holds ``refresh_token``, ``expires_at`` (epoch
+  seconds) and, once renewed, the current ``access_token``. Tokens live two hours: the client
+  renews them shortly before they expire, or after a 401, and hands the new session to
+  ``save_session`` at once, since X rotates refresh tokens (the old one stops working).
+* OAuth 1.0a user tokens: ``session`` is ``{"oauth1": true, "token_secret": ...}``,
+  ``access_token`` the user token; the consumer key and secret come from the settings, and
+  every request is signed (HMAC-SHA1).
+
+X has no idempotency key and posts cannot be edited: ``find_post`` looks for a post that
+links to the page before an attempt whose outcome is unknown is repeated.
+"""
+
+import time
+from urllib.parse import quote
+
+import requests
+from django.utils.translation import gettext as _
+
+from ..conf import get_setting
+from ..exceptions import ConfigurationError, PermanentNetworkError, RateLimited
+from ..limits import Limits
+from ..posts import Media, Post
+from .base import AccountInfo, Credentials, Network, Published, UploadedMedia
+from .http import HttpClient
+from .x_oauth import XOAuth, error_detail, oauth1_header
+
+# Renew an access token this many seconds before it expires.
+REFRESH_MARGIN = 300
+# How many of the account's latest posts ``find_post`` reads.
+RECENT_POSTS = 20
+
+X_LIMITS = Limits(
+    max_characters=280,
+    max_media=4,
+    characters_per_url=23,
+    image_size_limit=5 * 1024 * 1024,
+    description_limit=1000,
+    supported_formats=frozenset({"jpeg", "png", "webp", "gif"}),
+    counting="weighted",
+)
+
+
+def post_url(username: str, post_id: str) -> str:
+    return f"https://x.com/{quote(username)}/status/{post_id}"
+
+
+class XClient:
+    """Requests to the X API as one account, signed or with a bearer token that it renews."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+        self.session = dict(credentials.session or {})
+        self.oauth1 = bool(self.session.get("oauth1"))
+        # No token on the HttpClient: each request carries its own Authorization header,
+        # since a bearer token is renewed and a signature is per request.
+        self.http = HttpClient(credentials.instance_url, None, label="X")
+        self._me: dict | None = None
+        if self.oauth1 and not (get_setting("X_CONSUMER_KEY") and get_setting("X_CONSUMER_SECRET")):
+            raise ConfigurationError(
+                _(
+                    "This X account uses OAuth 1.0a tokens: set "
+                    'WAGTAIL_SYNDICATE["X_CONSUMER_KEY"] and ["X_CONSUMER_SECRET"] to those '
+                    "of the X app that issued them."
+                )
+            )
+
+    # ---------------------------------------------------------------- authorization
+
+    @property
+    def bearer_token(self) -> str:
+        return self.session.get("access_token") or self.credentials.access_token
+
+    def _expiring(self) -> bool:
+        expires_at = self.session.get("expires_at")
+        return bool(self.session.get("refresh_token")) and (
+            expires_at is not None and float(expires_at) - time.time() < REFRESH_MARGIN
+        )
+
+    def renew(self) -> None:
+        """Exchange the refresh token for new tokens and keep them at once."""
+        tokens = XOAuth(self.credentials.instance_url).refresh(self.session["refresh_token"])
+        keep = {k: v for k, v in self.session.items() if k in ("username", "user_id")}
+        self.session = tokens.session(
+            refresh_token=tokens.refresh_token or self.session["refresh_token"], **keep
+        )
+        self.credentials.save_session(self.session)
+
+    def _authorization(self, method: str, path: str, params, data) -> str:
+        if not self.oauth1:
+            return f"Bearer {self.bearer_token}"
+        signed = list((params or {}).items())
+        if isinstance(data, dict):  # a form body is signed; multipart and JSON bodies are not
+            signed += list(data.items())
+        return oauth1_header(
+            method,
+            self.http.base_url + path,
+            [(str(k), str(v)) for k, v in signed],
+            consumer_key=get_setting("X_CONSUMER_KEY"),
+            consumer_secret=get_setting("X_CONSUMER_SECRET"),
+            token=self.credentials.access_token,
+            token_secret=self.session.get("token_secret", ""),
+        )
+
+    def request(
+        self, method: str, path: str, *, params=None, data=None, json=None, files=None
+    ) -> requests.Response:
+        """One API request; a bearer token about to expire, or refused (401), is renewed
+        once. Errors become messages in X's own words, without any token."""
+        renewed = False
+        if not self.oauth1 and self._expiring():
+            self.renew()
+            renewed = True
+        while True:
+            headers = {"Authorization": self._authorization(method, path, params, data)}
+            try:
+                return self.http.request(
+                    method, path, params=params, data=data, json=json, files=files, headers=headers
+                )
+            except PermanentNetworkError as err:
+                can_renew = not self.oauth1 and self.session.get("refresh_token")
+                if err.status == 401 and can_renew and not renewed:
+                    self.renew()
+                    renewed = True
+                    if files:  # the file was read: start it again
+                        for part in files.values():
+                            part[1].seek(0)
+                    continue
+                raise self._explain(err, method, path) from err
+            except RateLimited as err:
+                raise RateLimited(
+                    _("X is rate-limiting this account (%(request)s)%(until)s: %(detail)s")
+                    % {
+                        "request": f"{method} {path}",
+                        "until": _(" until %(time)s") % {"time": f"{err.retry_at:%H:%M:%S %Z}"}
+                        if err.retry_at
+                        else "",
+                        "detail": error_detail(err),
+                    },
+                    retry_at=err.retry_at,
+                    status=err.status,
+                    body=err.body,
+                ) from err
+
+    def _explain(self, err: PermanentNetworkError, method: str, path: str):
+        words = {"request": f"{method} {path}", "detail": error_detail(err)}
+        if err.status == 401:
+            if self.oauth1:
+                message = _(
+                    "X refused the signed request (%(request)s, 401: %(detail)s). Check the "
+                    "consumer key and secret and the account's tokens, or reconnect the account."
+                )
+            else:
+                message = _(
+                    "X refused the access token (%(request)s, 401: %(detail)s), even renewed: "
+                    "reconnect the account."
+                )
+        elif err.status == 403:
+            message = _("X refused this (%(request)s, 403): %(detail)s")
+        elif err.status is not None and 400 <= err.status < 500:
+            message = _("X rejected the request (%(request)s, %(status)s): %(detail)s")
+            words["status"] = err.status
+        else:
+            return err
+        return PermanentNetworkError(message % words, status=err.status, body=err.body)
+
+    def json(self, method: str, path: str, **kwargs) -> dict:
+        response = self.request(method, path, **kwargs)
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            raise PermanentNetworkError(
+                _("X answered %(request)s with something other than JSON.")
+                % {"request": f"{method} {path}"},
+                status=response.status_code,
+            )
+        return payload
+
+    # ---------------------------------------------------------------- endpoints
+
+    def me(self) -> dict:
+        """``GET /2/users/me``: the account's id and username (asked once per client)."""
+        if self._me is None:
+            data = self.json("GET", "/2/users/me").get("data") or {}
+            if not data.get("id") or not data.get("username"):
+                raise PermanentNetworkError(_("X did not say whose account this is."))
+            self._me = data
+        return self._me
+
+    def identity(self) -> tuple[str, str]:
+        """The account's (id, username): from the session when the connect flow kept them,
+        else asked once."""
+        if self.session.get("user_id") and self.session.get("username"):
+            return str(self.session["user_id"]), str(self.session["username"])
+        me = self.me()
+        return str(me["id"]), str(me["username"])
+
+    def upload_media(self, media: Media) -> str:
+        """``POST /2/media/upload`` (multipart), then the alt text with ``/2/media/metadata``."""
+        with media.file.open("rb") as file:
+            answer = self.json(
+                "POST",
+                "/2/media/upload",
+                files={"media": (media.filename, file, media.content_type)},
+                data={"media_category": "tweet_image"},
+            )
+        data = answer.get("data") or {}
+        media_id = str(data.get("id") or data.get("media_id_string") or "")
+        if not media_id:
+            raise PermanentNetworkError(_("X answered the upload without a media id."))
+        if media.alt_text:
+            self.json(
+                "POST",
+                "/2/media/metadata",
+                json={"id": media_id, "metadata": {"alt_text": {"text": media.alt_text}}},
+            )
+        return media_id
+
+    def create_tweet(self, text: str, media_ids: list[str]) -> dict:
+        body: dict = {"text": text}
+        if media_ids:
+            body["media"] = {"media_ids": media_ids}
+        data = self.json("POST", "/2/tweets", json=body).get("data") or {}
+        if not data.get("id"):
+            raise PermanentNetworkError(_("X answered the post without its id."))
+        return data
+
+    def delete_tweet(self, tweet_id: str) -> None:
+        try:
+            self.request("DELETE", f"/2/tweets/{tweet_id}")
+        except PermanentNetworkError as err:
+            if err.status != 404:  # already gone is what we wanted
+                raise
+
+    def recent_tweets(self) -> list[dict]:
+        user_id, _username = self.identity()
+        answer = self.json(
+            "GET",
+            f"/2/users/{user_id}/tweets",
+            params={"max_results": RECENT_POSTS, "tweet.fields": "entities"},
+        )
+        tweets = answer.get("data")
+        return tweets if isinstance(tweets, list) else []
+
+
+def _links_to(tweet: dict, url: str) -> bool:
+    wanted = url.rstrip("/")
+    urls = ((tweet.get("entities") or {}).get("urls")) or []
+    expanded = [u.get("expanded_url") or "" for u in urls if isinstance(u, dict)]
+    return any(e.rstrip("/") == wanted for e in expanded) or url in (tweet.get("text") or "")
+
+
+class XNetwork(Network):
+    name = "x"
+    label = "X"
+    edits = False
+    deletes = True
+    idempotency_window = None
+    default_limits = X_LIMITS
+
+    def connect(self, credentials: Credentials) -> XClient:
+        return XClient(credentials)
+
+    def limits(self, credentials: Credentials) -> Limits:
+        return self.default_limits
+
+    def verify(self, credentials: Credentials) -> AccountInfo:
+        me = self.connect(credentials).me()
+        username = str(me["username"])
+        return AccountInfo(
+            handle=f"@{username}",
+            remote_id=str(me["id"]),
+            profile_url=f"https://x.com/{quote(username)}",
+        )
+
+    def upload_media(self, client: XClient, media: Media) -> str:
+        return client.upload_media(media)
+
+    def create_post(
+        self, client: XClient, post: Post, media_ids: list[str], idempotency_key: str
+    ) -> Published:
+        data = client.create_tweet(post.text, media_ids)
+        _user_id, username = client.identity()
+        return Published(remote_id=str(data["id"]), url=post_url(username, str(data["id"])))
+
+    def update_post(
+        self,
+        client: XClient,
+        remote_id: str,
+        post: Post,
+        media_ids: list[str],
+        changed: list[UploadedMedia],
+    ) -> Published:
+        raise PermanentNetworkError(_("X posts cannot be edited."))
+
+    def delete_post(self, client: XClient, remote_id: str) -> None:
+        client.delete_tweet(remote_id)
+
+    def find_post(self, client: XClient, url: str) -> Published | None:
+        for tweet in client.recent_tweets():
+            if tweet.get("id") and _links_to(tweet, url):
+                _user_id, username = client.identity()
+                return Published(remote_id=str(tweet["id"]), url=post_url(username, tweet["id"]))
+        return None
