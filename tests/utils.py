@@ -64,10 +64,9 @@ def publish_page(page, **changes):
 
 def connect_account(fake, token="good-token", **fields) -> SyndicationAccount:
     account = SyndicationAccount(
-        network="mastodon",
         instance_url=fake.base_url,
         handle=f"@{fake.tokens.get(token, 'unknown')}@{fake.host}",
-        **fields,
+        **{"network": "mastodon", **fields},
     )
     account.access_token = token
     account.save()

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from .exceptions import ContentError
 from .limits import Limits
 from .posts import Media, focus_from_focal_point, image_source
-from .text import graphemes, status_length
+from .text import graphemes
 
 CONTENT_TYPES = {
     "jpeg": "image/jpeg",
@@ -120,8 +120,9 @@ def render_text(template: str, values: dict[str, str]) -> str:
 
 
 def fit_text(template: str, values: dict[str, str], limits: Limits, spoiler_text: str = "") -> str:
-    """The text of the post, within ``limits.max_characters`` as Mastodon counts it (graphemes,
-    every URL as ``characters_per_url``, the content warning included).
+    """The text of the post, within ``limits.max_characters`` as the network counts it
+    (``limits.length``: on Mastodon graphemes, every URL as ``characters_per_url``, the
+    content warning included).
 
     Shortens the intro, then the title, on a word boundary with "…"; then drops hashtags from
     the end. Never cuts the URL, a hashtag or the rest of the template (such as an editor's
@@ -130,7 +131,7 @@ def fit_text(template: str, values: dict[str, str], limits: Limits, spoiler_text
     values = dict(values)
 
     def fits(candidate: dict[str, str]) -> bool:
-        return _length(render_text(template, candidate), limits, spoiler_text) <= (
+        return limits.length(render_text(template, candidate), spoiler_text) <= (
             limits.max_characters
         )
 
@@ -150,7 +151,7 @@ def fit_text(template: str, values: dict[str, str], limits: Limits, spoiler_text
         values["tags"] = " ".join(tags)
     if fits(values):
         return render_text(template, values)
-    over = _length(render_text(template, values), limits, spoiler_text) - limits.max_characters
+    over = limits.length(render_text(template, values), spoiler_text) - limits.max_characters
     raise ContentError(
         _(
             "The text of the post is %(over)s characters over this server's limit of "
@@ -158,10 +159,6 @@ def fit_text(template: str, values: dict[str, str], limits: Limits, spoiler_text
         )
         % {"over": over, "limit": limits.max_characters}
     )
-
-
-def _length(text: str, limits: Limits, spoiler_text: str) -> int:
-    return status_length(text, spoiler_text, limits.characters_per_url)
 
 
 def _longest_fitting(words: str, fits) -> str | None:

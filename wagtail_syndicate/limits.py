@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field
 from django.core.cache import cache
 
 from .exceptions import PermanentNetworkError
+from .text import count_graphemes, status_length, weighted_length
 
 # Mastodon's own defaults, used when a server does not say.
 DEFAULT_FORMATS = frozenset({"jpeg", "png", "gif", "webp"})
@@ -20,6 +21,20 @@ MIME_FORMATS = {
 CACHE_SECONDS = 3600
 
 
+# How a network counts the length of a post (``Limits.counting``).
+COUNTING_RULES = {
+    # Mastodon: graphemes of the content warning and the text, each URL as characters_per_url,
+    # remote mentions without their domain.
+    "mastodon": lambda text, spoiler, limits: status_length(
+        text, spoiler, limits.characters_per_url
+    ),
+    # Bluesky: graphemes of the text as written (links included); no content-warning text.
+    "graphemes": lambda text, spoiler, limits: count_graphemes(text),
+    # X: weighted characters (CJK and emoji 2), each URL as characters_per_url.
+    "weighted": lambda text, spoiler, limits: weighted_length(text, limits.characters_per_url),
+}
+
+
 @dataclass(frozen=True)
 class Limits:
     """A server's limits. The defaults are Mastodon's."""
@@ -31,6 +46,13 @@ class Limits:
     image_matrix_limit: int = 33_177_600
     description_limit: int = 1500
     supported_formats: frozenset[str] = field(default=DEFAULT_FORMATS)
+    # The name of the rule the network counts text with (a key of ``COUNTING_RULES``).
+    counting: str = "mastodon"
+
+    def length(self, text: str, spoiler_text: str = "") -> int:
+        """The length of a post with ``text`` and content warning ``spoiler_text``, counted
+        as the network counts it (compare with ``max_characters``)."""
+        return COUNTING_RULES[self.counting](text, spoiler_text, self)
 
     @classmethod
     def from_instance(cls, instance: dict) -> "Limits":
@@ -94,18 +116,19 @@ def _cache_key(account) -> str:
 def limits_for(account, *, fetch: bool = True, refresh: bool = False) -> Limits:
     """The account's limits: cached for an hour, else read from its server (when ``fetch``),
     else the defaults. An unreachable server raises (a passing failure, retried); a server
-    that does not describe itself gives the defaults."""
+    that does not describe itself gives the network's defaults."""
     from .networks import get_network
 
+    network = get_network(account.network)
     cached = None if refresh else cache.get(_cache_key(account))
     if cached is not None:
         return Limits(**{**cached, "supported_formats": frozenset(cached["supported_formats"])})
     if not fetch:
-        return Limits()
+        return network.default_limits
     try:
-        limits = get_network(account.network).limits(account.credentials())
+        limits = network.limits(account.credentials())
     except PermanentNetworkError:
-        limits = Limits()
+        limits = network.default_limits
     value = asdict(limits)
     value["supported_formats"] = sorted(limits.supported_formats)
     cache.set(_cache_key(account), value, CACHE_SECONDS)

@@ -15,6 +15,16 @@ class SyndicatedPageForm(WagtailAdminPageForm):
     connected account) is refused with an error on the field to fix. Saving a draft is not.
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "syndication_accounts" in self.fields:
+            # Only the accounts that could share this page are offered.
+            from .models import SyndicationAccount
+
+            page = self.instance if self.instance.pk else self.parent_page
+            site = page.get_site() if page is not None else None
+            self.fields["syndication_accounts"].queryset = SyndicationAccount.of_site(site)
+
     def _post_clean(self):
         super()._post_clean()  # self.instance now holds the submitted values
         if self.is_publishing() and self.instance.syndicate and get_setting("REQUIRE_ALT_TEXT"):
@@ -32,9 +42,9 @@ def sharing_problems(page, parent_page=None) -> list[ContentError]:
     from .models import SyndicationAccount
     from .posts import plan_with_known_limits
 
-    site_page = page if page.pk else parent_page
+    site = (page if page.pk else parent_page).get_site()
     problems: dict[str, ContentError] = {}
-    for account in SyndicationAccount.for_page(site_page):
+    for account in SyndicationAccount.for_page(page, site=site):
         try:
             plan_with_known_limits(page, account)
         except ContentError as err:

@@ -9,8 +9,8 @@ from wagtail.admin.panels import Panel
 
 from .exceptions import ContentError, NetworkError
 from .limits import Limits, limits_for
+from .networks import get_network
 from .posts import PostPlan, plan_post
-from .text import status_length
 
 RETRY_URL_NAME = "wagtailsnippets_wagtail_syndicate_syndicationrecord:retry"
 
@@ -43,7 +43,7 @@ class Preview:
     def length(self) -> int:
         if self.plan is None:
             return 0
-        return status_length(self.plan.text, self.plan.spoiler_text, self.limits.characters_per_url)
+        return self.limits.length(self.plan.text, self.plan.spoiler_text)
 
 
 def previews(page, *, fetch_limits: bool = True) -> list[Preview]:
@@ -53,11 +53,12 @@ def previews(page, *, fetch_limits: bool = True) -> list[Preview]:
 
     result = []
     for account in SyndicationAccount.for_page(page):
+        defaults = get_network(account.network).default_limits
         try:
             limits = limits_for(account, fetch=fetch_limits)
-            unknown = not fetch_limits and limits == Limits()
+            unknown = not fetch_limits and limits == defaults
         except NetworkError:
-            limits, unknown = Limits(), True
+            limits, unknown = defaults, True
         preview = Preview(account=account, limits=limits, limits_unknown=unknown)
         try:
             preview.plan = plan_post(page, account, limits)

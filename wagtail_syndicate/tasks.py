@@ -43,9 +43,6 @@ LIMIT_WORDS = re.compile(
     r"limit|too long|too large|exceed|maximum|more than|less than|not supported", re.IGNORECASE
 )
 
-# Mastodon remembers an Idempotency-Key for an hour; past that, look before posting again.
-IDEMPOTENCY_WINDOW = timedelta(minutes=55)
-
 
 @task()
 def syndicate_record(record_id: int, generation: int) -> str:
@@ -132,7 +129,7 @@ def _act(record: SyndicationRecord, page) -> dict:
     account = record.account
     network = get_network(account.network)
     if not page.live:
-        if record.remote_id and get_setting("DELETE_ON_UNPUBLISH"):
+        if record.remote_id and get_setting("DELETE_ON_UNPUBLISH") and network.deletes:
             network.delete(account.credentials(), record.remote_id)
             return {"state": State.DELETED, **_forget_remote_post()}
         if record.remote_id:
@@ -157,15 +154,22 @@ def _post(record: SyndicationRecord, page, network, post) -> dict:
     account = record.account
     if record.remote_id and post.fingerprint == record.content_hash:
         # Nothing to change: no request, and nothing new for the page's history.
-        return {"state": State.POSTED, "last_error": "", HISTORY: None}
+        return {"state": State.POSTED, "last_error": "", "notice": "", HISTORY: None}
+    if record.remote_id and not network.edits:
+        # The post stays as it was first shared; the record says so (no request is made).
+        notice = _(
+            "%(network)s posts cannot be edited: this post still shows the page as it was "
+            "when it was first shared."
+        ) % {"network": network.label}
+        return {"state": State.POSTED, "last_error": "", "notice": notice, HISTORY: None}
     used: list[UploadedMedia] = []
     uploads = {"uploaded": record_media(record), "remember": partial(_remember, record, used)}
     if record.remote_id:
         published = network.update(account.credentials(), record.remote_id, post, **uploads)
         action = "edited"
     else:
-        key = _create_key(record)
-        adopt = _outcome_unknown(record, key)
+        key = _create_key(record, network)
+        adopt = _outcome_unknown(record, key, network)
         # An earlier attempt sent this key: the create may return what that attempt stored.
         tried = record.unknown_outcome_key == key
         # Noted just before the create request (not before the uploads, which cannot post):
@@ -179,7 +183,7 @@ def _post(record: SyndicationRecord, page, network, post) -> dict:
             before_create=partial(_note_unknown_outcome, record, key),
             **uploads,
         )
-        if published.adopted or tried:
+        if (published.adopted or tried) and network.edits:
             # An earlier attempt may have posted, maybe an older text (it composed the page
             # as it was then): edit the post to show the page as it is now.
             used.clear()  # the update names every image it keeps
@@ -195,6 +199,7 @@ def _post(record: SyndicationRecord, page, network, post) -> dict:
         "content_hash": post.fingerprint,
         "media": [_media_entry(m) for m in used],
         "last_error": "",
+        "notice": "",
         "next_attempt_at": None,
         "unknown_outcome_key": "",
         "unknown_outcome_since": None,
@@ -264,24 +269,27 @@ def _remember(record: SyndicationRecord, used: list, media: UploadedMedia) -> No
     SyndicationRecord.objects.filter(pk=record.pk).update(media=record.media)
 
 
-def _create_key(record: SyndicationRecord) -> str:
+def _create_key(record: SyndicationRecord, network) -> str:
     """The Idempotency-Key to create the post with: the key of an earlier attempt whose outcome
-    is unknown while Mastodon still remembers it (so a post that attempt made is returned, not
-    made again, even by a newer publish), else this publish's own."""
-    if record.unknown_outcome_key and not _expired(record):
+    is unknown while the server still remembers it (so a post that attempt made is returned,
+    not made again, even by a newer publish), else this publish's own."""
+    if record.unknown_outcome_key and not _expired(record, network):
         return record.unknown_outcome_key
     return idempotency_key(record)
 
 
-def _expired(record: SyndicationRecord) -> bool:
-    return timezone.now() - record.unknown_outcome_since > IDEMPOTENCY_WINDOW
+def _expired(record: SyndicationRecord, network) -> bool:
+    """Whether the server has forgotten the key of the attempt whose outcome is unknown (a
+    network without idempotency keys never knew it)."""
+    window = network.idempotency_window
+    return window is None or timezone.now() - record.unknown_outcome_since > window
 
 
-def _outcome_unknown(record: SyndicationRecord, key: str) -> bool:
+def _outcome_unknown(record: SyndicationRecord, key: str, network) -> bool:
     """Whether an earlier create may have succeeded unseen and the key no longer covers it."""
     if not record.unknown_outcome_since:
         return False
-    return _expired(record) or record.unknown_outcome_key != key
+    return _expired(record, network) or record.unknown_outcome_key != key
 
 
 def _note_unknown_outcome(record: SyndicationRecord, key: str) -> None:

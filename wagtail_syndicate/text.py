@@ -23,7 +23,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["count_graphemes", "graphemes", "status_length", "URL_RE", "MENTION_RE"]
+__all__ = [
+    "count_graphemes",
+    "graphemes",
+    "status_length",
+    "weighted_length",
+    "URL_RE",
+    "MENTION_RE",
+]
 
 CR, LF, ZWJ, ZWNJ = 0x0D, 0x0A, 0x200D, 0x200C
 
@@ -218,3 +225,45 @@ def status_length(text: str, spoiler_text: str = "", url_length: int = 23) -> in
     """Length of a status as Mastodon's StatusLengthValidator computes it: the content
     warning as it is, then the text with its URLs and mentions shortened."""
     return count_graphemes(spoiler_text + countable_text(text, url_length))
+
+
+# X's weighted count (twitter-text configuration v3): code points in these ranges weigh 1,
+# every other code point 2, an emoji (a whole sequence) 2, every URL ``url_length``.
+_LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
+_EMOJI_MARKS = {0xFE0F, 0x20E3, ZWJ}
+
+
+def _is_emoji(cluster: str) -> bool:
+    return (
+        any(
+            _is_pictographic(cp)
+            and (cp > 0x2FFF or len(cluster) > 1)
+            or _is_regional_indicator(cp)
+            or cp in _EMOJI_MARKS
+            for cp in map(ord, cluster)
+        )
+        and not cluster.isascii()
+    )
+
+
+def _weight(cluster: str) -> int:
+    if _is_emoji(cluster):
+        return 2
+    return sum(
+        1 if any(low <= ord(ch) <= high for low, high in _LIGHT_RANGES) else 2 for ch in cluster
+    )
+
+
+def weighted_length(text: str, url_length: int = 23) -> int:
+    """Length of a post as X counts it: the text in Unicode NFC, each URL as ``url_length``,
+    most Latin, Greek, Cyrillic, Hebrew and Arabic characters (up to U+10FF) and common
+    punctuation as 1, other characters (CJK, Hangul, ...) as 2, each emoji as 2."""
+    text = unicodedata.normalize("NFC", text)
+    length, pos = 0, 0
+    for match in URL_RE.finditer(text):
+        end = url_end(text, match.start(), match.end())
+        if text[match.start() : end].lower() in ("http://", "https://"):
+            continue
+        length += sum(map(_weight, graphemes(text[pos : match.start()]))) + url_length
+        pos = end
+    return length + sum(map(_weight, graphemes(text[pos:])))

@@ -128,6 +128,7 @@ class SyndicationAccountViewSet(SnippetViewSet):
         [
             FieldPanel("network"),
             FieldPanel("instance_url"),
+            FieldPanel("handle"),
             FieldPanel("access_token"),
             FieldPanel("site"),
             FieldPanel("visibility"),

@@ -1,26 +1,42 @@
 """``SyndicationAccount``: an account on a network that pages are shared to."""
 
+import json
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ..tokens import encrypted_property
+from ..tokens import decrypt_token, encrypt_token, encrypted_property
 from .mixin import VISIBILITY_CHOICES
 
 
 class SyndicationAccount(models.Model):
     class Network(models.TextChoices):
         MASTODON = "mastodon", _("Mastodon")
+        BLUESKY = "bluesky", _("Bluesky")
+        X = "x", _("X")
 
     network = models.CharField(
         _("network"), max_length=32, choices=Network.choices, default=Network.MASTODON
     )
     instance_url = models.URLField(
-        _("instance URL"), help_text=_("For example https://mastodon.social")
+        _("server URL"),
+        help_text=_(
+            "The Mastodon instance (for example https://mastodon.social), the Bluesky PDS "
+            "(https://bsky.social) or the X API (https://api.x.com)."
+        ),
     )
     handle = models.CharField(
-        _("handle"), max_length=255, blank=True, help_text=_("Filled in from the network.")
+        _("handle"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "On Bluesky, the handle to sign in with (for example alice.bsky.social). "
+            "Otherwise filled in from the network."
+        ),
     )
     encrypted_token = models.TextField(editable=False)
+    # What the network keeps between runs (refresh tokens, session tokens), as encrypted JSON.
+    encrypted_session = models.TextField(blank=True, editable=False)
     site = models.ForeignKey(
         "wagtailcore.Site",
         verbose_name=_("site"),
@@ -51,6 +67,9 @@ class SyndicationAccount(models.Model):
     )
     created_at = models.DateTimeField(_("connected at"), auto_now_add=True)
 
+    # Pages link to accounts only through the plugin's own fields: nothing to index.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("social account")
         verbose_name_plural = _("social accounts")
@@ -60,19 +79,53 @@ class SyndicationAccount(models.Model):
         return self.handle or self.instance_url
 
     # The token is only ever held encrypted; there is deliberately no plain-text field.
-    access_token = encrypted_property("encrypted_token", "The access token, decrypted.")
+    access_token = encrypted_property(
+        "encrypted_token",
+        "The account's secret, decrypted: a Mastodon or X access token, a Bluesky app password.",
+    )
+
+    @property
+    def session(self) -> dict:
+        """The network's session state, decrypted (empty when there is none)."""
+        if not self.encrypted_session:
+            return {}
+        return json.loads(decrypt_token(self.encrypted_session))
+
+    @session.setter
+    def session(self, value: dict) -> None:
+        self.encrypted_session = encrypt_token(json.dumps(value)) if value else ""
+
+    def save_session(self, value: dict) -> None:
+        """Keep a renewed session at once (a rotated refresh token is the only valid one),
+        without touching the account's other fields."""
+        self.session = value
+        if self.pk:
+            type(self).objects.filter(pk=self.pk).update(encrypted_session=self.encrypted_session)
 
     def credentials(self):
         """What a network module needs to act as this account (it never sees the model)."""
         from ..networks.base import Credentials
 
-        return Credentials(instance_url=self.instance_url, access_token=self.access_token)
+        return Credentials(
+            instance_url=self.instance_url,
+            access_token=self.access_token,
+            handle=self.handle,
+            session=self.session,
+            save_session=self.save_session,
+        )
 
     @classmethod
-    def for_page(cls, page):
-        """Enabled accounts that share ``page``: those of its site and those of every site."""
-        site = page.get_site()
+    def of_site(cls, site):
+        """Enabled accounts that share pages of ``site``: its own and those of every site."""
         of_site = models.Q(site__isnull=True)
         if site is not None:
             of_site |= models.Q(site=site)
         return cls.objects.filter(of_site, enabled=True)
+
+    @classmethod
+    def for_page(cls, page, site=None):
+        """Enabled accounts that share ``page``: those the editor chose for it, else every
+        enabled account of its site (``site``, for a page not yet in the tree)."""
+        accounts = cls.of_site(site if site is not None else page.get_site())
+        chosen = page.get_syndication_account_ids()
+        return accounts.filter(pk__in=chosen) if chosen else accounts

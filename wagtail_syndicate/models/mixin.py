@@ -1,8 +1,10 @@
 """``SyndicatedPageMixin``: what a page model mixes in to be shared when published."""
 
+from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 
 from ..conf import get_setting
@@ -37,6 +39,13 @@ class SyndicatedPageMixin(models.Model):
         default=False,
         help_text=_("Post this page to the connected social accounts when it is published."),
     )
+    syndication_accounts = ParentalManyToManyField(
+        "wagtail_syndicate.SyndicationAccount",
+        verbose_name=_("Share to"),
+        blank=True,
+        related_name="+",
+        help_text=_("Leave all unticked to share to every connected account of the site."),
+    )
     syndication_text = models.TextField(
         _("Text of the post"),
         blank=True,
@@ -65,6 +74,7 @@ class SyndicatedPageMixin(models.Model):
         MultiFieldPanel(
             [
                 FieldPanel("syndicate"),
+                FieldPanel("syndication_accounts", widget=forms.CheckboxSelectMultiple),
                 FieldPanel("syndication_text"),
                 FieldPanel("syndication_content_warning"),
                 FieldPanel("syndication_visibility"),
@@ -121,6 +131,10 @@ class SyndicatedPageMixin(models.Model):
                 field=self.syndication_alt_text_field or self.syndication_image_field,
             )
         return [(image, alt_text)]
+
+    def get_syndication_account_ids(self) -> list[int]:
+        """The accounts the editor chose for this page (empty: every account of the site)."""
+        return [account.pk for account in self.syndication_accounts.all()]
 
     def get_syndication_url(self) -> str:
         """The address the post links to: the page's full URL."""

@@ -148,6 +148,9 @@ class SyndicationRecord(models.Model):
     unknown_outcome_key = models.CharField(max_length=100, blank=True, editable=False)
     unknown_outcome_since = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(_("reason it failed"), blank=True)
+    # Something the editor should know about a post that is fine, such as a change the network
+    # cannot show because its posts cannot be edited.
+    notice = models.TextField(_("notice"), blank=True)
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     posted_at = models.DateTimeField(_("posted at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

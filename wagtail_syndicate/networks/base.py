@@ -8,6 +8,8 @@ reported through ``remember`` so the caller can keep it for retries and edits.
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
+from importlib import import_module
 from typing import Any
 
 from ..exceptions import ConfigurationError
@@ -15,10 +17,23 @@ from ..limits import Limits
 from ..posts import Media, Post
 
 
+def _keep(session: dict) -> None:
+    pass
+
+
 @dataclass(frozen=True)
 class Credentials:
+    """How to act as one account. ``access_token`` is the account's long-lived secret (a
+    Mastodon token, a Bluesky app password, an X access token); ``session`` is what the network
+    keeps between runs (refresh tokens, session tokens, their expiry), stored encrypted.
+    A network that renews its session passes the new one to ``save_session`` at once."""
+
     instance_url: str
     access_token: str = field(repr=False)
+    # The account's name on the network, where signing in needs it (Bluesky's identifier).
+    handle: str = ""
+    session: dict = field(default_factory=dict, repr=False, compare=False)
+    save_session: Callable[[dict], None] = field(default=_keep, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -60,10 +75,23 @@ def _ignore(uploaded: UploadedMedia) -> None:
 
 
 class Network(ABC):
-    """One social network. Subclasses fill in the steps; the flows here own the order."""
+    """One social network. Subclasses fill in the steps; the flows here own the order.
+
+    What the rest of the plugin may know about a network is declared here: whether its posts
+    can be edited or deleted, for how long a repeated create is recognised, and its limits
+    (``default_limits`` until the server says otherwise; they also hold how text is counted).
+    """
 
     name: str
     label: str
+    # Posts can be edited in place (``update_post``); if not, a changed page leaves its post.
+    edits: bool = True
+    # Posts can be deleted (``delete_post``).
+    deletes: bool = True
+    # How long the server recognises a repeated create by its idempotency key; ``None`` when
+    # it has no such key, so an attempt whose outcome is unknown is always looked for first.
+    idempotency_window: timedelta | None = None
+    default_limits: Limits = Limits()
 
     @abstractmethod
     def connect(self, credentials: Credentials) -> Any:
@@ -171,13 +199,19 @@ class Network(ABC):
         self.delete_post(self.connect(credentials), remote_id)
 
 
-def get_network(name: str) -> Network:
-    from .mastodon import MastodonNetwork
+# Every network the plugin knows, by the name stored on accounts: "module:class".
+NETWORKS = {
+    "mastodon": "wagtail_syndicate.networks.mastodon:MastodonNetwork",
+    "bluesky": "wagtail_syndicate.networks.bluesky:BlueskyNetwork",
+    "x": "wagtail_syndicate.networks.x:XNetwork",
+}
 
-    networks: dict[str, type[Network]] = {MastodonNetwork.name: MastodonNetwork}
+
+def get_network(name: str) -> Network:
     try:
-        return networks[name]()
+        module_name, class_name = NETWORKS[name].split(":")
     except KeyError:
         raise ConfigurationError(
-            f"Unknown network '{name}'. Known networks: {', '.join(sorted(networks))}."
+            f"Unknown network '{name}'. Known networks: {', '.join(sorted(NETWORKS))}."
         ) from None
+    return getattr(import_module(module_name), class_name)()

@@ -2,6 +2,7 @@
 
 import html
 import time
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
@@ -129,6 +130,8 @@ class MastodonClient:
 class MastodonNetwork(Network):
     name = "mastodon"
     label = "Mastodon"
+    # Mastodon remembers an Idempotency-Key for an hour; past 55 minutes, look before posting.
+    idempotency_window = timedelta(minutes=55)
 
     def connect(self, credentials: Credentials) -> MastodonClient:
         return MastodonClient(credentials)
