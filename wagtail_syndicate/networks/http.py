@@ -105,12 +105,16 @@ def ensure_public_host(hostname: str) -> None:
 
 
 def error_message(response: requests.Response) -> str:
-    """The server's own words: ``{"error": "..."}`` if it sent that, else the body's start."""
+    """The server's own words: ``{"error": "..."}`` if it sent that (with its ``message``, as
+    XRPC servers send: ``{"error": "ExpiredToken", "message": "Token has expired"}``), else
+    the body's start."""
     try:
         payload = response.json()
     except ValueError:
         payload = None
     if isinstance(payload, dict) and payload.get("error"):
+        if isinstance(payload.get("message"), str) and payload["message"]:
+            return f"{payload['error']}: {payload['message']}"
         return str(payload["error"])
     text = " ".join(response.text.split())
     return text[:200] or response.reason or "no message"
@@ -118,8 +122,14 @@ def error_message(response: requests.Response) -> str:
 
 def retry_time(response: requests.Response) -> datetime | None:
     """When a rate-limited server allows more (``X-RateLimit-Reset`` or ``Retry-After``).
-    The reset is an ISO-8601 time (Mastodon) or, in X's ``x-rate-limit-reset``, epoch seconds."""
-    reset = response.headers.get("X-RateLimit-Reset") or response.headers.get("X-Rate-Limit-Reset")
+    The reset is an ISO-8601 time (Mastodon) or, in X's ``x-rate-limit-reset`` and Bluesky's
+    ``ratelimit-reset``, epoch seconds."""
+    headers = response.headers
+    reset = (
+        headers.get("X-RateLimit-Reset")
+        or headers.get("X-Rate-Limit-Reset")
+        or headers.get("RateLimit-Reset")
+    )
     if reset:
         if reset.strip().isdigit():
             return datetime.fromtimestamp(int(reset), UTC)
