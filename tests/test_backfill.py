@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from tests.utils import connect_account, make_image, make_photo_page
 from wagtail_syndicate.backfill import UploadPacer
-from wagtail_syndicate.models import SyndicationRecord
+from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.testing import Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -106,13 +106,25 @@ def test_failures_are_counted_and_the_exit_code_says_so(fake_mastodon, old_pages
     assert "refused the access token (401)" in out
 
 
+def fake_clock_pacer():
+    now = [0.0]
+    return UploadPacer(sleep=lambda s: now.__setitem__(0, now[0] + s), clock=lambda: now[0])
+
+
 def test_the_pacer_keeps_uploads_within_the_limit(settings):
     settings.WAGTAIL_SYNDICATE = {"MEDIA_UPLOAD_LIMIT": 3, "MEDIA_UPLOAD_WINDOW": 10.0}
-    now = [0.0]
-    pacer = UploadPacer(sleep=lambda s: now.__setitem__(0, now[0] + s), clock=lambda: now[0])
-    waits = [pacer.wait_for(1, 1) for _ in range(7)]
+    pacer = fake_clock_pacer()
+    one, two = SyndicationAccount(pk=1), SyndicationAccount(pk=2)
+    waits = [pacer.wait_for(one, 1) for _ in range(7)]
     assert waits == [0, 0, 0, 10.0, 0, 0, 10.0]
-    assert pacer.wait_for(2, 3) == 0, "each account has its own budget"
+    assert pacer.wait_for(two, 3) == 0, "each account has its own budget"
+
+
+def test_the_pacer_keeps_to_each_networks_own_rate():
+    pacer = fake_clock_pacer()
+    mastodon = SyndicationAccount(pk=1, network="mastodon")
+    waits = [pacer.wait_for(mastodon, 1) for _ in range(31)]
+    assert waits == [0] * 30 + [1800.0], "Mastodon: 30 uploads per 30 minutes"
 
 
 def test_nothing_to_do_is_an_error():

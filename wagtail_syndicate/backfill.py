@@ -16,6 +16,7 @@ from wagtail.models import get_page_models
 
 from .conf import get_setting
 from .models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
+from .networks import get_network
 from .queueing import prepare
 from .tasks import share
 
@@ -41,29 +42,40 @@ def accounts_for(page, account_id: int | None = None):
 
 
 class UploadPacer:
-    """Waits, per account, until one more post's images fit within the upload rate limit
-    (``MEDIA_UPLOAD_LIMIT`` uploads per ``MEDIA_UPLOAD_WINDOW`` seconds; Mastodon: 30 per
-    30 minutes)."""
+    """Waits, per account, until one more post's images fit within the account's upload rate
+    limit: its network's ``upload_rate`` (Mastodon: 30 per 30 minutes), unless the settings
+    ``MEDIA_UPLOAD_LIMIT`` and ``MEDIA_UPLOAD_WINDOW`` set one for every account. A network
+    that declares none is not paced (its 429s are waited out)."""
 
     def __init__(self, sleep: Callable[[float], None] = time.sleep, clock=time.monotonic):
-        self.limit = get_setting("MEDIA_UPLOAD_LIMIT")
-        self.window = get_setting("MEDIA_UPLOAD_WINDOW")
         self.sleep, self.clock = sleep, clock
         self.uploads: dict[int, deque] = defaultdict(deque)
 
-    def wait_for(self, account_id: int, count: int) -> float:
+    @staticmethod
+    def rate_of(account) -> tuple[int, float] | None:
+        """(uploads, seconds) the account may make, or None when it is not paced."""
+        limit, window = get_setting("MEDIA_UPLOAD_LIMIT"), get_setting("MEDIA_UPLOAD_WINDOW")
+        if limit and window:
+            return int(limit), float(window)
+        return get_network(account.network).upload_rate
+
+    def wait_for(self, account, count: int) -> float:
         """Block until ``count`` uploads are allowed; record them; return the seconds waited."""
-        count = min(count, self.limit)
-        uploads = self.uploads[account_id]
+        rate = self.rate_of(account)
+        if rate is None or count <= 0:
+            return 0.0
+        limit, window = rate
+        count = min(count, limit)
+        uploads = self.uploads[account.pk]
         waited = 0.0
         while True:
             now = self.clock()
-            while uploads and now - uploads[0] >= self.window:
+            while uploads and now - uploads[0] >= window:
                 uploads.popleft()
-            if len(uploads) + count <= self.limit:
+            if len(uploads) + count <= limit:
                 uploads.extend([now] * count)
                 return waited
-            pause = self.window - (now - uploads[0])
+            pause = window - (now - uploads[0])
             self.sleep(pause)
             waited += pause
 
@@ -99,7 +111,7 @@ def backfill(pages, account_id=None, *, pacer: UploadPacer, report: Callable[[st
                 report(f"{page.title} → {account}: skipped (already posted as it is)")
                 continue
             if record.state == State.QUEUED:
-                pacer.wait_for(account.pk, len(page.get_syndication_images()))
+                pacer.wait_for(account, len(page.get_syndication_images()))
                 outcome = share_now(record)
             else:
                 outcome = str(record.state)

@@ -38,10 +38,10 @@ DEFAULTS: dict[str, Any] = {
     "ON_UPDATE": "edit",
     # Delete the remote post when its page is unpublished.
     "DELETE_ON_UNPUBLISH": False,
-    # The media upload rate limit the `syndicate` command paces itself to (Mastodon's default:
-    # 30 uploads per 30 minutes per account).
-    "MEDIA_UPLOAD_LIMIT": 30,
-    "MEDIA_UPLOAD_WINDOW": 1800.0,
+    # The media upload rate limit the `syndicate` command paces every account to, as uploads
+    # per window of seconds; None: each network's own (Mastodon: 30 uploads per 30 minutes).
+    "MEDIA_UPLOAD_LIMIT": None,
+    "MEDIA_UPLOAD_WINDOW": None,
     # X: the OAuth 2.0 client ID and secret of your X app (the admin's "Connect an X account";
     # leave the secret empty for a public client), and the consumer key and secret of the app
     # that issued OAuth 1.0a user tokens, for accounts added with such tokens.

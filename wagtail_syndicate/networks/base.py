@@ -92,6 +92,11 @@ class Network(ABC):
     # it has no such key, so an attempt whose outcome is unknown is always looked for first.
     idempotency_window: timedelta | None = None
     default_limits: Limits = Limits()
+    # The server's own address when accounts have one (the admin's default for a new account).
+    default_instance_url: str = ""
+    # Media uploads an account may make, as (count, seconds), for the ``syndicate`` command to
+    # pace itself to; None when the network has no such limit to keep to.
+    upload_rate: tuple[int, float] | None = None
 
     @abstractmethod
     def connect(self, credentials: Credentials) -> Any:

@@ -132,6 +132,8 @@ class MastodonNetwork(Network):
     label = "Mastodon"
     # Mastodon remembers an Idempotency-Key for an hour; past 55 minutes, look before posting.
     idempotency_window = timedelta(minutes=55)
+    # 30 media uploads per 30 minutes per account (Mastodon's rate limits).
+    upload_rate = (30, 1800.0)
 
     def connect(self, credentials: Credentials) -> MastodonClient:
         return MastodonClient(credentials)
