@@ -51,6 +51,18 @@ def test_a_changed_page_leaves_a_post_that_cannot_be_edited_and_the_record_says_
     assert record.last_error == ""
 
 
+def test_the_editor_sees_the_notice_in_the_page_editor(client, fake_mastodon, uneditable):
+    client.force_login(WagtailTestUtils.create_superuser("admin"))
+    connect_account(fake_mastodon, network="uneditable")
+    page = make_photo_page(image=make_image())
+    run_tasks()
+    publish_page(page, title="Morning boats, renamed")
+    run_tasks()
+    html = client.get(reverse("wagtailadmin_pages:edit", args=[page.pk])).content.decode()
+    assert "data-record-notice>Stone tablets posts cannot be edited" in html
+    assert "<strong>@alice@127.0.0.1:" in html and "(uneditable):" in html
+
+
 @pytest.mark.xfail(strict=True, reason="not done: an unchanged republish queues nothing yet")
 def test_the_notice_goes_when_the_page_shows_what_was_posted_again(fake_mastodon, uneditable):
     connect_account(fake_mastodon, network="uneditable")

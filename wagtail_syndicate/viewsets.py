@@ -73,6 +73,7 @@ class SyndicationRecordViewSet(SnippetViewSet):
         "state",
         "post_link",
         "last_error",
+        "notice",
         "attempts",
         "queued_at",
         "posted_at",
