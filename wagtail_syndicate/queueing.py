@@ -1,12 +1,18 @@
 """``queue_page``: the only way work gets queued. Runs inside the publish; no network I/O.
 
 A publish pays for every statement here, so they are few and shared between the page's
-accounts: one read of the page's records, one insert of the new ones (already queued), one
-update of the existing ones and one read of what it changed, one insert of the history entries,
-and then a task per record, enqueued once the transaction commits.
+accounts: the accounts, with the id of the page's record for each (so a first publish reads no
+record), one insert of the new records (already queued), one update of the existing ones and
+one read of what it changed, one insert of the history entries, and then a task per record,
+all enqueued in one transaction once the publish's has committed.
 """
 
-from django.db import IntegrityError, transaction
+import contextlib
+import logging
+from functools import partial
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from .conf import get_setting
@@ -14,7 +20,9 @@ from .exceptions import SyndicationError
 from .history import log_outcomes
 from .models import SyndicationAccount, SyndicationRecord
 from .posts import plan_with_known_limits
-from .tasks import enqueue_on_commit
+from .tasks import _enqueue_or_record_failure, enqueue
+
+logger = logging.getLogger(__name__)
 
 State = SyndicationRecord.State
 
@@ -39,10 +47,16 @@ def queue_page(page) -> list[SyndicationRecord]:
     a failed record with the reason at once, and nothing is enqueued for it.
     Returns the records this call queued or failed.
     """
-    accounts = list(SyndicationAccount.for_page(page))
+    records = SyndicationRecord.objects.filter(page=page, account=OuterRef("pk"))
+    accounts = list(
+        SyndicationAccount.for_page(page).annotate(
+            syndication_record_id=Subquery(records.values("pk")[:1])
+        )
+    )
     if not accounts:
         return []
-    return _prepare(page, accounts)
+    existing = [a.syndication_record_id for a in accounts if a.syndication_record_id]
+    return _prepare(page, accounts, existing=existing)
 
 
 def prepare(page, account, *, enqueue: bool = True) -> SyndicationRecord | None:
@@ -78,22 +92,28 @@ def retry_record(record: SyndicationRecord) -> SyndicationRecord:
 
 
 def _prepare(
-    page, accounts, *, enqueue: bool = True, again: bool = True
+    page, accounts, *, existing: list[int] | None = None, enqueue: bool = True
 ) -> list[SyndicationRecord]:
     """Queue ``page`` for each of ``accounts`` in one transaction; return the records queued
-    or failed, in the order of ``accounts`` (those posted as they are left out)."""
+    or failed, in the order of ``accounts`` (those posted as they are left out).
+    ``existing``: the ids of the page's records for these accounts, when already known."""
     with transaction.atomic():
-        existing = {
-            record.account_id: record
-            for record in SyndicationRecord.objects.filter(page=page, account__in=accounts)
-        }
+        if existing is None:
+            records = SyndicationRecord.objects.filter(page=page, account__in=accounts)
+        else:
+            records = SyndicationRecord.objects.filter(pk__in=existing) if existing else []
+        existing = {record.account_id: record for record in records}
         new = [account for account in accounts if account.pk not in existing]
         created = _create_queued(page, new) if new else {}
         if created is None:
-            if not again:
+            # Another publish of the page created some of them since they were looked for.
+            existing = {
+                record.account_id: record
+                for record in SyndicationRecord.objects.filter(page=page, account__in=accounts)
+            }
+            created = _create_queued(page, [a for a in accounts if a.pk not in existing])
+            if created is None:
                 raise IntegrityError(f"Could not create the records of page {page.pk}")
-            # Another publish of the page created some of them meanwhile: read them all.
-            return _prepare(page, accounts, enqueue=enqueue, again=False)
         to_queue = []
         for account in accounts:
             record = existing.get(account.pk)
@@ -126,8 +146,14 @@ def _create_queued(page, accounts) -> dict[int, SyndicationRecord] | None:
         if error:
             record.state, record.last_error = State.FAILED, error
         records.append(record)
+    if not records:
+        return {}
+    # A failed insert must not spoil the publish's transaction: on PostgreSQL that takes a
+    # savepoint; SQLite undoes just the failed statement (and with BEGIN IMMEDIATE no other
+    # publish can insert between the look and the insert anyway).
+    savepoint = contextlib.nullcontext() if connection.vendor == "sqlite" else transaction.atomic()
     try:
-        with transaction.atomic():
+        with savepoint:
             SyndicationRecord.objects.bulk_create(records)
     except IntegrityError:
         return None
@@ -203,6 +229,23 @@ def _queue(
 
 
 def _enqueue(records: list[SyndicationRecord]) -> None:
-    for record in records:
-        if record.state == State.QUEUED:
-            enqueue_on_commit(record.pk, record.generation)
+    """Queue a run of each queued record once the current transaction commits."""
+    runs = [(record.pk, record.generation) for record in records if record.state == State.QUEUED]
+    if runs:
+        transaction.on_commit(partial(_enqueue_all, runs))
+
+
+def _enqueue_all(runs: list[tuple[int, int]]) -> None:
+    """Enqueue ``runs`` in one transaction: with the database queue, one commit for all of
+    them instead of one each (a publish waits for each). Never raises into the publish: when
+    one cannot be enqueued, each is enqueued on its own and the one that fails is marked
+    failed with the reason (one already in a queue that is not the database's may then be
+    enqueued twice; its second run finds the generation claimed and does nothing)."""
+    try:
+        with transaction.atomic():
+            for record_id, generation in runs:
+                enqueue(record_id, generation)
+    except Exception:
+        logger.warning("Could not enqueue %s runs at once; one at a time", len(runs))
+        for record_id, generation in runs:
+            _enqueue_or_record_failure(record_id, generation)
