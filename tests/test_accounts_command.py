@@ -57,3 +57,9 @@ def test_add_without_a_token_on_stdin_fails(fake_mastodon):
 def test_remove_unknown_id_fails():
     with pytest.raises(CommandError, match="No account with id 999"):
         run("remove", "999")
+
+
+def test_adding_without_a_server_names_the_missing_option(monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("good-token\n"))
+    with pytest.raises(CommandError, match="Say which server with --instance"):
+        call_command("syndication_accounts", "add", "--network", "mastodon", "--token-stdin")

@@ -280,3 +280,13 @@ def test_a_test_post_needs_permission_to_change_accounts(client, fake_mastodon):
     response = client.post(reverse("wagtail_syndicate_check_post", args=[account.pk]))
     assert response.status_code in (302, 403)
     assert fake_mastodon.statuses == []
+
+
+def test_a_network_without_a_usual_server_needs_its_address(admin_client):
+    response = admin_client.post(
+        reverse("wagtailsnippets_wagtail_syndicate_syndicationaccount:add"),
+        {"network": "mastodon", "instance_url": "", "access_token": "good-token"},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["instance_url"] == ["Enter the address of the server."]
+    assert not SyndicationAccount.objects.exists()

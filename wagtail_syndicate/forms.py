@@ -8,7 +8,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 
 from .exceptions import ConfigurationError, NetworkError
 from .networks import get_network
-from .networks.base import Credentials
+from .networks.base import check_account
 from .networks.http import normalize_instance_url
 
 
@@ -27,9 +27,24 @@ class SyndicationAccountForm(WagtailAdminModelForm):
         ),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "instance_url" in self.fields:
+            # Bluesky and X have a usual server: left empty, it is filled in.
+            self.fields["instance_url"].required = False
+
     def clean_instance_url(self):
+        url = self.cleaned_data.get("instance_url")
+        if not url:
+            network = self.data.get("network") or self.instance.network
+            try:
+                url = get_network(network).default_instance_url
+            except ConfigurationError:
+                url = ""
+        if not url:
+            raise ValidationError(_("Enter the address of the server."))
         try:
-            return normalize_instance_url(self.cleaned_data["instance_url"])
+            return normalize_instance_url(url)
         except ConfigurationError as err:
             raise ValidationError(str(err)) from None
 
@@ -44,18 +59,13 @@ class SyndicationAccountForm(WagtailAdminModelForm):
                 return cleaned
             self.add_error("access_token", _("Paste the account's access token."))
             return cleaned
-        network = get_network(cleaned.get("network") or self.instance.network)
-        sessions: list[dict] = []
-        credentials = Credentials(
-            instance_url,
-            token,
-            handle=(cleaned.get("handle") or "").strip().lstrip("@"),
-            save_session=sessions.append,
-        )
         try:
-            self.account_info = network.verify(credentials)
-            # A network that signs in to check (Bluesky) keeps the session it got.
-            self.session = sessions[-1] if sessions else {}
+            self.account_info, self.session = check_account(
+                cleaned.get("network") or self.instance.network,
+                instance_url,
+                token,
+                handle=cleaned.get("handle") or "",
+            )
         except NetworkError as err:
             self.add_error("access_token", _("The token could not be checked: %s") % err)
         return cleaned

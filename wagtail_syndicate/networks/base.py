@@ -204,6 +204,20 @@ class Network(ABC):
         self.delete_post(self.connect(credentials), remote_id)
 
 
+def check_account(
+    network_name: str, instance_url: str, secret: str, handle: str = ""
+) -> tuple[AccountInfo, dict]:
+    """Check a secret an administrator gave (a token, an app password) by asking the network
+    whose it is; return that and the session the check opened, if the network keeps one.
+    Raises ``NetworkError`` if it is refused; the admin form and the command both use this."""
+    sessions: list[dict] = []
+    credentials = Credentials(
+        instance_url, secret, handle=handle.strip().lstrip("@"), save_session=sessions.append
+    )
+    info = get_network(network_name).verify(credentials)
+    return info, (sessions[-1] if sessions else {})
+
+
 # Every network the plugin knows, by the name stored on accounts: "module:class".
 NETWORKS = {
     "mastodon": "wagtail_syndicate.networks.mastodon:MastodonNetwork",

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from ...exceptions import ConfigurationError, NetworkError
 from ...models import SyndicationAccount
 from ...networks import get_network
-from ...networks.base import Credentials
+from ...networks.base import check_account
 from ...networks.http import normalize_instance_url
 
 
@@ -18,12 +18,17 @@ class Command(BaseCommand):
         actions = parser.add_subparsers(dest="action", required=True)
         add = actions.add_parser("add", help="Connect an account; the token is read from stdin.")
         add.add_argument("--network", default="mastodon", choices=SyndicationAccount.Network.values)
-        add.add_argument("--instance", required=True, help="e.g. https://mastodon.social")
+        add.add_argument(
+            "--instance",
+            help="The server, e.g. https://mastodon.social; Bluesky and X have a default.",
+        )
+        add.add_argument("--handle", default="", help="Bluesky: the handle to sign in with.")
         add.add_argument(
             "--token-stdin",
             action="store_true",
             required=True,
-            help="Read the access token from standard input (keeps it out of shell history).",
+            help="Read the access token (Bluesky: the app password) from standard input "
+            "(keeps it out of shell history).",
         )
         add.add_argument("--site", type=int, help="ID of the Wagtail Site to share pages of.")
         actions.add_parser("list", help="List connected accounts.")
@@ -33,13 +38,16 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         getattr(self, f"handle_{action}")(**options)
 
-    def handle_add(self, network, instance, site=None, **options):
+    def handle_add(self, network, instance=None, handle="", site=None, **options):
         token = sys.stdin.readline().strip()
         if not token:
             raise CommandError("No access token on standard input.")
         try:
+            instance = instance or get_network(network).default_instance_url
+            if not instance:
+                raise CommandError(f"Say which server with --instance ({network} has no default).")
             instance_url = normalize_instance_url(instance)
-            info = get_network(network).verify(Credentials(instance_url, token))
+            info, session = check_account(network, instance_url, token, handle=handle)
         except (ConfigurationError, NetworkError) as err:
             raise CommandError(str(err)) from None
         account, created = SyndicationAccount.objects.get_or_create(
@@ -49,6 +57,7 @@ class Command(BaseCommand):
             defaults={"site_id": site},
         )
         account.access_token = token
+        account.session = session
         account.oauth_app = None  # a pasted token was not issued to this site's app
         account.site_id = site
         account.save()
