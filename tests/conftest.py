@@ -53,3 +53,27 @@ def wagtail_tree(request):
         home = root.add_child(instance=Page(title="Home", slug="home"))
         Site.objects.create(hostname="localhost", port=80, root_page=home, is_default_site=True)
     yield
+
+
+@pytest.fixture
+def fake_x():
+    """FakeX with a never-expiring bearer token for alice and OAuth 1.0a user tokens for carol
+    (consumer "x-consumer-key" / "x-consumer-secret")."""
+    from wagtail_syndicate.testing import FakeX
+
+    with FakeX(
+        tokens={"x-token": "alice"},
+        consumer_key="x-consumer-key",
+        consumer_secret="x-consumer-secret",
+        oauth1={"carol-token": ("carol-token-secret", "carol")},
+    ) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_bluesky():
+    """FakeBluesky with alice (app password "alice-app-pass") and bob ("bob-app-pass")."""
+    from wagtail_syndicate.testing import FakeBluesky
+
+    with FakeBluesky(accounts={"alice.test": "alice-app-pass", "bob.test": "bob-app-pass"}) as fake:
+        yield fake

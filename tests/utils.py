@@ -98,3 +98,32 @@ def run_next(backend_name="default") -> str:
     backend.results[:] = [r for r in backend.results if r.task.func is syndicate_record.func]
     result = backend.results.pop(0)
     return result.task.call(*result.args, **result.kwargs)
+
+
+def connect_x_account(fake, *, lifetime=None, username="alice", **session) -> SyndicationAccount:
+    """An X account connected with OAuth 2.0 on ``fake``: a bearer token that expires after
+    ``lifetime`` seconds (the fake's default: two hours) and its refresh token; ``session``
+    entries replace those of the stored session."""
+    issued = fake.issue(username, lifetime=lifetime)
+    account = SyndicationAccount(network="x", instance_url=fake.base_url, handle=f"@{username}")
+    account.access_token = issued["access_token"]
+    account.session = {
+        "refresh_token": issued["refresh_token"],
+        "expires_at": fake.clock() + issued["expires_in"],
+        **session,
+    }
+    account.save()
+    return account
+
+
+def connect_bluesky_account(
+    fake, handle="alice.test", app_password=None, **fields
+) -> SyndicationAccount:
+    """A Bluesky account on ``fake`` (its PDS), with the handle's app password (or
+    ``app_password``); no session yet: the first request signs in."""
+    account = SyndicationAccount(
+        network="bluesky", instance_url=fake.base_url, handle=handle, **fields
+    )
+    account.access_token = app_password or fake.accounts[handle].password
+    account.save()
+    return account

@@ -230,20 +230,18 @@ def status_length(text: str, spoiler_text: str = "", url_length: int = 23) -> in
 # X's weighted count (twitter-text configuration v3): code points in these ranges weigh 1,
 # every other code point 2, an emoji (a whole sequence) 2, every URL ``url_length``.
 _LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
-_EMOJI_MARKS = {0xFE0F, 0x20E3, ZWJ}
+_KEYCAP_BASES = frozenset("#*0123456789")
 
 
 def _is_emoji(cluster: str) -> bool:
-    return (
-        any(
-            _is_pictographic(cp)
-            and (cp > 0x2FFF or len(cluster) > 1)
-            or _is_regional_indicator(cp)
-            or cp in _EMOJI_MARKS
-            for cp in map(ord, cluster)
-        )
-        and not cluster.isascii()
-    )
+    """Whether twitter-text counts ``cluster`` as one emoji: a flag, a keycap, or a sequence
+    (modifiers, presentation selector, joined emoji) that starts with a pictograph."""
+    first = cluster[0]
+    if _is_regional_indicator(ord(first)):
+        return True
+    if first in _KEYCAP_BASES:
+        return cluster[-1] == "\u20e3"
+    return len(cluster) > 1 and _is_pictographic(ord(first))
 
 
 def _weight(cluster: str) -> int:
@@ -254,6 +252,18 @@ def _weight(cluster: str) -> int:
     )
 
 
+def _valid_host(url: str) -> bool:
+    """twitter-text takes no URL whose host has a label longer than 63 characters once
+    encoded for DNS (punycode for labels that are not ASCII)."""
+    host = re.split(r"[/?#]", url.split("://", 1)[1], maxsplit=1)[0].rsplit("@", 1)[-1]
+    host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    for label in host.split("."):
+        encoded = label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
+        if len(encoded) > 63:
+            return False
+    return True
+
+
 def weighted_length(text: str, url_length: int = 23) -> int:
     """Length of a post as X counts it: the text in Unicode NFC, each URL as ``url_length``,
     most Latin, Greek, Cyrillic, Hebrew and Arabic characters (up to U+10FF) and common
@@ -262,7 +272,8 @@ def weighted_length(text: str, url_length: int = 23) -> int:
     length, pos = 0, 0
     for match in URL_RE.finditer(text):
         end = url_end(text, match.start(), match.end())
-        if text[match.start() : end].lower() in ("http://", "https://"):
+        url = text[match.start() : end]
+        if url.lower() in ("http://", "https://") or not _valid_host(url):
             continue
         length += sum(map(_weight, graphemes(text[pos : match.start()]))) + url_length
         pos = end

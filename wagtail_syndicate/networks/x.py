@@ -90,11 +90,11 @@ class XClient:
         )
         self.credentials.save_session(self.session)
 
-    def _authorization(self, method: str, path: str, params, data) -> str:
+    def _authorization(self, method: str, path: str, params, data, files) -> str:
         if not self.oauth1:
             return f"Bearer {self.bearer_token}"
         signed = list((params or {}).items())
-        if isinstance(data, dict):  # a form body is signed; multipart and JSON bodies are not
+        if isinstance(data, dict) and not files:  # a form body is signed; multipart is not
             signed += list(data.items())
         return oauth1_header(
             method,
@@ -116,7 +116,7 @@ class XClient:
             self.renew()
             renewed = True
         while True:
-            headers = {"Authorization": self._authorization(method, path, params, data)}
+            headers = {"Authorization": self._authorization(method, path, params, data, files)}
             try:
                 return self.http.request(
                     method, path, params=params, data=data, json=json, files=files, headers=headers

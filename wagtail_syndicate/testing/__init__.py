@@ -13,10 +13,16 @@ injects failures into it::
 
 ``fake.chaos(rate=0.2, seed=1)`` gives API requests seeded random faults.
 
+:class:`FakeBluesky` does the same for a Bluesky PDS (XRPC sessions, blobs, post records
+validated as the lexicon does); both are :class:`FakeServer` subclasses, with the same
+fault injection.
+
 Run it as a process for a demo: ``python -m wagtail_syndicate.testing``.
 Only the standard library is imported here.
 """
 
+from ._fake_server import FakeServer
+from .fake_bluesky import FakeBlob, FakeBluesky, FakeBlueskyAccount, FakePost
 from .fake_mastodon import (
     DEFAULT_LIMITS,
     ChaosFault,
@@ -28,10 +34,16 @@ from .fake_mastodon import (
     Fault,
     RecordedRequest,
 )
+from .fake_x import FakeTweet, FakeX, FakeXMedia
 
 __all__ = [
     "ChaosFault",
     "DEFAULT_LIMITS",
+    "FakeBlob",
+    "FakeBluesky",
+    "FakeBlueskyAccount",
+    "FakePost",
+    "FakeServer",
     "FakeApp",
     "FakeMastodon",
     "FakeMedia",
@@ -39,4 +51,7 @@ __all__ = [
     "FakeStatusEdit",
     "Fault",
     "RecordedRequest",
+    "FakeTweet",
+    "FakeX",
+    "FakeXMedia",
 ]
