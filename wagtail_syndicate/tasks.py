@@ -7,7 +7,6 @@ HTTP happens outside any database transaction.
 
 import logging
 import random
-import re
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -37,11 +36,6 @@ State = SyndicationRecord.State
 
 # Key of the changes a run returns that names its page-history entry (None: no entry).
 HISTORY = "history"
-
-# A 422 whose message says one of these is about a limit (Mastodon's own wording).
-LIMIT_WORDS = re.compile(
-    r"limit|too long|too large|exceed|maximum|more than|less than|not supported", re.IGNORECASE
-)
 
 
 @task()
@@ -141,7 +135,7 @@ def _act(record: SyndicationRecord, page) -> dict:
         return _post(record, page, network, compose_post(page, account, limits))
     except PermanentNetworkError as err:
         # The server refused something over a limit: its limits may have changed since cached.
-        if err.status != 422 or not LIMIT_WORDS.search(str(err)):
+        if not network.refused_over_limit(err):
             raise
         fresh = limits_for(account, refresh=True)
         if fresh == limits:

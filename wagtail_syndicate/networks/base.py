@@ -12,7 +12,7 @@ from datetime import timedelta
 from importlib import import_module
 from typing import Any
 
-from ..exceptions import ConfigurationError
+from ..exceptions import ConfigurationError, PermanentNetworkError
 from ..limits import Limits
 from ..posts import Media, Post
 
@@ -140,6 +140,11 @@ class Network(ABC):
     @abstractmethod
     def find_post(self, client: Any, url: str) -> Published | None:
         """The account's recent post that links to ``url``, if any."""
+
+    def refused_over_limit(self, err: PermanentNetworkError) -> bool:
+        """Whether the server refused a post for going over one of its limits (which may have
+        changed since they were read: the worker reads them again and fits the post anew)."""
+        return False
 
     def publish(
         self,

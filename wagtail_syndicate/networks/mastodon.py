@@ -1,6 +1,7 @@
 """Mastodon: a thin client for the few endpoints used, and the network built on it."""
 
 import html
+import re
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -13,6 +14,11 @@ from ..limits import Limits
 from ..posts import Media, Post
 from .base import AccountInfo, Credentials, Network, Published, UploadedMedia
 from .http import HttpClient
+
+# Words of Mastodon's 422 messages about a limit.
+LIMIT_WORDS = re.compile(
+    r"limit|too long|too large|exceed|maximum|more than|less than|not supported", re.IGNORECASE
+)
 
 # Wait before the first poll of an image that is still processing; doubled after each poll.
 FIRST_POLL_INTERVAL = 0.5
@@ -137,6 +143,10 @@ class MastodonNetwork(Network):
 
     def connect(self, credentials: Credentials) -> MastodonClient:
         return MastodonClient(credentials)
+
+    def refused_over_limit(self, err: PermanentNetworkError) -> bool:
+        # Mastodon answers 422 with its own wording of the limit.
+        return err.status == 422 and bool(LIMIT_WORDS.search(str(err)))
 
     def limits(self, credentials: Credentials) -> Limits:
         return Limits.from_instance(self.connect(credentials).instance())
