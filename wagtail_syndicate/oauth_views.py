@@ -236,21 +236,23 @@ def save_account(instance_url: str, handle: str, token: str, app: MastodonApp):
     return account, created, replaced
 
 
-def remember_flow(session, state: str, flow: dict) -> None:
+def remember_flow(session, state: str, flow: dict, key: str = SESSION_KEY) -> None:
+    """Keep a sign-in under way in the session, by its ``state`` (under ``key``: one per
+    network, so a sign-in can only come back to the network it was started for)."""
     flows = {
-        key: value
-        for key, value in session.get(SESSION_KEY, {}).items()
+        name: value
+        for name, value in session.get(key, {}).items()
         if value.get("started", 0) > time.time() - FLOW_LIFETIME
     }
     flows[state] = flow
-    session[SESSION_KEY] = dict(list(flows.items())[-MAX_FLOWS:])
+    session[key] = dict(list(flows.items())[-MAX_FLOWS:])
 
 
-def take_flow(session, state: str) -> dict | None:
+def take_flow(session, state: str, key: str = SESSION_KEY) -> dict | None:
     """The sign-in started with ``state`` in this session, once; None if unknown or stale."""
-    flows = dict(session.get(SESSION_KEY, {}))
+    flows = dict(session.get(key, {}))
     flow = flows.pop(state, None) if state else None
-    session[SESSION_KEY] = flows
+    session[key] = flows
     if flow is None or flow.get("started", 0) <= time.time() - FLOW_LIFETIME:
         return None
     return flow
@@ -268,6 +270,11 @@ def revoke_tokens(request, accounts) -> None:
     """After accounts were deleted in the admin: revoke their tokens, best effort, and say
     how it went (a failure is a warning; the accounts are gone either way)."""
     for account in accounts:
+        if account.network == SyndicationAccount.Network.X:
+            from .x_oauth_views import revoke_x_tokens
+
+            revoke_x_tokens(request, account)
+            continue
         app = account.oauth_app if account.oauth_app_id else None
         if app is None:
             messages.info(

@@ -8,11 +8,13 @@ from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
 from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.snippets.views.snippets import IndexView, InspectView, SnippetViewSet
 
+from .conf import get_setting
 from .forms import SyndicationAccountForm
 from .models import SyndicationAccount, SyndicationRecord
 from .oauth_views import CallbackView, ConnectView
 from .permissions import SyndicationRecordPermissionPolicy, register_permission_policy
 from .views import RetryView
+from .x_oauth_views import XCallbackView, XConnectView
 
 
 def retry_button(view, record, *, priority: int) -> list[Button]:
@@ -96,6 +98,7 @@ class SyndicationRecordViewSet(SnippetViewSet):
 
 class AccountIndexView(IndexView):
     connect_url_name = None
+    x_connect_url_name = None
 
     @cached_property
     def add_item_label(self):
@@ -112,6 +115,14 @@ class AccountIndexView(IndexView):
                 priority=10,
             )
             buttons.insert(0, connect)
+            if get_setting("X_CLIENT_ID"):
+                x_connect = HeaderButton(
+                    _("Connect an X account"),
+                    url=reverse(self.x_connect_url_name),
+                    icon_name="plus",
+                    priority=11,
+                )
+                buttons.insert(1, x_connect)
         return buttons
 
 
@@ -141,11 +152,18 @@ class SyndicationAccountViewSet(SnippetViewSet):
 
     def get_index_view_kwargs(self, **kwargs):
         connect = self.get_url_name("oauth_connect")
-        return super().get_index_view_kwargs(connect_url_name=connect, **kwargs)
+        x_connect = self.get_url_name("x_oauth_connect")
+        return super().get_index_view_kwargs(
+            connect_url_name=connect, x_connect_url_name=x_connect, **kwargs
+        )
 
     def get_urlpatterns(self):
         return [
             *super().get_urlpatterns(),
             path("connect/", ConnectView.as_view(viewset=self), name="oauth_connect"),
             path("connect/callback/", CallbackView.as_view(viewset=self), name="oauth_callback"),
+            path("connect/x/", XConnectView.as_view(viewset=self), name="x_oauth_connect"),
+            path(
+                "connect/x/callback/", XCallbackView.as_view(viewset=self), name="x_oauth_callback"
+            ),
         ]
