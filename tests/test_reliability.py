@@ -97,6 +97,26 @@ def test_429_is_retried_no_earlier_than_the_reset_time(fake_mastodon):
     assert len(fake_mastodon.statuses) == 1
 
 
+def test_429s_do_not_use_up_the_attempts(fake_mastodon, settings):
+    settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "MAX_ATTEMPTS": 2}
+    connect_account(fake_mastodon)
+    for _ in range(3):  # more rate-limited answers in a row than MAX_ATTEMPTS
+        reset = datetime.now(UTC) + timedelta(seconds=1)
+        fake_mastodon.inject(
+            Fault(
+                method="POST",
+                path="/api/v2/media",
+                status=429,
+                body={"error": "Too many requests"},
+                headers={"X-RateLimit-Reset": reset.isoformat().replace("+00:00", "Z")},
+            )
+        )
+    page = make_photo_page(image=make_image())
+    assert run_tasks() == ["retrying", "retrying", "retrying", "posted"]
+    assert record_of(page).state == "posted"
+    assert len(fake_mastodon.statuses) == 1
+
+
 def test_401_fails_at_once_without_retrying(fake_mastodon):
     connect_account(fake_mastodon, token="revoked-token")
     page = make_photo_page(image=make_image())

@@ -20,6 +20,7 @@ from .conf import get_setting
 from .exceptions import (
     ContentError,
     PermanentNetworkError,
+    RateLimited,
     SyndicationError,
     TransientNetworkError,
 )
@@ -201,6 +202,18 @@ def _post(record: SyndicationRecord, page, network, post) -> dict:
 
 
 def _retry_or_give_up(record: SyndicationRecord, err: TransientNetworkError) -> dict:
+    if isinstance(err, RateLimited) and err.retry_at:
+        # The server said when it takes more: waiting for that is not a failed attempt, so a
+        # burst of posts (a backfill, a busy account) cannot use up MAX_ATTEMPTS on 429s.
+        return {
+            "state": State.RETRYING,
+            "last_error": str(err),
+            "attempts": max(0, record.attempts - 1),
+            # At the reset, spread over a second so an account's queued posts do not all
+            # arrive in the same instant.
+            "next_attempt_at": max(err.retry_at, timezone.now())
+            + timedelta(seconds=random.uniform(0, 1)),
+        }
     if record.attempts >= get_setting("MAX_ATTEMPTS"):
         return {
             "state": State.FAILED,
