@@ -538,3 +538,30 @@ def test_fakex_is_exported_with_its_own_defaults():
             f"{fake.base_url}/2/users/me", headers={"Authorization": "Bearer demo-token"}, timeout=5
         )
     assert me.json()["data"]["username"] == "demo"
+
+
+def test_oauth1_tokens_given_to_the_command_post_signed(fake_x, x_settings, monkeypatch):
+    import io
+
+    from django.core.management import call_command
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("carol-token carol-token-secret\n"))
+    call_command(
+        "syndication_accounts",
+        "add",
+        "--network",
+        "x",
+        "--instance",
+        fake_x.base_url,
+        "--token-stdin",
+        stdout=io.StringIO(),
+    )
+    account = SyndicationAccount.objects.get()
+    assert account.handle == "@carol"
+    assert account.session["oauth1"] is True and account.session["username"] == "carol"
+    make_photo_page(image=make_image())
+
+    assert run_tasks() == ["posted"]
+
+    assert only_tweet(fake_x).username == "carol"
+    assert not calls(fake_x, "GET", "/2/users/me")[1:]  # only the check when it was added

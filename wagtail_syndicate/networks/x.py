@@ -8,8 +8,9 @@ Two ways to act as an account:
   renews them shortly before they expire, or after a 401, and hands the new session to
   ``save_session`` at once, since X rotates refresh tokens (the old one stops working).
 * OAuth 1.0a user tokens: ``session`` is ``{"oauth1": true, "token_secret": ...}``,
-  ``access_token`` the user token; the consumer key and secret come from the settings, and
-  every request is signed (HMAC-SHA1).
+  ``access_token`` the user token (or, as pasted in the admin or given to the command, the
+  token and its secret separated by a space); the consumer key and secret come from the
+  settings, and every request is signed (HMAC-SHA1).
 
 X has no idempotency key and posts cannot be edited: ``find_post`` looks for a post that
 links to the page before an attempt whose outcome is unknown is repeated.
@@ -55,7 +56,11 @@ class XClient:
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials
         self.session = dict(credentials.session or {})
-        self.oauth1 = bool(self.session.get("oauth1"))
+        # OAuth 1.0a tokens as pasted: "TOKEN TOKEN_SECRET" (tokens never hold a space).
+        token, _space, secret = credentials.access_token.strip().partition(" ")
+        self.oauth1 = bool(self.session.get("oauth1") or secret)
+        self.user_token = token
+        self.token_secret = str(self.session.get("token_secret") or secret.strip())
         # No token on the HttpClient: each request carries its own Authorization header,
         # since a bearer token is renewed and a signature is per request.
         self.http = HttpClient(credentials.instance_url, None, label="X")
@@ -102,8 +107,8 @@ class XClient:
             [(str(k), str(v)) for k, v in signed],
             consumer_key=get_setting("X_CONSUMER_KEY"),
             consumer_secret=get_setting("X_CONSUMER_SECRET"),
-            token=self.credentials.access_token,
-            token_secret=self.session.get("token_secret", ""),
+            token=self.user_token,
+            token_secret=self.token_secret,
         )
 
     def request(
@@ -263,6 +268,7 @@ class XNetwork(Network):
     deletes = True
     idempotency_window = None
     default_limits = X_LIMITS
+    default_instance_url = "https://api.x.com"
 
     def connect(self, credentials: Credentials) -> XClient:
         return XClient(credentials)
@@ -271,8 +277,16 @@ class XNetwork(Network):
         return self.default_limits
 
     def verify(self, credentials: Credentials) -> AccountInfo:
-        me = self.connect(credentials).me()
+        try:
+            client = self.connect(credentials)
+        except ConfigurationError as err:  # said where the token is entered, not a crash
+            raise PermanentNetworkError(str(err)) from err
+        me = client.me()
         username = str(me["username"])
+        if not client.session.get("refresh_token"):
+            # A pasted token: keep whose it is, so posts are linked without asking each time.
+            session = {**client.session, "user_id": str(me["id"]), "username": username}
+            credentials.save_session({**session, "oauth1": True} if client.oauth1 else session)
         return AccountInfo(
             handle=f"@{username}",
             remote_id=str(me["id"]),
