@@ -51,6 +51,7 @@ class FakeServer:
         self._stopping = threading.Event()
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
+        self._local = threading.local()  # the request each handler thread is answering
 
     def _clear(self) -> None:
         with self._lock:
@@ -176,8 +177,14 @@ class FakeServer:
     # ---------------------------------------------------------------- plumbing used by the handler
 
     def _record(self, request: RecordedRequest) -> None:
+        self._local.request = request
         with self._lock:
             self._requests.append(request)
+
+    def _current_request(self) -> RecordedRequest | None:
+        """The request this thread is answering, as received (its raw ``body`` too, for an
+        API that takes bytes rather than a form or JSON)."""
+        return getattr(self._local, "request", None)
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         with self._lock:

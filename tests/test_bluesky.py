@@ -1,0 +1,542 @@
+"""Publishing to Bluesky: one post per publish, fitted to Bluesky's limits, against FakeBluesky
+(a real local XRPC server that validates records as the lexicon does)."""
+
+import io
+import random
+from datetime import UTC, datetime
+
+import pytest
+import requests
+from django.core.files.images import ImageFile
+from PIL import Image as PILImage
+from wagtail.images import get_image_model
+
+from tests.testapp.models import PhotoPage
+from tests.utils import (
+    connect_account,
+    connect_bluesky_account,
+    make_image,
+    make_photo_page,
+    publish_page,
+    run_tasks,
+)
+from wagtail_syndicate.exceptions import PermanentNetworkError
+from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
+from wagtail_syndicate.networks import get_network
+from wagtail_syndicate.networks.base import Credentials
+from wagtail_syndicate.networks.bluesky import TID_ALPHABET, tid_from_key
+from wagtail_syndicate.testing import FakeBluesky, Fault
+from wagtail_syndicate.text import count_graphemes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CREATE = "/xrpc/com.atproto.repo.createRecord"
+
+
+def only_post(fake):
+    assert len(fake.posts) == 1, [p.text for p in fake.posts]
+    return fake.posts[0]
+
+
+def record_of(page, account=None) -> SyndicationRecord:
+    records = SyndicationRecord.objects.filter(page=page)
+    return (records.filter(account=account) if account else records).get()
+
+
+def link_facet(post) -> tuple[int, int, str]:
+    (facet,) = post.facets
+    (feature,) = facet["features"]
+    assert feature["$type"] == "app.bsky.richtext.facet#link"
+    return facet["index"]["byteStart"], facet["index"]["byteEnd"], feature["uri"]
+
+
+def calls(fake, nsid) -> int:
+    return sum(1 for r in fake.requests if r.path == f"/xrpc/{nsid}")
+
+
+def noisy_png(width, height, seed=1) -> bytes:
+    """A PNG that does not compress well (noise over a gradient): several MB as PNG, far less
+    as JPEG."""
+    rng = random.Random(seed)
+    noise = PILImage.frombytes("L", (width, height), rng.randbytes(width * height))
+    base = PILImage.linear_gradient("L").resize((width, height))
+    picture = PILImage.blend(base, noise, 0.15).convert("RGB")
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+# Publishing -----------------------------------------------------------------------------------
+
+
+def test_publish_posts_one_post_with_image_alt_text_aspect_ratio_link_and_language(
+    fake_bluesky,
+):
+    account = connect_bluesky_account(fake_bluesky)
+    page = make_photo_page(image=make_image(640, 480))
+
+    assert run_tasks() == ["posted"]
+
+    post = only_post(fake_bluesky)
+    url = page.get_full_url()
+    assert post.text == f"Morning boats\n\n{url}"
+    assert post.langs == ["en"]
+    assert post.labels == []
+    assert post.value["createdAt"].endswith("Z")
+    (image,) = post.images
+    assert image["alt"] == "A fishing boat leaving the harbour at dawn"
+    assert image["aspectRatio"] == {"width": 640, "height": 480}
+    blob = fake_bluesky.blobs[image["image"]["ref"]["$link"]]
+    assert (blob.mime_type, blob.width, blob.height) == ("image/png", 640, 480)
+    start, end, uri = link_facet(post)
+    assert uri == url
+    assert post.text.encode()[start:end] == url.encode()
+
+    record = record_of(page)
+    assert record.state == "posted"
+    assert record.remote_id == post.uri
+    assert record.remote_id.startswith(f"at://{fake_bluesky.accounts['alice.test'].did}/")
+    assert record.remote_url == post.url
+    assert record.remote_url.startswith("https://bsky.app/profile/did:plc:")
+    assert record.media[0]["alt"] == image["alt"]
+    assert account.handle == "alice.test"
+
+
+def test_link_facet_counts_bytes_after_emoji_accents_and_cjk(fake_bluesky):
+    connect_bluesky_account(fake_bluesky)
+    page = make_photo_page(image=make_image(), title="Café 🌅 au port — 港の朝 👨‍👩‍👧 ça va")
+
+    assert run_tasks() == ["posted"]
+
+    post = only_post(fake_bluesky)
+    url = page.get_full_url()
+    start, end, uri = link_facet(post)
+    assert uri == url
+    # Counted in UTF-8 bytes, not characters: the two differ by a lot before this URL.
+    assert start == len(post.text[: post.text.index(url)].encode())
+    assert start > post.text.index(url)
+    assert end - start == len(url.encode())
+
+
+def test_long_text_is_fitted_to_300_graphemes_and_keeps_the_url_whole(fake_bluesky):
+    connect_bluesky_account(fake_bluesky)
+    page = make_photo_page(
+        image=make_image(),
+        title="Ünïcødé harbour 🌊 " * 12,
+        slug="harbour",  # Bluesky counts a link as written: a slug of the title is too long
+        search_description="Boats leave at dawn, one by one, café au lait in hand 🚣. " * 10,
+    )
+
+    assert run_tasks() == ["posted"]
+
+    post = only_post(fake_bluesky)
+    url = page.get_full_url()
+    assert count_graphemes(post.text) <= 300
+    assert "…" in post.text
+    assert post.text.endswith(url)
+    assert link_facet(post)[2] == url
+
+
+def test_two_images_each_with_its_alt_text_and_aspect_ratio(fake_bluesky, monkeypatch):
+    connect_bluesky_account(fake_bluesky)
+    wide, tall = make_image(800, 400, title="Wide"), make_image(300, 600, title="Tall")
+    monkeypatch.setattr(
+        PhotoPage,
+        "get_syndication_images",
+        lambda self: [(wide, "The whole harbour"), (tall, "The lighthouse")],
+    )
+    make_photo_page(image=wide)
+
+    assert run_tasks() == ["posted"]
+
+    images = only_post(fake_bluesky).images
+    assert [i["alt"] for i in images] == ["The whole harbour", "The lighthouse"]
+    assert [i["aspectRatio"] for i in images] == [
+        {"width": 800, "height": 400},
+        {"width": 300, "height": 600},
+    ]
+
+
+def test_an_image_over_a_million_bytes_is_sent_as_a_smaller_rendition(fake_bluesky):
+    connect_bluesky_account(fake_bluesky)
+    data = noisy_png(1600, 1200)
+    assert len(data) > 1_000_000
+    image = get_image_model().objects.create(
+        title="Big", file=ImageFile(io.BytesIO(data), name="big.png")
+    )
+    make_photo_page(image=image)
+
+    assert run_tasks() == ["posted"]
+
+    (image_entry,) = only_post(fake_bluesky).images
+    blob = fake_bluesky.blobs[image_entry["image"]["ref"]["$link"]]
+    assert blob.size <= 1_000_000
+    assert blob.mime_type == "image/jpeg"
+    assert image_entry["aspectRatio"] == {"width": blob.width, "height": blob.height}
+
+
+def test_a_content_warning_becomes_a_self_label(fake_bluesky):
+    connect_bluesky_account(fake_bluesky)
+    make_photo_page(image=make_image(), syndication_content_warning="Blood")
+
+    assert run_tasks() == ["posted"]
+
+    post = only_post(fake_bluesky)
+    assert post.labels == ["graphic-media"]
+    assert "Blood" not in post.text
+
+
+# Sessions -------------------------------------------------------------------------------------
+
+
+def test_the_session_is_kept_encrypted_and_reused_across_posts(fake_bluesky):
+    account = connect_bluesky_account(fake_bluesky)
+    make_photo_page(image=make_image(), title="First")
+    make_photo_page(image=make_image(), title="Second", slug="second")
+
+    assert run_tasks() == ["posted", "posted"]
+
+    assert len(fake_bluesky.posts) == 2
+    assert fake_bluesky.sessions_created == 1
+    assert fake_bluesky.sessions_refreshed == 0
+    account = SyndicationAccount.objects.get(pk=account.pk)
+    session = account.session
+    assert session["did"] == fake_bluesky.accounts["alice.test"].did
+    assert session["accessJwt"] not in account.encrypted_session
+    assert session["refreshJwt"] not in account.encrypted_session
+
+
+def test_an_expired_session_is_refreshed_and_the_new_one_saved(fake_bluesky):
+    account = connect_bluesky_account(fake_bluesky)
+    make_photo_page(image=make_image(), title="First")
+    assert run_tasks() == ["posted"]
+    first = SyndicationAccount.objects.get(pk=account.pk).session
+
+    fake_bluesky.expire_sessions()
+    make_photo_page(image=make_image(), title="Second", slug="second")
+    assert run_tasks() == ["posted"]
+
+    assert len(fake_bluesky.posts) == 2
+    assert (fake_bluesky.sessions_created, fake_bluesky.sessions_refreshed) == (1, 1)
+    renewed = SyndicationAccount.objects.get(pk=account.pk).session
+    # The refresh JWT is single-use: the saved session must hold the new one.
+    assert renewed["refreshJwt"] != first["refreshJwt"]
+    assert renewed["accessJwt"] != first["accessJwt"]
+
+    make_photo_page(image=make_image(), title="Third", slug="third")
+    assert run_tasks() == ["posted"]
+    assert (fake_bluesky.sessions_created, fake_bluesky.sessions_refreshed) == (1, 1)
+
+
+def test_when_the_refresh_fails_the_app_password_signs_in_again(fake_bluesky):
+    connect_bluesky_account(fake_bluesky)
+    make_photo_page(image=make_image(), title="First")
+    assert run_tasks() == ["posted"]
+
+    fake_bluesky.expire_sessions(expire_refresh=True)
+    make_photo_page(image=make_image(), title="Second", slug="second")
+    assert run_tasks() == ["posted"]
+
+    assert len(fake_bluesky.posts) == 2
+    assert fake_bluesky.sessions_created == 2
+    assert calls(fake_bluesky, "com.atproto.server.refreshSession") == 1
+
+
+def test_a_wrong_app_password_fails_with_a_clear_reason_that_hides_it(fake_bluesky):
+    connect_bluesky_account(fake_bluesky, app_password="wrong-pass-9876")
+    page = make_photo_page(image=make_image())
+
+    assert run_tasks() == ["failed"]
+
+    record = record_of(page)
+    assert "alice.test" in record.last_error
+    assert "app password" in record.last_error
+    assert "wrong-pass-9876" not in record.last_error
+    assert fake_bluesky.posts == []
+
+
+def test_verify_signs_in_and_hands_over_the_session():
+    with FakeBluesky(accounts={"carol.test": "carol-pass"}) as fake:
+        saved = []
+        info = get_network("bluesky").verify(
+            Credentials(
+                fake.base_url, "carol-pass", handle="@carol.test", save_session=saved.append
+            )
+        )
+        did = fake.accounts["carol.test"].did
+        assert (info.handle, info.remote_id) == ("carol.test", did)
+        assert info.profile_url == "https://bsky.app/profile/carol.test"
+        assert saved[-1]["did"] == did
+
+        with pytest.raises(PermanentNetworkError) as refused:
+            get_network("bluesky").verify(Credentials(fake.base_url, "nope", handle="carol.test"))
+        assert "nope" not in str(refused.value)
+
+
+# Failures and retries -------------------------------------------------------------------------
+
+
+def test_rate_limited_post_waits_for_the_reset_time(fake_bluesky):
+    connect_bluesky_account(fake_bluesky)
+    reset = int(datetime.now(UTC).timestamp()) + 2
+    fake_bluesky.inject(
+        Fault(
+            method="POST",
+            path=CREATE,
+            status=429,
+            body={"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
+            headers={"ratelimit-remaining": "0", "ratelimit-reset": str(reset)},
+        )
+    )
+    page = make_photo_page(image=make_image())
+
+    assert run_tasks() == ["retrying", "posted"]  # the retry runs once the reset time is due
+    assert record_of(page).state == "posted"
+    assert calls(fake_bluesky, "com.atproto.repo.createRecord") == 2
+    assert len(fake_bluesky.posts) == 1
+
+
+def test_rate_limited_record_is_scheduled_no_earlier_than_the_reset(fake_bluesky):
+    connect_bluesky_account(fake_bluesky)
+    reset = int(datetime.now(UTC).timestamp()) + 600
+    fake_bluesky.inject(
+        Fault(
+            method="POST",
+            path=CREATE,
+            status=429,
+            body={"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
+            headers={"ratelimit-reset": str(reset)},
+        )
+    )
+    page = make_photo_page(image=make_image())
+
+    with pytest.raises(AssertionError, match="not due"):
+        run_tasks()  # the retry is not due for ten minutes
+
+    record = record_of(page)
+    assert record.state == "retrying"
+    assert record.next_attempt_at >= datetime.fromtimestamp(reset, UTC)
+    assert "RateLimitExceeded" in record.last_error
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(method="POST", path=CREATE, status=502, body="<html>Bad Gateway</html>"),
+        Fault(method="POST", path=CREATE, status=500, body={"error": "InternalServerError"}),
+        Fault(method="POST", path="/xrpc/com.atproto.repo.uploadBlob", status=503),
+        Fault(method="POST", path=CREATE, delay=3.0, drop=True),  # past the 2 s read time-out
+    ],
+    ids=["502", "500", "upload 503", "timeout"],
+)
+def test_server_errors_and_timeouts_are_retried_until_posted(fake_bluesky, fault):
+    connect_bluesky_account(fake_bluesky)
+    fake_bluesky.inject(fault)
+    page = make_photo_page(image=make_image())
+
+    assert run_tasks() == ["retrying", "posted"]
+
+    assert len(fake_bluesky.posts) == 1
+    assert record_of(page).attempts == 2
+
+
+@pytest.mark.parametrize("duplicate_status", [500, 409])
+def test_a_lost_answer_is_adopted_on_retry_through_the_same_record_key(duplicate_status):
+    with FakeBluesky(
+        accounts={"alice.test": "alice-app-pass"}, duplicate_status=duplicate_status
+    ) as fake:
+        connect_bluesky_account(fake)
+        # The server stores the post, then the connection drops before the answer.
+        fake.inject(Fault(method="POST", path=CREATE, drop=True, after=True))
+        page = make_photo_page(image=make_image())
+
+        assert run_tasks() == ["retrying", "posted"]
+
+        post = only_post(fake)
+        record = record_of(page)
+        assert (record.remote_id, record.remote_url) == (post.uri, post.url)
+        creates = [r for r in fake.requests if r.path == CREATE]
+        assert len(creates) == 2
+        assert creates[0].json["rkey"] == creates[1].json["rkey"] == post.rkey
+
+
+def test_a_changed_page_leaves_the_post_and_the_record_says_why(fake_bluesky):
+    connect_bluesky_account(fake_bluesky)
+    page = make_photo_page(image=make_image())
+    assert run_tasks() == ["posted"]
+    before = len(fake_bluesky.requests)
+
+    publish_page(page, title="Morning boats, later")
+    assert run_tasks() == ["posted"]
+
+    assert len(fake_bluesky.requests) == before
+    assert only_post(fake_bluesky).text.startswith("Morning boats\n")
+    record = record_of(page)
+    assert record.state == "posted"
+    assert "Bluesky posts cannot be edited" in record.notice
+
+
+def test_unpublishing_deletes_the_post_when_configured(fake_bluesky, settings):
+    connect_bluesky_account(fake_bluesky)
+    page = make_photo_page(image=make_image())
+    assert run_tasks() == ["posted"]
+    settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "DELETE_ON_UNPUBLISH": True}
+
+    PhotoPage.objects.get(pk=page.pk).unpublish()
+    assert run_tasks() == ["deleted"]
+
+    assert fake_bluesky.posts == []
+    assert calls(fake_bluesky, "com.atproto.repo.deleteRecord") == 1
+    assert record_of(page).remote_id == ""
+
+
+def test_mastodon_and_bluesky_each_get_their_post_and_fail_alone(fake_bluesky, fake_mastodon):
+    mastodon = connect_account(fake_mastodon)
+    bluesky = connect_bluesky_account(fake_bluesky)
+    fake_bluesky.inject(Fault(method="POST", path=CREATE, status=500, times=10))
+    page = make_photo_page(image=make_image())
+
+    outcomes = run_tasks()
+
+    assert sorted(outcomes) == ["failed", "posted", "retrying", "retrying"]
+    assert len(fake_mastodon.statuses) == 1
+    assert fake_mastodon.statuses[0].media[0].description == page.alt_text
+    assert fake_bluesky.posts == []
+    assert record_of(page, mastodon).state == "posted"
+    failed = record_of(page, bluesky)
+    assert failed.state == "failed"
+    assert "Gave up after 3 attempts" in failed.last_error
+
+
+def test_mastodon_and_bluesky_posts_of_one_page_each_fit_their_network(fake_bluesky, fake_mastodon):
+    connect_account(fake_mastodon)
+    connect_bluesky_account(fake_bluesky)
+    page = make_photo_page(
+        image=make_image(), search_description="A long day at the harbour. " * 15
+    )
+
+    assert sorted(run_tasks()) == ["posted", "posted"]
+
+    url = page.get_full_url()
+    status, post = fake_mastodon.statuses[0], only_post(fake_bluesky)
+    assert count_graphemes(post.text) <= 300 < count_graphemes(status.text)
+    assert post.text.endswith(url) and status.text.endswith(url)
+
+
+# The record key and the fake's checks ---------------------------------------------------------
+
+
+def test_record_keys_are_valid_tids_derived_from_the_key():
+    keys = [f"wagtail-syndicate-{n}-1" for n in range(200)]
+    tids = [tid_from_key(key) for key in keys]
+    assert tids == [tid_from_key(key) for key in keys]
+    assert len(set(tids)) == len(tids)
+    for tid in tids:
+        assert len(tid) == 13
+        assert set(tid) <= set(TID_ALPHABET)
+        assert tid[0] in TID_ALPHABET[:16]  # the top bit is 0
+
+
+def xrpc(fake, nsid, session=None, **kwargs):
+    headers = kwargs.pop("headers", {})
+    if session:
+        headers["Authorization"] = f"Bearer {session['accessJwt']}"
+    return requests.post(f"{fake.base_url}/xrpc/{nsid}", headers=headers, timeout=5, **kwargs)
+
+
+def png(width=10, height=10) -> bytes:
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (width, height), "red").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db(transaction=False)
+@pytest.mark.parametrize(
+    "change, error",
+    [
+        ({"text": "x" * 301}, "300 graphemes"),
+        ({"text": "👨‍👩‍👧‍👦" * 150}, "3000"),
+        ({"createdAt": "yesterday"}, "createdAt"),
+        ({"facets": [{"index": {"byteStart": 6, "byteEnd": 6}, "features": []}]}, "byteStart"),
+        ({"facets": "offsets"}, "facets"),
+        ("char offsets", "not the link"),
+        ("five images", "more than 4"),
+        ("no alt", '"alt"'),
+        ("unknown blob", "Could not find blob"),
+        ("bad ratio", "aspectRatio"),
+    ],
+)
+def test_the_fake_refuses_records_the_lexicon_refuses(change, error):
+    with FakeBluesky(accounts={"alice.test": "pw"}) as fake:
+        session = xrpc(
+            fake,
+            "com.atproto.server.createSession",
+            json={"identifier": "alice.test", "password": "pw"},
+        ).json()
+        blob = xrpc(
+            fake,
+            "com.atproto.repo.uploadBlob",
+            session,
+            data=png(),
+            headers={"Content-Type": "image/png"},
+        ).json()["blob"]
+        text = "Café ☕ https://example.com/a"
+        image = {"alt": "A cup", "image": blob, "aspectRatio": {"width": 10, "height": 10}}
+        record = {"text": text, "createdAt": "2025-01-01T00:00:00.000Z",
+                  "embed": {"$type": "app.bsky.embed.images", "images": [image]}}  # fmt: skip
+        if change == "char offsets":
+            start = text.index("https")
+            record["facets"] = [
+                {
+                    "index": {"byteStart": start, "byteEnd": start + 21},
+                    "features": [
+                        {"$type": "app.bsky.richtext.facet#link", "uri": "https://example.com/a"}
+                    ],
+                }
+            ]
+        elif change == "five images":
+            record["embed"]["images"] = [image] * 5
+        elif change == "no alt":
+            record["embed"]["images"] = [{"image": blob}]
+        elif change == "unknown blob":
+            record["embed"]["images"] = [{**image, "image": {**blob, "ref": {"$link": "bafk"}}}]
+        elif change == "bad ratio":
+            record["embed"]["images"] = [{**image, "aspectRatio": {"width": 0, "height": 3}}]
+        else:
+            record.update(change)
+        answer = xrpc(
+            fake,
+            "com.atproto.repo.createRecord",
+            session,
+            json={"repo": session["did"], "collection": "app.bsky.feed.post", "record": record},
+        )
+        assert answer.status_code == 400, answer.text
+        assert error in answer.json()["message"]
+        assert fake.posts == []
+
+
+@pytest.mark.django_db(transaction=False)
+def test_the_fake_refuses_blobs_over_the_limit_or_of_another_type():
+    with FakeBluesky(accounts={"alice.test": "pw"}) as fake:
+        session = xrpc(
+            fake,
+            "com.atproto.server.createSession",
+            json={"identifier": "alice.test", "password": "pw"},
+        ).json()
+        too_big = xrpc(
+            fake,
+            "com.atproto.repo.uploadBlob",
+            session,
+            data=b"\x89PNG\r\n\x1a\n" + b"\0" * 1_000_000,
+            headers={"Content-Type": "image/png"},
+        )
+        assert (too_big.status_code, too_big.json()["error"]) == (400, "BlobTooLarge")
+        mislabelled = xrpc(
+            fake,
+            "com.atproto.repo.uploadBlob",
+            session,
+            data=png(),
+            headers={"Content-Type": "image/jpeg"},
+        )
+        assert mislabelled.status_code == 400
+        assert fake.blobs == {}
