@@ -15,6 +15,7 @@ from tests.testapp.models import PhotoPage
 from tests.utils import (
     connect_account,
     connect_bluesky_account,
+    connect_x_account,
     make_image,
     make_photo_page,
     publish_page,
@@ -421,6 +422,42 @@ def test_mastodon_and_bluesky_posts_of_one_page_each_fit_their_network(fake_blue
     status, post = fake_mastodon.statuses[0], only_post(fake_bluesky)
     assert count_graphemes(post.text) <= 300 < count_graphemes(status.text)
     assert post.text.endswith(url) and status.text.endswith(url)
+
+
+def test_three_networks_get_one_post_each_and_failures_stay_with_their_network(
+    fake_bluesky, fake_mastodon, fake_x, settings
+):
+    settings.WAGTAIL_SYNDICATE = {
+        **settings.WAGTAIL_SYNDICATE,
+        "X_CLIENT_ID": fake_x.client_id,
+        "X_API_URL": fake_x.base_url,
+    }
+    mastodon = connect_account(fake_mastodon)
+    bluesky = connect_bluesky_account(fake_bluesky)
+    x = connect_x_account(fake_x)
+    page = make_photo_page(image=make_image())
+    assert sorted(run_tasks()) == ["posted", "posted", "posted"]
+
+    url = page.get_full_url()
+    alt = "A fishing boat leaving the harbour at dawn"
+    assert [s.media[0].description for s in fake_mastodon.statuses] == [alt]
+    assert [i["alt"] for p in fake_bluesky.posts for i in p.images] == [alt]
+    assert [fake_x.media[t.media_ids[0]].alt_text for t in fake_x.tweets] == [alt]
+    assert all(url in text for text in (
+        fake_mastodon.statuses[0].text, fake_bluesky.posts[0].text, fake_x.tweets[0].text
+    ))  # fmt: skip
+
+    # A 500 from Bluesky and a 401 from X (even after renewing its token) on the next page.
+    fake_bluesky.inject(Fault(method="POST", path=CREATE, status=500, times=10))
+    fake_x.inject(Fault(method="POST", path="/2/media/upload", status=401, times=10))
+    second = make_photo_page(image=make_image(), title="Evening boats", slug="evening")
+    run_tasks()
+
+    assert len(fake_mastodon.statuses) == 2
+    assert record_of(second, mastodon).state == "posted"
+    assert record_of(second, bluesky).state in ("retrying", "failed")
+    assert record_of(second, x).state == "failed"
+    assert (len(fake_bluesky.posts), len(fake_x.tweets)) == (1, 1)
 
 
 # The record key and the fake's checks ---------------------------------------------------------
