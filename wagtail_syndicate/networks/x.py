@@ -161,8 +161,8 @@ class XClient:
                 )
             else:
                 message = _(
-                    "X refused the access token (%(request)s, 401: %(detail)s), even renewed: "
-                    "reconnect the account."
+                    "X refused the access token (%(request)s, 401: %(detail)s): reconnect the "
+                    "account."
                 )
         elif err.status == 403:
             message = _("X refused this (%(request)s, 403): %(detail)s")
