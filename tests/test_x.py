@@ -565,3 +565,22 @@ def test_oauth1_tokens_given_to_the_command_post_signed(fake_x, x_settings, monk
 
     assert only_tweet(fake_x).username == "carol"
     assert not calls(fake_x, "GET", "/2/users/me")[1:]  # only the check when it was added
+
+
+def test_a_401_from_x_leaves_the_x_record_failed_while_the_mastodon_post_goes_out(
+    fake_x, fake_mastodon, x_settings
+):
+    from tests.utils import connect_account
+
+    connect_account(fake_mastodon)
+    x_account = connect_x_account(fake_x)
+    fake_x.inject(Fault(path="/2/", status=401, times=10))
+    page = make_photo_page(image=make_image())
+
+    assert sorted(run_tasks()) == ["failed", "posted"]
+
+    assert len(fake_mastodon.statuses) == 1 and not fake_x.tweets
+    x_record = SyndicationRecord.objects.get(page=page, account=x_account)
+    assert "reconnect the account" in x_record.last_error
+    mastodon_record = SyndicationRecord.objects.exclude(account=x_account).get(page=page)
+    assert mastodon_record.state == SyndicationRecord.State.POSTED
