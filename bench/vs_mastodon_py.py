@@ -10,19 +10,19 @@ Both upload with ``POST /api/v2/media``, which FakeMastodon answers 202 (still p
 
 * **Mastodon.py** (``Mastodon(access_token=..., api_base_url=...)``, created once and reused):
   ``media_post(path, description=..., focus=..., synchronous=True)`` then
-  ``status_post(text, media_ids=[media], ...)``. It polls every 5 s.
+  ``status_post(text, media_ids=[media], ...)``. It polls at once, then every 5 s (and sleeps
+  5 s after the poll that finds the image ready too).
 * **plugin**: one run of the worker's task (``wagtail_syndicate.tasks.share``) for a page
-  published just before; it polls after 0, 0.25, 0.75, 1.75 s… (the interval doubles).
+  published just before; it polls 1 s after the upload's answer, then after 3, 7, 15 s… (the
+  interval doubles, up to 8 s).
 
 "Time to posted" is from the start of the upload (Mastodon.py) or of the task run (plugin) to
 the status's answer. A worker also takes up to its polling interval to pick the task up
 (``db_worker --interval``, 1 s by default), which is not counted here.
 
-FakeMastodon counts processing in polls, not seconds (``processing_polls``: the number of polls
-answered 206 before the image is ready). To stand for N seconds of processing, each client gets
-as many 206 answers as the polls it makes in the first N seconds after the upload's answer:
-with 1 s, 3 for the plugin (0, 0.25, 0.75 s) and 1 for Mastodon.py (0 s). The same fake
-serves both, one account each, its upload rate limit lifted for the run.
+FakeMastodon processes the image for ``--processing`` seconds from the upload, as Mastodon
+does (``processing_seconds``): polls answer 206 until then, 200 after. The same fake serves
+both, one account each, its upload rate limit lifted for the run.
 """
 
 from __future__ import annotations
@@ -37,24 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _common  # noqa: E402
 
-# Mastodon.py's media_post(synchronous=True): fetch, then time.sleep(5.0), until a URL shows.
-MASTODON_PY_POLL_INTERVAL = 5.0
 CLIENTS = {"mastodon.py": "Mastodon.py", "plugin": "plugin (worker's task)"}
-
-
-def poll_times(first_interval: float, doubling: bool, until: float) -> list[float]:
-    """When a client polls, in seconds after the upload's answer, up to ``until``."""
-    times, moment, interval = [], 0.0, first_interval
-    while moment <= until:
-        times.append(moment)
-        moment += interval
-        if doubling:
-            interval *= 2
-    return times
-
-
-def polls_within(seconds: float, times: list[float]) -> int:
-    return sum(1 for moment in times if moment < seconds)
 
 
 def main(argv=None) -> int:
@@ -71,25 +54,12 @@ def main(argv=None) -> int:
     _common.bootstrap()
 
     from wagtail_syndicate.limits import limits_for
-    from wagtail_syndicate.networks.mastodon import FIRST_POLL_INTERVAL
     from wagtail_syndicate.posts import compose_post
     from wagtail_syndicate.tasks import share
     from wagtail_syndicate.testing import FakeMastodon
 
-    horizon = args.processing + 60
-    polls = {
-        "plugin": polls_within(args.processing, poll_times(FIRST_POLL_INTERVAL, True, horizon)),
-        "mastodon.py": polls_within(
-            args.processing, poll_times(MASTODON_PY_POLL_INTERVAL, False, horizon)
-        ),
-    }
-    print(
-        f"\n{args.processing:g} s of processing = {polls['plugin']} polls answered 206 for the "
-        f"plugin, {polls['mastodon.py']} for Mastodon.py",
-        flush=True,
-    )
     tokens = {"plugin-token": "plugin", "mastodonpy-token": "mastodonpy"}
-    with FakeMastodon(tokens=tokens) as fake:
+    with FakeMastodon(tokens=tokens, processing_seconds=args.processing) as fake:
         fake.limits["media_rate_limit"] = 10_000
         account = _common.connect_account(fake.base_url, "plugin-token", "plugin")
         image = _common.make_image(_common.jpeg_bytes(1600, 1200), title="Boats")
@@ -103,7 +73,6 @@ def main(argv=None) -> int:
             composed = compose_post(page, account, limits_for(account, fetch=False))
             (record,) = _common.records_of(page)
             media = composed.media[0]
-            fake.processing_polls = polls[name]
             before = len(fake.requests)
             start = time.perf_counter()
             if name == "plugin":

@@ -7,7 +7,12 @@ Give ``--token``/``--username`` several times for several accounts.
 ``--chaos-rate 0.2 --chaos-seed 1`` gives API requests seeded random faults
 (``--chaos-kinds``, ``--chaos-delay``: see ``FakeMastodon.chaos``). Apps may
 connect with OAuth: the consent page acts for the first username;
-``--no-oauth-metadata`` makes the server look older than Mastodon 4.3 (no PKCE). The first
+``--no-oauth-metadata`` makes the server look older than Mastodon 4.3 (no PKCE).
+``--processing-seconds 1`` answers uploads 202 and keeps each image processing for a second
+(``--processing-polls N``: for N polls). ``--limits '{"max_characters": 100}'`` (JSON) changes
+the instance's limits, e.g. ``media_rate_limit``/``media_rate_period`` to time-scale the upload
+rate limit; ``--aligned-rate-windows`` starts rate-limit windows at multiples of their period
+since the epoch, as Mastodon does. The first
 line printed is ``FakeMastodon running at http://HOST:PORT`` (useful with
 ``--port 0``); one line per request follows. Stops on Ctrl-C or SIGTERM.
 """
@@ -15,12 +20,13 @@ line printed is ``FakeMastodon running at http://HOST:PORT`` (useful with
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
 
 from ._chaos import CHAOS_KINDS, DEFAULT_KINDS
-from .fake_mastodon import FakeMastodon
+from .fake_mastodon import DEFAULT_LIMITS, FakeMastodon
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +43,25 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         help="answer uploads 202 and stay 'processing' for this many polls",
+    )
+    parser.add_argument(
+        "--processing-seconds",
+        type=float,
+        default=0.0,
+        help="answer uploads 202 and stay 'processing' for this many seconds after the upload",
+    )
+    parser.add_argument(
+        "--limits",
+        type=_limits,
+        default={},
+        help='JSON object merged into the instance limits, e.g. \'{"media_rate_limit": 30, '
+        '"media_rate_period": 6}\'',
+    )
+    parser.add_argument(
+        "--aligned-rate-windows",
+        action="store_true",
+        help="start rate-limit windows at multiples of their period since the epoch (Mastodon's "
+        "way) rather than at a token's first request",
     )
     parser.add_argument(
         "--no-oauth-metadata",
@@ -75,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         processing_polls=args.processing_polls,
+        processing_seconds=args.processing_seconds,
+        limits=args.limits,
+        aligned_rate_windows=args.aligned_rate_windows,
         verbose=not args.quiet,
         oauth_metadata=not args.no_oauth_metadata,
     )
@@ -109,6 +137,21 @@ def main(argv: list[str] | None = None) -> int:
         fake.stop()
     print("FakeMastodon stopped.", flush=True)
     return 0
+
+
+def _limits(value: str) -> dict:
+    try:
+        limits = json.loads(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not JSON: {err}") from None
+    if not isinstance(limits, dict):
+        raise argparse.ArgumentTypeError("a JSON object is expected")
+    unknown = sorted(set(limits) - set(DEFAULT_LIMITS))
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown limits {', '.join(unknown)} (known: {', '.join(sorted(DEFAULT_LIMITS))})"
+        )
+    return limits
 
 
 if __name__ == "__main__":

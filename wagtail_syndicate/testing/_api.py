@@ -64,7 +64,8 @@ class MastodonAPI(MediaAPI, OAuthAPI):
         with self._lock:
             window = self._throttles.get((name, token))
             if window is None or now >= window[0] + period:
-                window = self._throttles[(name, token)] = [now, 0]
+                start = now - now % period if self.aligned_rate_windows else now
+                window = self._throttles[(name, token)] = [start, 0]
             window[1] += 1
             start, count = window
         reset = datetime.fromtimestamp(start + period, UTC)
@@ -322,7 +323,7 @@ class MastodonAPI(MediaAPI, OAuthAPI):
             raise ApiError(
                 422, f"Media {', '.join(missing)} not found or already attached to another post"
             )
-        if any(not m.processed for m in found):
+        if not all([self._processing_done(m) for m in found]):
             raise ApiError(422, NOT_READY)
         return found
 

@@ -79,10 +79,21 @@ class MediaAPI:
         }
 
     def _upload_media_v2(self, **kwargs):
-        return self._upload_media(polls=int(self.processing_polls), **kwargs)
+        return self._upload_media(
+            polls=int(self.processing_polls), seconds=float(self.processing_seconds), **kwargs
+        )
 
     def _upload_media_v1(self, **kwargs):
-        return self._upload_media(polls=0, **kwargs)
+        return self._upload_media(polls=0, seconds=0.0, **kwargs)
+
+    def _processing_done(self, media: FakeMedia) -> bool:
+        """Whether ``media`` is processed, marking it so once its polls are used up and its
+        seconds have passed (by the fake's clock). Call with the lock held."""
+        if not media.processed and media.polls_left <= 0:
+            if self.clock() >= self._ready_at.get(media.id, 0.0):
+                media.processed = True
+                self._ready_at.pop(media.id, None)
+        return media.processed
 
     def _check_description(self, description: str) -> str:
         limit = int(self.limits["description_limit"])
@@ -92,7 +103,7 @@ class MediaAPI:
             )
         return description
 
-    def _upload_media(self, params, user, polls, **_):
+    def _upload_media(self, params, user, polls, seconds, **_):
         uploads = params.files.get("file")
         if not uploads:
             raise ApiError(422, "Validation failed: File can't be blank")
@@ -127,12 +138,14 @@ class MediaAPI:
                 focus=focus,
                 width=width,
                 height=height,
-                processed=polls <= 0,
+                processed=polls <= 0 and seconds <= 0,
                 account=user,
                 declared_content_type=declared_type,
                 polls_left=max(0, polls),
             )
             self._media[media.id] = media
+            if seconds > 0:
+                self._ready_at[media.id] = self.clock() + seconds
             return json_response(200 if media.processed else 202, self._media_json(media))
 
     def _own_unattached_media(self, id: str, user: str) -> FakeMedia:
@@ -144,12 +157,12 @@ class MediaAPI:
     def _get_media(self, user, id, **_):
         with self._lock:
             media = self._own_unattached_media(id, user)
-            if not media.processed:
+            if self._processing_done(media):
+                return json_response(200, self._media_json(media))
+            if media.polls_left > 0:
                 media.polls_left -= 1
-                if media.polls_left <= 0:  # finishes "in the background"
-                    media.processed = True
-                return json_response(206, {**self._media_json(media), "url": None})
-            return json_response(200, self._media_json(media))
+                self._processing_done(media)  # may finish "in the background" after this poll
+            return json_response(206, {**self._media_json(media), "url": None})
 
     def _update_media(self, params, user, id, **_):
         description = focus = None
@@ -163,7 +176,8 @@ class MediaAPI:
                 media.description = description
             if params.has("focus"):
                 media.focus = focus
-            return json_response(200 if media.processed else 206, self._media_json(media))
+            processed = self._processing_done(media)
+            return json_response(200 if processed else 206, self._media_json(media))
 
     def _media_file(self, id, filename, **_):
         with self._lock:

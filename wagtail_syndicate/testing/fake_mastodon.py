@@ -85,6 +85,18 @@ class FakeMastodon(MastodonAPI, FakeServer):
     ``clock`` returns epoch seconds; tests may replace it to expire
     idempotency keys or rate-limit windows.
 
+    Images still processing: with ``processing_seconds`` (Mastodon's way: time) or
+    ``processing_polls`` set, ``POST /api/v2/media`` answers 202 and ``GET
+    /api/v1/media/:id`` answers 206 (no ``url``) until that many seconds have passed
+    since the upload (by ``clock``) and that many polls were answered, then 200;
+    attaching the image before fails with 422 as on Mastodon. ``/api/v1/media``
+    uploads are processed at once.
+
+    Rate limits (``limits["media_rate_limit"]`` per ``["media_rate_period"]`` seconds,
+    ``api_rate_*`` likewise) count per token in fixed windows, each starting at the token's
+    first request after the last one ended; with ``aligned_rate_windows`` they start at
+    multiples of the period since the epoch instead, as Mastodon's (Rack::Attack) do.
+
     OAuth (``_oauth.py``): apps register with ``POST /api/v1/apps``; the consent
     page at ``/oauth/authorize`` acts for ``signed_in_user`` (default: the first
     username of ``tokens``); ``/oauth/token`` issues tokens limited to their
@@ -101,6 +113,8 @@ class FakeMastodon(MastodonAPI, FakeServer):
         port: int = 0,
         *,
         processing_polls: int = 0,
+        processing_seconds: float = 0.0,
+        aligned_rate_windows: bool = False,
         limits: dict | None = None,
         verbose: bool = False,
         log=None,
@@ -111,6 +125,8 @@ class FakeMastodon(MastodonAPI, FakeServer):
         super().__init__(host, port, verbose=verbose, log=log)
         self.tokens = dict(tokens if tokens is not None else {"demo-token": "demo"})
         self.processing_polls = processing_polls
+        self.processing_seconds = processing_seconds
+        self.aligned_rate_windows = aligned_rate_windows
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
         self._account_ids: dict[str, str] = {}
         for username in self.tokens.values():
@@ -123,6 +139,7 @@ class FakeMastodon(MastodonAPI, FakeServer):
             super()._clear()
             self._statuses: list[FakeStatus] = []
             self._media: dict[str, FakeMedia] = {}
+            self._ready_at: dict[str, float] = {}  # media id → when its processing ends
             self._idempotency: dict[tuple[str, str], tuple[str, float]] = {}
             self._throttles: dict[tuple[str, str], list[float]] = {}
             first = _snowflake()
@@ -144,5 +161,5 @@ class FakeMastodon(MastodonAPI, FakeServer):
 
     def reset(self) -> None:
         """Forget statuses, media, requests, faults (chaos mode too), idempotency keys and
-        rate-limit counters (tokens, limits and processing_polls stay)."""
+        rate-limit counters (tokens, limits, processing_polls and processing_seconds stay)."""
         super().reset()
