@@ -19,6 +19,7 @@ from tests.utils import (
     make_image,
     make_photo_page,
     publish_page,
+    run_next,
     run_tasks,
 )
 from wagtail_syndicate.exceptions import PermanentNetworkError
@@ -359,6 +360,23 @@ def test_a_lost_answer_is_adopted_on_retry_through_the_same_record_key(duplicate
         creates = [r for r in fake.requests if r.path == CREATE]
         assert len(creates) == 2
         assert creates[0].json["rkey"] == creates[1].json["rkey"] == post.rkey
+
+
+def test_a_retry_hours_later_uploads_the_images_the_server_deleted_meanwhile(fake_bluesky):
+    connect_bluesky_account(fake_bluesky)
+    fake_bluesky.inject(Fault(method="POST", path=CREATE, status=502))
+    page = make_photo_page(image=make_image())
+    assert run_next() == "retrying"
+
+    # Two hours pass before the retry: the blob no post used is gone, and the access JWT too.
+    later = fake_bluesky.clock() + 2 * 3600
+    fake_bluesky.clock = lambda: later
+    assert run_next() == "posted"
+
+    (image,) = only_post(fake_bluesky).images
+    assert image["alt"] == page.alt_text
+    assert calls(fake_bluesky, "com.atproto.repo.uploadBlob") == 2
+    assert (fake_bluesky.sessions_created, fake_bluesky.sessions_refreshed) == (1, 1)
 
 
 def test_a_changed_page_leaves_the_post_and_the_record_says_why(fake_bluesky):

@@ -378,9 +378,20 @@ class BlueskyNetwork(Network):
         self, client: BlueskyClient, post: Post, media_ids: list[str], idempotency_key: str
     ) -> Published:
         rkey = tid_from_key(idempotency_key)
-        record = post_record(post, [json.loads(media_id) for media_id in media_ids])
+        blobs = [json.loads(media_id) for media_id in media_ids]
         try:
-            answer = client.create_record(record, rkey)
+            try:
+                answer = client.create_record(post_record(post, blobs), rkey)
+            except PermanentNetworkError as err:
+                # A PDS deletes a blob no record used within minutes of its upload: a retry
+                # hours later uploads the images again (the same bytes, the same references).
+                missing = xrpc_error(err) == "BlobNotFound" or "could not find blob" in str(
+                    err
+                ).lower()
+                if not missing or not post.media:
+                    raise
+                blobs = [client.upload_blob(media) for media in post.media]
+                answer = client.create_record(post_record(post, blobs), rkey)
         except NetworkError as err:
             # Taken already (an earlier attempt's answer was lost): the PDS says so with an
             # error (409 on some servers) or, as bsky.social does today, a 500.

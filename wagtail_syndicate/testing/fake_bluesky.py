@@ -10,7 +10,9 @@ It serves the XRPC methods wagtail-syndicate uses, under ``/xrpc/``:
   (``ratelimit-reset`` in epoch seconds), as bsky.social does;
 * ``com.atproto.repo.uploadBlob``: the raw bytes, at most ``upload_limit`` bytes, of an image
   type (sniffed from the bytes, and matching the declared Content-Type); the blob's CID is
-  content-addressed (the same bytes give the same reference);
+  content-addressed (the same bytes give the same reference). As on a PDS, a blob no record
+  refers to is deleted ``blob_lifetime`` seconds after its upload (a post that uses it later
+  answers "Could not find blob"), and uploading the same bytes again brings it back;
 * ``com.atproto.repo.createRecord`` of ``app.bsky.feed.post``, validated as the lexicon does:
   text at most 300 graphemes and 3000 bytes, ``createdAt`` a datetime, at most 3 ``langs``,
   an ``app.bsky.embed.images`` embed of at most 4 images each with a string ``alt``, an
@@ -74,6 +76,8 @@ class FakeBlob:
     did: str
     width: int | None
     height: int | None
+    uploaded_at: float = 0.0
+    referenced: bool = False  # a record uses it (then it is kept)
 
     def ref(self) -> dict:
         return {"$type": "blob", "ref": {"$link": self.cid}, "mimeType": self.mime_type,
@@ -162,6 +166,7 @@ class FakeBluesky(FakeServer):
         duplicate_status: int = 500,
         session_rate_limit: int = 30,
         session_rate_period: float = 300,
+        blob_lifetime: float = 3600,
         verbose: bool = False,
         log=None,
     ):
@@ -179,6 +184,7 @@ class FakeBluesky(FakeServer):
         self.duplicate_status = duplicate_status
         self.session_rate_limit = session_rate_limit
         self.session_rate_period = session_rate_period
+        self.blob_lifetime = blob_lifetime
         self._clear()
 
     def _clear(self) -> None:
@@ -368,10 +374,14 @@ class FakeBluesky(FakeServer):
             )
         blob = FakeBlob(
             _cid(data, 0x55), sniffed, len(data), data, account.did,
-            info[1] if info else None, info[2] if info else None,
+            info[1] if info else None, info[2] if info else None, self.clock(),
         )  # fmt: skip
         with self._lock:
-            self._blobs.setdefault(blob.cid, blob)
+            kept = self._blobs.get(blob.cid)
+            if kept is not None and kept.referenced:
+                blob = kept
+            else:
+                self._blobs[blob.cid] = blob  # uploaded again: its time starts again
         return json_response(200, {"blob": blob.ref()})
 
     # ---------------------------------------------------------------- records
@@ -406,6 +416,8 @@ class FakeBluesky(FakeServer):
                 record, self.clock(),
             )  # fmt: skip
             self._posts[(account.did, rkey)] = post
+            for image in post.images:
+                self._blobs[image["image"]["ref"]["$link"]].referenced = True
         return json_response(
             200, {"uri": uri, "cid": post.cid, "validationStatus": "valid",
                   "commit": {"cid": post.cid, "rev": self._next_tid()}},
@@ -498,6 +510,10 @@ class FakeBluesky(FakeServer):
                 raise _invalid(f"{where}/image should be a blob ref")
             with self._lock:
                 blob = self._blobs.get(link)
+                if blob is not None and not blob.referenced:
+                    if self.clock() >= blob.uploaded_at + self.blob_lifetime:
+                        del self._blobs[link]  # never used in time: deleted
+                        blob = None
             if blob is None or blob.did != account.did:
                 raise XrpcError(400, "InvalidRequest", f"Could not find blob: {link}")
             if blob.mime_type not in IMAGE_TYPES:
