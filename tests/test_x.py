@@ -22,6 +22,7 @@ from tests.utils import (
     run_tasks,
 )
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
+from wagtail_syndicate.networks.x import XNetwork
 from wagtail_syndicate.networks.x_oauth import SCOPES, oauth1_header
 from wagtail_syndicate.testing import FakeX, Fault
 from wagtail_syndicate.text import weighted_length
@@ -584,3 +585,20 @@ def test_a_401_from_x_leaves_the_x_record_failed_while_the_mastodon_post_goes_ou
     assert "reconnect the account" in x_record.last_error
     mastodon_record = SyndicationRecord.objects.exclude(account=x_account).get(page=page)
     assert mastodon_record.state == SyndicationRecord.State.POSTED
+
+
+def test_a_renewal_another_worker_made_first_is_taken_not_refused(fake_x, x_settings):
+    account = connect_x_account(fake_x, lifetime=60)  # both workers will want to renew
+    stale = account.credentials()  # this worker started before the other one renewed
+    XNetwork().connect(account.credentials()).renew()  # the other: the refresh token rotates
+    renewed = SyndicationAccount.objects.get(pk=account.pk).session
+
+    info = XNetwork().verify(stale)
+
+    assert info.handle == "@alice"
+    tokens = [r for r in fake_x.requests if r.path == "/2/oauth2/token"]
+    assert len(tokens) == 2, "the second renewal was tried, refused, and the stored one taken"
+    me = [r for r in fake_x.requests if r.path == "/2/users/me"][-1]
+    assert me.headers["Authorization"] == f"Bearer {renewed['access_token']}"
+    assert SyndicationAccount.objects.get(pk=account.pk).session == renewed
+    assert fake_x.refresh_token_valid(renewed["refresh_token"])

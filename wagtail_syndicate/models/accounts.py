@@ -102,6 +102,12 @@ class SyndicationAccount(models.Model):
         if self.pk:
             type(self).objects.filter(pk=self.pk).update(encrypted_session=self.encrypted_session)
 
+    def stored_session(self) -> dict:
+        """The session as it is in the database now (another worker may have renewed it)."""
+        stored = type(self).objects.filter(pk=self.pk).values_list("encrypted_session", flat=True)
+        ciphertext = stored.first() or ""
+        return json.loads(decrypt_token(ciphertext)) if ciphertext else {}
+
     def credentials(self):
         """What a network module needs to act as this account (it never sees the model)."""
         from ..networks.base import Credentials
@@ -112,6 +118,7 @@ class SyndicationAccount(models.Model):
             handle=self.handle,
             session=self.session,
             save_session=self.save_session,
+            reload_session=self.stored_session,
         )
 
     @classmethod

@@ -26,7 +26,8 @@ class Credentials:
     """How to act as one account. ``access_token`` is the account's long-lived secret (a
     Mastodon token, a Bluesky app password, an X access token); ``session`` is what the network
     keeps between runs (refresh tokens, session tokens, their expiry), stored encrypted.
-    A network that renews its session passes the new one to ``save_session`` at once."""
+    A network that renews its session passes the new one to ``save_session`` at once, and
+    when a renewal is refused it looks at ``reload_session()`` for one another run made."""
 
     instance_url: str
     access_token: str = field(repr=False)
@@ -34,6 +35,9 @@ class Credentials:
     handle: str = ""
     session: dict = field(default_factory=dict, repr=False, compare=False)
     save_session: Callable[[dict], None] = field(default=_keep, repr=False, compare=False)
+    # The session as stored now: another worker may have renewed it since this run began
+    # (a rotated refresh token then is only valid in the stored session).
+    reload_session: Callable[[], dict] = field(default=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

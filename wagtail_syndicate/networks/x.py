@@ -87,8 +87,16 @@ class XClient:
         )
 
     def renew(self) -> None:
-        """Exchange the refresh token for new tokens and keep them at once."""
-        tokens = XOAuth(self.credentials.instance_url).refresh(self.session["refresh_token"])
+        """Exchange the refresh token for new tokens and keep them at once. If X refuses the
+        refresh token because another run renewed it first, take the tokens that run kept."""
+        try:
+            tokens = XOAuth(self.credentials.instance_url).refresh(self.session["refresh_token"])
+        except PermanentNetworkError:
+            stored = self.credentials.reload_session()
+            if stored.get("refresh_token") not in (None, self.session.get("refresh_token")):
+                self.session = stored
+                return
+            raise
         keep = {k: v for k, v in self.session.items() if k in ("username", "user_id")}
         self.session = tokens.session(
             refresh_token=tokens.refresh_token or self.session["refresh_token"], **keep
