@@ -26,12 +26,8 @@ from .exceptions import NetworkError
 from .models import MastodonApp, SyndicationAccount
 from .networks import get_network
 from .networks.base import Credentials
-from .networks.mastodon_oauth import (
-    AppCredentials,
-    MastodonOAuth,
-    instance_from_input,
-    pkce_pair,
-)
+from .networks.mastodon_oauth import AppCredentials, MastodonOAuth, instance_from_input
+from .networks.oauth import pkce_pair
 from .tokens import encrypt_token
 
 logger = logging.getLogger(__name__)

@@ -5,10 +5,6 @@ Like the rest of ``networks``, nothing here touches the database: the views stor
 functions return. Every request goes through ``HttpClient``.
 """
 
-import base64
-import hashlib
-import json
-import secrets
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
@@ -17,6 +13,7 @@ from django.utils.translation import gettext as _
 from ..conf import get_setting
 from ..exceptions import ConfigurationError, NetworkError, PermanentNetworkError
 from .http import HttpClient, _is_local_host, normalize_instance_url
+from .oauth import error_payload
 
 WRITE_SCOPES = ["write:media", "write:statuses"]
 APP_NAME = "wagtail-syndicate"
@@ -76,20 +73,10 @@ def instance_from_input(text: str) -> str:
     return normalize_instance_url(text)
 
 
-def pkce_pair() -> tuple[str, str]:
-    """A PKCE code verifier and its S256 challenge (RFC 7636)."""
-    verifier = secrets.token_urlsafe(64)
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
 def _description(err: NetworkError) -> str:
     """An OAuth error's ``error_description`` if the server sent one, else the message."""
-    try:
-        payload = json.loads(err.body or "null")
-    except ValueError:
-        payload = None
-    if isinstance(payload, dict) and payload.get("error_description"):
+    payload = error_payload(err)
+    if payload.get("error_description"):
         return f"{payload.get('error')}: {payload['error_description']}"
     return str(err)
 

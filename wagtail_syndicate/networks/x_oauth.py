@@ -10,7 +10,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from django.utils.translation import gettext as _
 from ..conf import get_setting
 from ..exceptions import ConfigurationError, NetworkError, PermanentNetworkError
 from .http import HttpClient
-from .mastodon_oauth import pkce_pair
+from .oauth import error_payload, pkce_pair
 
 __all__ = [
     "API_URL",
@@ -81,11 +80,8 @@ def client_id() -> str:
 def error_detail(err: NetworkError) -> str:
     """X's own words for an error: ``detail`` (API v2 problems), the first of ``errors``,
     an OAuth ``error_description``, else the exception's message."""
-    try:
-        payload = json.loads(err.body or "null")
-    except ValueError:
-        payload = None
-    if isinstance(payload, dict):
+    payload = error_payload(err)
+    if payload:
         errors = payload.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
             first = errors[0].get("message") or errors[0].get("detail")
