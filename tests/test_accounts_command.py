@@ -39,7 +39,9 @@ def test_add_list_remove(fake_mastodon):
     listing = run("list")
     assert f"@alice@{fake_mastodon.host}" in listing and "good-token" not in listing
 
-    assert run("remove", str(account.pk)).strip() == f"Removed account {account.pk}."
+    removed = run("remove", str(account.pk)).splitlines()
+    assert removed[0] == f"Removed account {account.pk}."
+    assert removed[1].startswith(f"The access token of @alice@{fake_mastodon.host} was pasted")
     assert not SyndicationAccount.objects.exists()
 
 

@@ -383,6 +383,23 @@ def test_disconnecting_revokes_the_token(admin_client, fake_mastodon):
     assert f"The access token of {account.handle} was revoked." in shown_messages(response)
 
 
+def test_removing_with_the_command_revokes_the_token(admin_client, fake_mastodon):
+    connect(admin_client, fake_mastodon.base_url)
+    account = SyndicationAccount.objects.get()
+    token, out = account.access_token, io.StringIO()
+
+    call_command("syndication_accounts", "remove", str(account.pk), stdout=out)
+
+    assert not SyndicationAccount.objects.exists()
+    assert f"The access token of {account.handle} was revoked." in out.getvalue()
+    me = requests.get(
+        f"{fake_mastodon.base_url}/api/v1/accounts/verify_credentials",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    )
+    assert me.status_code == 401
+
+
 def test_a_failed_revocation_still_removes_the_account_with_a_warning(admin_client, fake_mastodon):
     connect(admin_client, fake_mastodon.base_url)
     account = SyndicationAccount.objects.get()

@@ -266,34 +266,44 @@ def revoke_tokens(request, accounts) -> None:
     """After accounts were deleted in the admin: revoke their tokens, best effort, and say
     how it went (a failure is a warning; the accounts are gone either way)."""
     for account in accounts:
-        if account.network == SyndicationAccount.Network.X:
-            from .x_oauth_views import revoke_x_tokens
+        level, text = disconnect(account)
+        getattr(messages, level)(request, text)
 
-            revoke_x_tokens(request, account)
-            continue
-        app = account.oauth_app if account.oauth_app_id else None
-        if app is None:
-            messages.info(
-                request,
-                _(
-                    "The access token of %s was pasted, not issued to this site, so it was not "
-                    "revoked: revoke it on the server if it is no longer needed."
-                )
-                % account,
-            )
-            continue
-        try:
-            credentials = AppCredentials(app.client_id, app.client_secret)
-            MastodonOAuth(app.instance_url).revoke(credentials, account.access_token)
-        except (NetworkError, ImproperlyConfigured) as err:
-            messages.warning(
-                request,
-                _(
-                    "%(account)s was removed, but its access token could not be revoked: "
-                    "%(reason)s Revoke it on the server (Preferences → Account → Authorized "
-                    "apps)."
-                )
-                % {"account": account, "reason": err},
-            )
-        else:
-            messages.success(request, _("The access token of %s was revoked.") % account)
+
+def disconnect(account) -> tuple[str, str]:
+    """Revoke a removed account's secrets where its network allows it; return how it went as
+    (level, sentence): "success", "info" (nothing this site can revoke) or "warning"."""
+    from .x_oauth_views import revoke_x_tokens
+
+    revokers = {
+        SyndicationAccount.Network.MASTODON: revoke_mastodon_token,
+        SyndicationAccount.Network.X: revoke_x_tokens,
+        SyndicationAccount.Network.BLUESKY: keep_bluesky_app_password,
+    }
+    return revokers[account.network](account)
+
+
+def keep_bluesky_app_password(account) -> tuple[str, str]:
+    return "info", _(
+        "Bluesky app passwords can only be revoked in Bluesky's settings (Privacy and security "
+        "→ App passwords): revoke the one of %s there if it is no longer needed."
+    ) % account
+
+
+def revoke_mastodon_token(account) -> tuple[str, str]:
+    app = account.oauth_app if account.oauth_app_id else None
+    if app is None:
+        return "info", _(
+            "The access token of %s was pasted, not issued to this site, so it was not "
+            "revoked: revoke it on the server if it is no longer needed."
+        ) % account
+    try:
+        credentials = AppCredentials(app.client_id, app.client_secret)
+        MastodonOAuth(app.instance_url).revoke(credentials, account.access_token)
+    except (NetworkError, ImproperlyConfigured) as err:
+        return "warning", _(
+            "%(account)s was removed, but its access token could not be revoked: "
+            "%(reason)s Revoke it on the server (Preferences → Account → Authorized "
+            "apps)."
+        ) % {"account": account, "reason": err}
+    return "success", _("The access token of %s was revoked.") % account

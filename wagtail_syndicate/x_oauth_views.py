@@ -133,35 +133,26 @@ def revoke_quietly(oauth: XOAuth, refresh_token: str) -> None:
         logger.warning("Could not revoke an unused X refresh token: %s", err)
 
 
-def revoke_x_tokens(request, account: SyndicationAccount) -> None:
-    """After an X account was deleted in the admin: revoke its tokens, best effort."""
+def revoke_x_tokens(account: SyndicationAccount) -> tuple[str, str]:
+    """After an X account was removed: revoke its tokens, best effort; say how it went as
+    (level, sentence), as ``oauth_views.disconnect`` does for every network."""
     try:
         session = account.session
     except ImproperlyConfigured:
         session = {}
     if session.get("oauth1") or not session.get("refresh_token"):
-        messages.info(
-            request,
-            _(
-                "The tokens of %s were not issued to this site through OAuth 2.0, so they were "
-                "not revoked: revoke them in X's settings (Connected apps) if they are no longer "
-                "needed."
-            )
-            % account,
-        )
-        return
+        return "info", _(
+            "The tokens of %s were not issued to this site through OAuth 2.0, so they were "
+            "not revoked: revoke them in X's settings (Connected apps) if they are no longer "
+            "needed."
+        ) % account
     oauth = XOAuth(account.instance_url)
     try:
         oauth.revoke(session["refresh_token"], "refresh_token")
         oauth.revoke(session.get("access_token") or account.access_token, "access_token")
     except (NetworkError, ImproperlyConfigured) as err:
-        messages.warning(
-            request,
-            _(
-                "%(account)s was removed, but its tokens could not be revoked: %(reason)s "
-                "Revoke them in X's settings (Connected apps)."
-            )
-            % {"account": account, "reason": err},
-        )
-    else:
-        messages.success(request, _("The tokens of %s were revoked.") % account)
+        return "warning", _(
+            "%(account)s was removed, but its tokens could not be revoked: %(reason)s "
+            "Revoke them in X's settings (Connected apps)."
+        ) % {"account": account, "reason": err}
+    return "success", _("The tokens of %s were revoked.") % account

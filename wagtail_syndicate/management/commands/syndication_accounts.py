@@ -77,7 +77,14 @@ class Command(BaseCommand):
             )
 
     def handle_remove(self, id, **options):
-        deleted, _ = SyndicationAccount.objects.filter(pk=id).delete()
-        if not deleted:
+        from ...oauth_views import disconnect
+
+        account = SyndicationAccount.objects.filter(pk=id).first()
+        if account is None:
             raise CommandError(f"No account with id {id}.")
+        account.delete()
         self.stdout.write(self.style.SUCCESS(f"Removed account {id}."))
+        # As in the admin: revoke what this site can, and say what it cannot.
+        level, text = disconnect(account)
+        style = {"success": self.style.SUCCESS, "warning": self.style.WARNING}.get(level, str)
+        self.stdout.write(style(str(text)))
