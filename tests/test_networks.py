@@ -63,7 +63,6 @@ def test_the_editor_sees_the_notice_in_the_page_editor(client, fake_mastodon, un
     assert "<strong>@alice@127.0.0.1:" in html and "(uneditable):" in html
 
 
-@pytest.mark.xfail(strict=True, reason="not done: an unchanged republish queues nothing yet")
 def test_the_notice_goes_when_the_page_shows_what_was_posted_again(fake_mastodon, uneditable):
     connect_account(fake_mastodon, network="uneditable")
     page = make_photo_page(image=make_image())

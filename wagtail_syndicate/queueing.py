@@ -121,6 +121,8 @@ def _prepare(
                 continue
             record.account = account  # already read: spare ``_queue`` a query for it
             if record.state == State.POSTED and not _post_would_change(record, page):
+                if record.notice:  # the page shows again what its post shows
+                    SyndicationRecord.objects.filter(pk=record.pk).update(notice="")
                 continue
             to_queue.append(record)
         queued = {r.account_id: r for r in _queue(to_queue, page, enqueue=enqueue, log=False)}
