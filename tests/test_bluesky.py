@@ -230,6 +230,25 @@ def test_an_expired_session_is_refreshed_and_the_new_one_saved(fake_bluesky):
     assert (fake_bluesky.sessions_created, fake_bluesky.sessions_refreshed) == (1, 1)
 
 
+def test_a_session_another_run_renewed_first_is_taken_from_the_account(fake_bluesky):
+    account = connect_bluesky_account(fake_bluesky)
+    make_photo_page(image=make_image(), title="First")
+    assert run_tasks() == ["posted"]
+    fake_bluesky.expire_sessions()
+    # Two runs load the account with the same session; the first renews it (the refresh JWT
+    # is single-use), so the second's refresh is refused.
+    first = SyndicationAccount.objects.get(pk=account.pk).credentials()
+    second = SyndicationAccount.objects.get(pk=account.pk).credentials()
+    network = get_network("bluesky")
+    who = "com.atproto.server.getSession"
+    assert network.connect(first).call("GET", who)["handle"] == "alice.test"
+    assert fake_bluesky.sessions_refreshed == 1
+
+    assert network.connect(second).call("GET", who)["handle"] == "alice.test"
+
+    assert (fake_bluesky.sessions_created, fake_bluesky.sessions_refreshed) == (1, 1)
+
+
 def test_when_the_refresh_fails_the_app_password_signs_in_again(fake_bluesky):
     connect_bluesky_account(fake_bluesky)
     make_photo_page(image=make_image(), title="First")

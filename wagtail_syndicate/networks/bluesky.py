@@ -176,13 +176,17 @@ class BlueskyClient:
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials
         self.http = HttpClient(credentials.instance_url, None, label="Bluesky")
-        stored = credentials.session or {}
-        # A session is only sent back to the server, and for the identifier, it came from.
+        self.session: dict = self._mine(credentials.session)
+
+    def _mine(self, stored: dict | None) -> dict:
+        """``stored`` if it is a session of this server and identifier, else nothing: a
+        session is only ever sent back to the server it came from."""
+        stored = stored or {}
         mine = (
             stored.get("service") == self.http.base_url
             and stored.get("identifier") == self.identifier
         )
-        self.session: dict = dict(stored) if mine else {}
+        return dict(stored) if mine else {}
 
     @property
     def identifier(self) -> str:
@@ -252,7 +256,13 @@ class BlueskyClient:
                 self.refresh_session()
                 return
             except PermanentNetworkError:
-                pass  # expired or revoked: sign in
+                # Refused: used up by another run that renewed the session first (then the
+                # stored session is newer), or expired or revoked (then sign in).
+                reload = getattr(self.credentials, "reload_session", dict)
+                stored = self._mine(reload())
+                if stored.get("refreshJwt") not in (None, self.session["refreshJwt"]):
+                    self.session = stored
+                    return
         self.create_session()
 
     def _ensure_session(self) -> None:
@@ -354,6 +364,10 @@ class BlueskyNetwork(Network):
     # (timedelta.max compares fine with ``now - since``; it is never added to a date.)
     idempotency_window = timedelta.max
     default_limits = BLUESKY_LIMITS
+    default_instance_url = "https://bsky.social"
+    # bsky.social limits writes by points per hour and day (about 1,600 posts an hour), not
+    # uploads: nothing for a backfill to pace itself to.
+    upload_rate = None
 
     def connect(self, credentials: Credentials) -> BlueskyClient:
         return BlueskyClient(credentials)
@@ -385,9 +399,9 @@ class BlueskyNetwork(Network):
             except PermanentNetworkError as err:
                 # A PDS deletes a blob no record used within minutes of its upload: a retry
                 # hours later uploads the images again (the same bytes, the same references).
-                missing = xrpc_error(err) == "BlobNotFound" or "could not find blob" in str(
-                    err
-                ).lower()
+                missing = (
+                    xrpc_error(err) == "BlobNotFound" or "could not find blob" in str(err).lower()
+                )
                 if not missing or not post.media:
                     raise
                 blobs = [client.upload_blob(media) for media in post.media]
