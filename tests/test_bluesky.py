@@ -81,7 +81,9 @@ def test_publish_posts_one_post_with_image_alt_text_aspect_ratio_link_and_langua
 
     post = only_post(fake_bluesky)
     url = page.get_full_url()
-    assert post.text == f"Morning boats\n\n{url}"
+    assert url == "http://localhost/morning-boats/"
+    # The link is shown as the Bluesky app shows links; its facet holds the full URL.
+    assert post.text == "Morning boats\n\nlocalhost/morning-boats/"
     assert post.langs == ["en"]
     assert post.labels == []
     assert post.value["createdAt"].endswith("Z")
@@ -92,7 +94,7 @@ def test_publish_posts_one_post_with_image_alt_text_aspect_ratio_link_and_langua
     assert (blob.mime_type, blob.width, blob.height) == ("image/png", 640, 480)
     start, end, uri = link_facet(post)
     assert uri == url
-    assert post.text.encode()[start:end] == url.encode()
+    assert post.text.encode()[start:end] == b"localhost/morning-boats/"
 
     record = record_of(page)
     assert record.state == "posted"
@@ -112,12 +114,15 @@ def test_link_facet_counts_bytes_after_emoji_accents_and_cjk(fake_bluesky):
 
     post = only_post(fake_bluesky)
     url = page.get_full_url()
+    path = url.removeprefix("http://localhost")
+    assert len(path) > 15
+    shown = f"localhost{path[:13]}..."  # as the Bluesky app shows a long link
     start, end, uri = link_facet(post)
     assert uri == url
     # Counted in UTF-8 bytes, not characters: the two differ by a lot before this URL.
-    assert start == len(post.text[: post.text.index(url)].encode())
-    assert start > post.text.index(url)
-    assert end - start == len(url.encode())
+    assert start == len(post.text[: post.text.index(shown)].encode())
+    assert start > post.text.index(shown)
+    assert end - start == len(shown.encode())
 
 
 def test_long_text_is_fitted_to_300_graphemes_and_keeps_the_url_whole(fake_bluesky):
@@ -125,7 +130,6 @@ def test_long_text_is_fitted_to_300_graphemes_and_keeps_the_url_whole(fake_blues
     page = make_photo_page(
         image=make_image(),
         title="Ünïcødé harbour 🌊 " * 12,
-        slug="harbour",  # Bluesky counts a link as written: a slug of the title is too long
         search_description="Boats leave at dawn, one by one, café au lait in hand 🚣. " * 10,
     )
 
@@ -133,9 +137,11 @@ def test_long_text_is_fitted_to_300_graphemes_and_keeps_the_url_whole(fake_blues
 
     post = only_post(fake_bluesky)
     url = page.get_full_url()
+    assert len(url) > 150  # the slug of the long title
     assert count_graphemes(post.text) <= 300
     assert "…" in post.text
-    assert post.text.endswith(url)
+    # A long link is shown short, as the Bluesky app shows it; its facet is the whole URL.
+    assert post.text.endswith(f"\n\nlocalhost{url.removeprefix('http://localhost')[:13]}...")
     assert link_facet(post)[2] == url
 
 
@@ -458,7 +464,8 @@ def test_mastodon_and_bluesky_posts_of_one_page_each_fit_their_network(fake_blue
     url = page.get_full_url()
     status, post = fake_mastodon.statuses[0], only_post(fake_bluesky)
     assert count_graphemes(post.text) <= 300 < count_graphemes(status.text)
-    assert post.text.endswith(url) and status.text.endswith(url)
+    assert status.text.endswith(url)
+    assert post.text.endswith(url.removeprefix("http://")) and link_facet(post)[2] == url
 
 
 def test_three_networks_get_one_post_each_and_failures_stay_with_their_network(
@@ -480,9 +487,8 @@ def test_three_networks_get_one_post_each_and_failures_stay_with_their_network(
     assert [s.media[0].description for s in fake_mastodon.statuses] == [alt]
     assert [i["alt"] for p in fake_bluesky.posts for i in p.images] == [alt]
     assert [fake_x.media[t.media_ids[0]].alt_text for t in fake_x.tweets] == [alt]
-    assert all(url in text for text in (
-        fake_mastodon.statuses[0].text, fake_bluesky.posts[0].text, fake_x.tweets[0].text
-    ))  # fmt: skip
+    assert url in fake_mastodon.statuses[0].text and url in fake_x.tweets[0].text
+    assert link_facet(fake_bluesky.posts[0])[2] == url
 
     # A 500 from Bluesky and a 401 from X (even after renewing its token) on the next page.
     fake_bluesky.inject(Fault(method="POST", path=CREATE, status=500, times=10))

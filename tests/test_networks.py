@@ -186,3 +186,36 @@ class TestEditorChoosesAccounts(WagtailTestUtils):
         from wagtail.test.utils.form_data import querydict_from_html
 
         return querydict_from_html(response.content.decode(), form_id="page-edit-form")
+
+
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("https://example.com/", "example.com"),
+        ("https://example.com", "example.com"),
+        ("https://example.com/a/b?c=1", "example.com/a/b?c=1"),
+        ("https://example.com/0123456789abcdef", "example.com/0123456789ab..."),
+        ("http://example.com:8000/photos/2026/boats#top", "example.com:8000/photos/2026/..."),
+    ],
+)
+def test_links_are_shown_as_the_bluesky_app_shows_them(url, shown):
+    from wagtail_syndicate.text import short_url
+
+    assert short_url(url) == shown
+
+
+def test_bluesky_counts_and_posts_each_link_as_shown():
+    from wagtail_syndicate.text import shorten_links
+
+    url = "https://photos.example.com/2026/11/27/morning-boats-at-the-harbour/"
+    text = f"Café 🌅 {url} and {url}."
+    shown, links = shorten_links(text)
+    short = "photos.example.com/2026/11/27/m..."
+    assert shown == f"Café 🌅 {short} and {short}."
+    assert [uri for _start, _end, uri in links] == [url, url]
+    data = shown.encode()
+    assert [data[start:end].decode() for start, end, _uri in links] == [
+        "photos.example.com/2026/11/27/m...",
+        "photos.example.com/2026/11/27/m...",
+    ]
+    assert Limits(counting="bluesky").length(text) == len(shown) < len(text) - 60

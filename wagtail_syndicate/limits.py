@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, field
 from django.core.cache import cache
 
 from .exceptions import PermanentNetworkError
-from .text import count_graphemes, status_length, weighted_length
+from .text import bluesky_length, count_graphemes, status_length, weighted_length
 
 # Mastodon's own defaults, used when a server does not say.
 DEFAULT_FORMATS = frozenset({"jpeg", "png", "gif", "webp"})
@@ -28,8 +28,10 @@ COUNTING_RULES = {
     "mastodon": lambda text, spoiler, limits: status_length(
         text, spoiler, limits.characters_per_url
     ),
-    # Bluesky: graphemes of the text as written (links included); no content-warning text.
+    # Graphemes of the text as written, links included; no content-warning text.
     "graphemes": lambda text, spoiler, limits: count_graphemes(text),
+    # Bluesky: graphemes, each link as the post shows it (``text.short_url``).
+    "bluesky": lambda text, spoiler, limits: bluesky_length(text),
     # X: weighted characters (CJK and emoji 2), each URL as characters_per_url.
     "weighted": lambda text, spoiler, limits: weighted_length(text, limits.characters_per_url),
 }

@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 __all__ = [
     "count_graphemes",
     "graphemes",
     "status_length",
     "weighted_length",
+    "bluesky_length",
+    "shorten_links",
     "URL_RE",
     "MENTION_RE",
 ]
@@ -201,20 +204,64 @@ def url_end(text: str, start: int, end: int) -> int:
     return end
 
 
+def link_spans(text: str) -> list[tuple[int, int]]:
+    """Where the http(s) URLs of ``text`` are, as (start, end) indexes, trailing punctuation
+    left out: the one reading of links that every counting rule and the Bluesky facets use."""
+    spans = []
+    for match in URL_RE.finditer(text):
+        end = url_end(text, match.start(), match.end())
+        if text[match.start() : end].lower() not in ("http://", "https://"):
+            spans.append((match.start(), end))
+    return spans
+
+
 def countable_text(text: str, url_length: int = 23) -> str:
     """The text Mastodon measures: URLs become ``url_length`` placeholder
     characters, remote mentions lose their domain."""
     pieces: list[str] = []
     pos = 0
-    for match in URL_RE.finditer(text):
-        end = url_end(text, match.start(), match.end())
-        if text[match.start() : end].lower() in ("http://", "https://"):
-            continue
-        pieces.append(_strip_mention_domains(text[pos : match.start()]))
+    for start, end in link_spans(text):
+        pieces.append(_strip_mention_domains(text[pos:start]))
         pieces.append("x" * url_length)
         pos = end
     pieces.append(_strip_mention_domains(text[pos:]))
     return "".join(pieces)
+
+
+def short_url(url: str) -> str:
+    """A link as the Bluesky app shows it (``toShortUrl`` in bluesky-social/social-app): no
+    scheme, and a path (with query and fragment) longer than 15 characters cut to 13 and
+    "..."."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return url
+    path = "" if parts.path == "/" else parts.path
+    path += ("?" + parts.query if parts.query else "") + (
+        "#" + parts.fragment if parts.fragment else ""
+    )
+    return parts.netloc + (path[:13] + "..." if len(path) > 15 else path)
+
+
+def shorten_links(text: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """``text`` with each link shown short (``short_url``), and where each one is in it: its
+    UTF-8 byte offsets (start, end) and the full URL it stands for."""
+    pieces: list[str] = []
+    links = []
+    pos, size = 0, 0
+    for start, end in link_spans(text):
+        before, shown = text[pos:start], short_url(text[start:end])
+        size += len(before.encode())
+        links.append((size, size + len(shown.encode()), text[start:end]))
+        size += len(shown.encode())
+        pieces += [before, shown]
+        pos = end
+    pieces.append(text[pos:])
+    return "".join(pieces), links
+
+
+def bluesky_length(text: str) -> int:
+    """Length of a Bluesky post: graphemes, each link counted as it will be shown."""
+    return count_graphemes(shorten_links(text)[0])
 
 
 def _strip_mention_domains(text: str) -> str:
@@ -270,11 +317,9 @@ def weighted_length(text: str, url_length: int = 23) -> int:
     punctuation as 1, other characters (CJK, Hangul, ...) as 2, each emoji as 2."""
     text = unicodedata.normalize("NFC", text)
     length, pos = 0, 0
-    for match in URL_RE.finditer(text):
-        end = url_end(text, match.start(), match.end())
-        url = text[match.start() : end]
-        if url.lower() in ("http://", "https://") or not _valid_host(url):
+    for start, end in link_spans(text):
+        if not _valid_host(text[start:end]):
             continue
-        length += sum(map(_weight, graphemes(text[pos : match.start()]))) + url_length
+        length += sum(map(_weight, graphemes(text[pos:start]))) + url_length
         pos = end
     return length + sum(map(_weight, graphemes(text[pos:])))

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from ..exceptions import NetworkError, PermanentNetworkError
 from ..limits import Limits
 from ..posts import Media, Post
-from ..text import URL_RE, url_end
+from ..text import shorten_links
 from .base import AccountInfo, Credentials, Network, Published, UploadedMedia
 from .http import HttpClient
 
@@ -65,7 +65,7 @@ BLUESKY_LIMITS = Limits(
     # The lexicon accepts image/*; the app and its image service handle these. A GIF is sent
     # as a rendition (it would show still on Bluesky anyway).
     supported_formats=frozenset({"jpeg", "png", "webp"}),
-    counting="graphemes",
+    counting="bluesky",
 )
 
 
@@ -85,31 +85,27 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def link_facets(text: str) -> list[dict]:
-    """A ``app.bsky.richtext.facet#link`` for every http(s) URL in ``text`` (the page's
-    included), at its UTF-8 byte offsets: Bluesky links nothing that has no facet."""
-    facets = []
-    for match in URL_RE.finditer(text):
-        end = url_end(text, match.start(), match.end())
-        uri = text[match.start() : end]
-        if uri.lower() in ("http://", "https://"):
-            continue
-        start = len(text[: match.start()].encode())
-        facets.append(
-            {
-                "index": {"byteStart": start, "byteEnd": start + len(uri.encode())},
-                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": uri}],
-            }
-        )
-    return facets
+def link_facets(links: list[tuple[int, int, str]]) -> list[dict]:
+    """A ``app.bsky.richtext.facet#link`` for each link (UTF-8 byte offsets of its shown text,
+    and its full URL): Bluesky links nothing that has no facet."""
+    return [
+        {
+            "index": {"byteStart": start, "byteEnd": end},
+            "features": [{"$type": "app.bsky.richtext.facet#link", "uri": uri}],
+        }
+        for start, end, uri in links
+    ]
 
 
 def post_record(post: Post, blobs: list[dict]) -> dict:
     """The ``app.bsky.feed.post`` record of ``post`` with its uploaded images (``blobs``, in
     the order of ``post.media``)."""
-    record = {"$type": POST_COLLECTION, "text": post.text, "createdAt": now_iso()}
-    if facets := link_facets(post.text):
-        record["facets"] = facets
+    # Links are shown short, as the Bluesky app writes them (and as the fitter counted them);
+    # each one's facet holds the full URL.
+    text, links = shorten_links(post.text)
+    record = {"$type": POST_COLLECTION, "text": text, "createdAt": now_iso()}
+    if links:
+        record["facets"] = link_facets(links)
     if post.language:
         record["langs"] = [post.language]
     if blobs:

@@ -18,8 +18,9 @@ It serves the XRPC methods wagtail-syndicate uses, under ``/xrpc/``:
   an ``app.bsky.embed.images`` embed of at most 4 images each with a string ``alt``, an
   uploaded image blob of at most 1,000,000 bytes and an ``aspectRatio`` of positive
   integers, well-formed facets (byteStart < byteEnd within the UTF-8 text), self-labels; the
-  record key must be a TID. Stricter than a PDS: a link facet must cover exactly the bytes of
-  its ``uri`` (so offsets counted in characters instead of bytes are caught). A record key
+  record key must be a TID. Stricter than a PDS: a link facet must cover the bytes of its
+  ``uri``, whole or shown short (without its scheme, cut with "..."), so offsets counted in
+  characters instead of bytes are caught. A record key
   already taken answers ``duplicate_status``: 500 ``InternalServerError`` as bsky.social does
   today, or 409 ``RecordAlreadyExists`` as newer servers do;
 * ``com.atproto.repo.getRecord``, ``listRecords`` (newest record key first) and
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import itertools
 import json
 import re
@@ -44,6 +46,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..text import count_graphemes
+from . import _pages
 from ._fake_server import FakeServer
 from ._http import ApiError, Headers, ParsedBody, Response, json_response
 from ._images import ImageError, image_info
@@ -130,6 +133,23 @@ def _cid(data: bytes, codec: int) -> str:
 
 def _b64(data: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _shows_link(shown: bytes, uri: str) -> bool:
+    """Whether the bytes a link facet covers show its ``uri``: the whole URL, or the URL
+    without its scheme, cut short with "..." or "…" as apps show long links. (A PDS checks
+    nothing of the kind; this catches offsets that are not the link's UTF-8 bytes.)"""
+    try:
+        text = shown.decode()
+    except UnicodeDecodeError:
+        return False
+    if text == uri:
+        return True
+    bare = re.sub(r"^[a-z][a-z0-9+.-]*://", "", uri, flags=re.IGNORECASE)
+    for ellipsis in ("...", "…"):
+        if text.endswith(ellipsis) and len(text) > len(ellipsis):
+            return bare.startswith(text[: -len(ellipsis)])
+    return text == bare
 
 
 def _invalid(message: str) -> ApiError:
@@ -240,9 +260,12 @@ class FakeBluesky(FakeServer):
         ("GET", "com.atproto.repo.getRecord"): "_get_record",
         ("GET", "com.atproto.repo.listRecords"): "_list_records",
         ("POST", "com.atproto.repo.deleteRecord"): "_delete_record",
+        ("GET", "com.atproto.sync.getBlob"): "_get_blob",
     }
 
     def _handle(self, method: str, path: str, query: list, headers: Headers, body: ParsedBody):
+        if method == "GET" and not path.startswith("/xrpc/"):
+            return self._browse(path)
         nsid = path.removeprefix("/xrpc/")
         try:
             handler = self.ROUTES.get((method, nsid))
@@ -484,7 +507,7 @@ class FakeBluesky(FakeServer):
                     uri = feature.get("uri")
                     if not isinstance(uri, str) or not re.match(r"[a-z][a-z0-9+.-]*:", uri):
                         raise _invalid(f"{where}/features/0/uri must be a valid uri")
-                    if text[start:end] != uri.encode():
+                    if not _shows_link(text[start:end], uri):
                         raise _invalid(
                             f"{where}: bytes {start}-{end} of the text are "
                             f"{text[start:end].decode(errors='replace')!r}, not the link {uri!r}"
@@ -559,6 +582,40 @@ class FakeBluesky(FakeServer):
             200, {"records": [{"uri": p.uri, "cid": p.cid, "value": p.value}
                               for p in posts[:limit]]},
         )  # fmt: skip
+
+    def _get_blob(self, params: dict, **_):
+        with self._lock:
+            blob = self._blobs.get(params.get("cid", ""))
+        if blob is None or blob.did != params.get("did"):
+            raise XrpcError(400, "BlobNotFound", "Blob not found")
+        return Response(200, blob.data, blob.mime_type)
+
+    # ---------------------------------------------------------------- HTML pages
+
+    def _browse(self, path: str) -> Response:
+        """The page a person looks at: ``/`` lists the posts (newest first) with their
+        images (served by ``com.atproto.sync.getBlob``) and alt text."""
+        html_type = "text/html; charset=utf-8"
+        if path != "/":
+            return Response(404, _pages.not_found_page("FakeBluesky", "Bluesky"), html_type)
+        handles = {account.did: account.handle for account in self.accounts.values()}
+        articles = []
+        for post in reversed(self.posts):
+            figures = [
+                _pages.figure(
+                    f"/xrpc/com.atproto.sync.getBlob?did={post.did}"
+                    f"&cid={image['image']['ref']['$link']}",
+                    image["alt"],
+                )
+                for image in post.images
+            ]
+            meta = f"@{html.escape(handles.get(post.did, post.did))} &middot; "
+            meta += html.escape(post.value.get("createdAt", ""))
+            if post.langs:
+                meta += f" &middot; language: {html.escape(', '.join(post.langs))}"
+            articles.append(_pages.article(meta, _pages.format_content(post.text), figures))
+        page = _pages.feed_page(articles, "All posts", "FakeBluesky", "Bluesky")
+        return Response(200, page, html_type)
 
     def _did_of(self, repo) -> str:
         for account in self.accounts.values():
