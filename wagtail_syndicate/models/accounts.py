@@ -132,7 +132,25 @@ class SyndicationAccount(models.Model):
     @classmethod
     def for_page(cls, page, site=None):
         """Enabled accounts that share ``page``: those the editor chose for it, else every
-        enabled account of its site (``site``, for a page not yet in the tree)."""
-        accounts = cls.of_site(site if site is not None else page.get_site())
-        chosen = page.get_syndication_account_ids()
+        enabled account of its site (``site``, for a page not yet in the tree).
+
+        One query: the site is the one Wagtail's cached site root paths give the page (what
+        ``Page.get_site`` reads, without fetching the ``Site``), and the accounts chosen for a
+        saved page are a subquery when they are only in the database.
+        """
+        accounts = cls.of_site(site if site is not None else _site_id(page))
+        chosen = page.syndication_accounts_chosen()
+        if isinstance(chosen, models.QuerySet):
+            return accounts.filter(models.Q(pk__in=chosen) | ~models.Exists(chosen))
         return accounts.filter(pk__in=chosen) if chosen else accounts
+
+
+def _site_id(page):
+    """The id of the site ``page`` belongs to (None: not routable), as ``Page.get_site``
+    finds it, or the site itself from a page model's own ``get_site``."""
+    from wagtail.models import Page
+
+    if type(page).get_site is not Page.get_site:
+        return page.get_site()
+    url_parts = page.get_url_parts()
+    return url_parts[0] if url_parts is not None else None

@@ -136,6 +136,23 @@ class SyndicatedPageMixin(models.Model):
         """The accounts the editor chose for this page (empty: every account of the site)."""
         return [account.pk for account in self.syndication_accounts.all()]
 
+    def syndication_accounts_chosen(self):
+        """``get_syndication_account_ids()``, or, when it would read them from the database
+        (a saved page whose choice is not held in memory, and a model that does not override
+        it), a query of the chosen ids that ``SyndicationAccount.for_page`` nests in its own."""
+        held = getattr(self, "_cluster_related_objects", {})
+        if (
+            type(self).get_syndication_account_ids
+            is not SyndicatedPageMixin.get_syndication_account_ids
+            or not self.pk
+            or "syndication_accounts" in held
+        ):
+            return self.get_syndication_account_ids()
+        field = self._meta.get_field("syndication_accounts")
+        return field.remote_field.through.objects.filter(
+            **{field.m2m_field_name(): self.pk}
+        ).values(field.m2m_reverse_field_name())
+
     def get_syndication_url(self) -> str:
         """The address the post links to: the page's full URL."""
         return self.get_full_url()
