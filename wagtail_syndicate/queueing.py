@@ -18,9 +18,9 @@ from django.utils import timezone
 from .conf import get_setting
 from .exceptions import SyndicationError
 from .history import log_outcomes
-from .models import SyndicationAccount, SyndicationRecord
-from .posts import plan_with_known_limits
-from .tasks import _enqueue_or_record_failure, enqueue
+from .models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
+from .posts import plan_post
+from .tasks import _enqueue_or_record_failure, enqueue, enqueued_with_the_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,11 @@ QUEUED_FIELDS = (
     "next_attempt_at",
     "updated_at",
 )
+
+# The page methods that are given the account. A page model that overrides none of them plans
+# the same text, images and language for two accounts with the same limits; only the
+# visibility differs, and neither a check nor a fingerprint reads it.
+ACCOUNT_METHODS = ("get_syndication_text", "get_syndication_template", "get_syndication_options")
 
 
 def queue_page(page) -> list[SyndicationRecord]:
@@ -97,6 +102,7 @@ def _prepare(
     """Queue ``page`` for each of ``accounts`` in one transaction; return the records queued
     or failed, in the order of ``accounts`` (those posted as they are left out).
     ``existing``: the ids of the page's records for these accounts, when already known."""
+    checks = _Checks(page)
     with transaction.atomic():
         if existing is None:
             records = SyndicationRecord.objects.filter(page=page, account__in=accounts)
@@ -104,14 +110,14 @@ def _prepare(
             records = SyndicationRecord.objects.filter(pk__in=existing) if existing else []
         existing = {record.account_id: record for record in records}
         new = [account for account in accounts if account.pk not in existing]
-        created = _create_queued(page, new) if new else {}
+        created = _create_queued(page, new, checks) if new else {}
         if created is None:
             # Another publish of the page created some of them since they were looked for.
             existing = {
                 record.account_id: record
                 for record in SyndicationRecord.objects.filter(page=page, account__in=accounts)
             }
-            created = _create_queued(page, [a for a in accounts if a.pk not in existing])
+            created = _create_queued(page, [a for a in accounts if a.pk not in existing], checks)
             if created is None:
                 raise IntegrityError(f"Could not create the records of page {page.pk}")
         to_queue = []
@@ -120,12 +126,15 @@ def _prepare(
             if record is None:
                 continue
             record.account = account  # already read: spare ``_queue`` a query for it
-            if record.state == State.POSTED and not _post_would_change(record, page):
+            if record.state == State.POSTED and not checks.post_would_change(record):
                 if record.notice:  # the page shows again what its post shows
                     SyndicationRecord.objects.filter(pk=record.pk).update(notice="")
                 continue
             to_queue.append(record)
-        queued = {r.account_id: r for r in _queue(to_queue, page, enqueue=enqueue, log=False)}
+        queued = {
+            r.account_id: r
+            for r in _queue(to_queue, page, checks=checks, enqueue=enqueue, log=False)
+        }
         queued.update(created)
         records = [queued[account.pk] for account in accounts if account.pk in queued]
         log_outcomes(records, page)
@@ -134,7 +143,7 @@ def _prepare(
     return records
 
 
-def _create_queued(page, accounts) -> dict[int, SyndicationRecord] | None:
+def _create_queued(page, accounts, checks) -> dict[int, SyndicationRecord] | None:
     """The first records of ``page`` for ``accounts``, created queued (or failed, when the page
     cannot be posted) in one insert; None when one of them exists already (a concurrent
     publish made it), and then nothing was created."""
@@ -144,7 +153,7 @@ def _create_queued(page, accounts) -> dict[int, SyndicationRecord] | None:
         record = SyndicationRecord(
             page=page, account=account, generation=1, state=State.QUEUED, queued_at=now
         )
-        error = _content_error(page, account)
+        error = checks.content_error(account)
         if error:
             record.state, record.last_error = State.FAILED, error
         records.append(record)
@@ -170,22 +179,43 @@ def _create_queued(page, accounts) -> dict[int, SyndicationRecord] | None:
     return {record.account_id: record for record in records}
 
 
-def _post_would_change(record: SyndicationRecord, page) -> bool:
-    if get_setting("ON_UPDATE") == "ignore":
-        return False
-    try:
-        return plan_with_known_limits(page, record.account).fingerprint != record.content_hash
-    except SyndicationError:
-        return True  # it cannot be posted as it is now: say so on the record
+class _Checks:
+    """What a publish asks of the plan of ``page`` for an account (``plan_post`` with the
+    limits already known: no network request): why it cannot be posted, and whether it would
+    change a post. Each plan is made once, and once for the accounts with the same limits
+    when the page's model plans alike for every account (``ACCOUNT_METHODS``)."""
 
+    def __init__(self, page) -> None:
+        self.page = page
+        model = type(page)
+        self.by_limits = all(
+            getattr(model, name) is getattr(SyndicatedPageMixin, name) for name in ACCOUNT_METHODS
+        )
+        self.outcomes: dict = {}
 
-def _content_error(page, account) -> str:
-    """Why ``page`` cannot be posted to ``account`` as it is ("" when it can)."""
-    try:
-        plan_with_known_limits(page, account)
-    except SyndicationError as err:
-        return str(err)
-    return ""
+    def _outcome(self, account) -> tuple[str, str]:
+        """(fingerprint, "") of the plan for ``account``, or ("", why it cannot be posted)."""
+        from .limits import limits_for
+
+        limits = limits_for(account, fetch=False)
+        key = limits if self.by_limits else (account.pk, limits)
+        if key not in self.outcomes:
+            try:
+                self.outcomes[key] = (plan_post(self.page, account, limits).fingerprint, "")
+            except SyndicationError as err:
+                self.outcomes[key] = ("", str(err))
+        return self.outcomes[key]
+
+    def content_error(self, account) -> str:
+        """Why the page cannot be posted to ``account`` as it is ("" when it can)."""
+        return self._outcome(account)[1]
+
+    def post_would_change(self, record: SyndicationRecord) -> bool:
+        if get_setting("ON_UPDATE") == "ignore":
+            return False
+        fingerprint, error = self._outcome(record.account)
+        # One that cannot be posted as it is now: say so on the record.
+        return bool(error) or fingerprint != record.content_hash
 
 
 def _queue(
@@ -193,6 +223,7 @@ def _queue(
     page,
     *,
     check_content: bool = True,
+    checks: "_Checks | None" = None,
     enqueue: bool = True,
     log: bool = True,
 ) -> list[SyndicationRecord]:
@@ -208,11 +239,12 @@ def _queue(
         ).values("pk", *QUEUED_FIELDS)
     }
     failed = {}
+    checks = checks or _Checks(page)
     for record in records:
         for name in QUEUED_FIELDS:
             setattr(record, name, current[record.pk][name])
         if check_content and record.state == State.QUEUED:
-            error = _content_error(page, record.account)
+            error = checks.content_error(record.account)
             if error:
                 failed.setdefault(error, []).append(record)
     for error, failing in failed.items():
@@ -231,18 +263,26 @@ def _queue(
 
 
 def _enqueue(records: list[SyndicationRecord]) -> None:
-    """Queue a run of each queued record once the current transaction commits."""
+    """Queue a run of each queued record once the current transaction commits: with the
+    database queue on the records' database, by writing the tasks in the transaction itself
+    (they commit with it: no second transaction after the publish's); otherwise with
+    ``on_commit``."""
     runs = [(record.pk, record.generation) for record in records if record.state == State.QUEUED]
-    if runs:
+    if not runs:
+        return
+    if enqueued_with_the_transaction():
+        _enqueue_all(runs)
+    else:
         transaction.on_commit(partial(_enqueue_all, runs))
 
 
 def _enqueue_all(runs: list[tuple[int, int]]) -> None:
-    """Enqueue ``runs`` in one transaction: with the database queue, one commit for all of
-    them instead of one each (a publish waits for each). Never raises into the publish: when
-    one cannot be enqueued, each is enqueued on its own and the one that fails is marked
-    failed with the reason (one already in a queue that is not the database's may then be
-    enqueued twice; its second run finds the generation claimed and does nothing)."""
+    """Enqueue ``runs`` in one transaction (a savepoint, inside the publish's): with the
+    database queue, one commit for all of them instead of one each (a publish waits for each).
+    Never raises into the publish: when one cannot be enqueued, each is enqueued on its own and
+    the one that fails is marked failed with the reason (one already in a queue that is not
+    the database's may then be enqueued twice; its second run finds the generation claimed and
+    does nothing)."""
     try:
         with transaction.atomic():
             for record_id, generation in runs:

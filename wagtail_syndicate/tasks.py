@@ -9,9 +9,10 @@ import logging
 import random
 from datetime import datetime, timedelta
 from functools import partial
+from importlib import import_module
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
@@ -61,6 +62,31 @@ def enqueue(record_id: int, generation: int, run_after: datetime | None = None) 
     return True
 
 
+def enqueued_with_the_transaction() -> bool:
+    """True when a task enqueued now commits with the current transaction: the backend is the
+    database queue (django-tasks-db, or django-tasks 0.7's own), its rows are written to the
+    database of the records, and a transaction is open there. Its workers then see the task
+    when, and only if, the records it runs commit, as they would with ``on_commit``, without a
+    transaction of its own after the publish's."""
+    try:
+        backend = syndicate_record.using(backend=get_setting("TASK_BACKEND")).get_backend()
+    except Exception:
+        return False  # enqueueing will fail and say why, after the commit
+    for module in ("django_tasks_db", "django_tasks.backends.database"):
+        try:
+            backend_module = import_module(module)
+            models = import_module(f"{module}.models")
+        except ImportError:
+            continue
+        if isinstance(backend, backend_module.DatabaseBackend):
+            alias = router.db_for_write(SyndicationRecord)
+            return (
+                router.db_for_write(models.DBTaskResult) == alias
+                and transaction.get_connection(alias).in_atomic_block
+            )
+    return False
+
+
 def enqueue_on_commit(record_id: int, generation: int) -> None:
     """Queue a run once the current transaction (the publish) commits; never raise into it."""
     transaction.on_commit(partial(_enqueue_or_record_failure, record_id, generation))
@@ -68,7 +94,8 @@ def enqueue_on_commit(record_id: int, generation: int) -> None:
 
 def _enqueue_or_record_failure(record_id: int, generation: int) -> None:
     try:
-        enqueue(record_id, generation)
+        with transaction.atomic():  # inside a transaction, a failure leaves it usable
+            enqueue(record_id, generation)
     except Exception as err:
         # The page is published whatever happens here; the failure must still be visible.
         logger.exception("Could not enqueue syndication record %s", record_id)

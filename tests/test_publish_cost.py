@@ -1,0 +1,145 @@
+"""What makes a publish cheap keeps its meaning: the accounts of a page in one query, plans
+shared only where the page plans alike for every account, and the database queue's tasks
+written in the publish's transaction."""
+
+import importlib.util
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from tests.testapp.models import PhotoPage
+from tests.utils import connect_account, make_image, make_photo_page
+from wagtail_syndicate import queueing
+from wagtail_syndicate.exceptions import ContentError
+from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DATABASE_BACKEND = (
+    "django_tasks.backends.database.DatabaseBackend"
+    if importlib.util.find_spec("django_tasks.backends.database")
+    else "django_tasks_db.DatabaseBackend"
+)
+
+
+def task_rows():
+    try:
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:
+        from django_tasks.backends.database.models import DBTaskResult
+    return DBTaskResult.objects.filter(task_path__endswith="syndicate_record")
+
+
+@pytest.fixture
+def database_queue(settings):
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"},
+        "database": {"BACKEND": DATABASE_BACKEND},
+    }
+    settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "TASK_BACKEND": "database"}
+
+
+def accounts_of(page):
+    page.get_url_parts()  # Wagtail caches the site root paths (one query, once)
+    with CaptureQueriesContext(connection) as queries:
+        handles = sorted(a.handle for a in SyndicationAccount.for_page(page))
+    assert len(queries) == 1, [q["sql"] for q in queries.captured_queries]
+    return handles
+
+
+def test_the_accounts_of_a_saved_page_in_one_query(fake_mastodon):
+    alice = connect_account(fake_mastodon)
+    bob = connect_account(fake_mastodon, token="other-token")
+    page = make_photo_page(image=make_image(), syndicate=False)
+    both = sorted([alice.handle, bob.handle])
+
+    assert accounts_of(PhotoPage.objects.get(pk=page.pk)) == both  # none chosen: every one
+    page.syndication_accounts.set([bob])
+    page.save()
+    assert accounts_of(PhotoPage.objects.get(pk=page.pk)) == [bob.handle]
+    SyndicationAccount.objects.filter(pk=bob.pk).update(enabled=False)
+    assert accounts_of(PhotoPage.objects.get(pk=page.pk)) == []  # chosen, but disabled
+
+
+def test_a_choice_held_in_memory_or_made_by_the_model_is_what_counts(fake_mastodon, monkeypatch):
+    alice = connect_account(fake_mastodon)
+    bob = connect_account(fake_mastodon, token="other-token")
+    page = PhotoPage.objects.get(pk=make_photo_page(image=make_image(), syndicate=False).pk)
+    page.syndication_accounts.set([alice])  # in the form, not saved
+    assert [a.handle for a in SyndicationAccount.for_page(page)] == [alice.handle]
+
+    monkeypatch.setattr(PhotoPage, "get_syndication_account_ids", lambda self: [bob.pk])
+    page = PhotoPage.objects.get(pk=page.pk)
+    assert [a.handle for a in SyndicationAccount.for_page(page)] == [bob.handle]
+
+
+def test_a_model_that_plans_per_account_is_checked_per_account(fake_mastodon, monkeypatch):
+    alice = connect_account(fake_mastodon)
+    bob = connect_account(fake_mastodon, token="other-token")
+    original = PhotoPage.get_syndication_text
+
+    def text(self, account, limits):
+        if account.pk == bob.pk:
+            raise ContentError("Not for Bob.")
+        return original(self, account, limits)
+
+    monkeypatch.setattr(PhotoPage, "get_syndication_text", text)
+    page = make_photo_page(image=make_image())
+    states = {r.account_id: (r.state, r.last_error) for r in SyndicationRecord.objects.all()}
+    assert states == {alice.pk: ("queued", ""), bob.pk: ("failed", "Not for Bob.")}
+    assert PhotoPage.objects.get(pk=page.pk).live
+
+
+def test_accounts_with_the_same_limits_share_one_plan(fake_mastodon, monkeypatch):
+    connect_account(fake_mastodon)
+    connect_account(fake_mastodon, token="other-token")
+    planned = []
+    original = queueing.plan_post
+
+    def plan_post(page, account, limits):
+        planned.append(account.pk)
+        return original(page, account, limits)
+
+    monkeypatch.setattr(queueing, "plan_post", plan_post)
+    make_photo_page(image=make_image())
+    assert len(planned) == 1
+    assert set(SyndicationRecord.objects.values_list("state", flat=True)) == {"queued"}
+
+
+def test_the_database_queue_commits_with_the_records(fake_mastodon, database_queue):
+    connect_account(fake_mastodon)
+    connect_account(fake_mastodon, token="other-token")
+    page = make_photo_page(image=make_image())
+    records = SyndicationRecord.objects.filter(page=page)
+    assert [r.state for r in records] == ["queued", "queued"]
+    assert sorted(row.args_kwargs["args"][0] for row in task_rows()) == sorted(
+        r.pk for r in records
+    )
+
+    # A publish whose transaction is rolled back leaves neither records nor tasks.
+    other = make_photo_page(image=make_image(), publish=False)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        other.save_revision().publish()
+        assert task_rows().count() == 4  # written in the transaction, not after it
+        raise RuntimeError("the request failed after the publish")
+    assert not SyndicationRecord.objects.filter(page=other).exists()
+    assert task_rows().count() == 2
+
+
+def test_a_failed_enqueue_in_the_transaction_fails_the_record(
+    fake_mastodon, database_queue, monkeypatch
+):
+    connect_account(fake_mastodon)
+
+    def refuse(record_id, generation):
+        raise OSError("queue full")
+
+    monkeypatch.setattr(queueing, "enqueue", refuse)
+    monkeypatch.setattr("wagtail_syndicate.tasks.enqueue", refuse)
+    page = make_photo_page(image=make_image())
+    record = SyndicationRecord.objects.get(page=page)
+    assert record.state == "failed"
+    assert "could not be queued (OSError: queue full)" in record.last_error
+    assert PhotoPage.objects.get(pk=page.pk).live
+    assert not task_rows().exists()
