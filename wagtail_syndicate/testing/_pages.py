@@ -7,18 +7,25 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 
 from ..text import URL_RE, url_end
 
 __all__ = [
+    "article",
     "consent_page",
+    "feed_page",
+    "figure",
     "format_content",
     "index_page",
     "not_found_page",
     "oauth_error_page",
     "oob_code_page",
+    "page",
     "status_page",
 ]
+
+MASTODON = "a Mastodon server"
 
 _STYLE = """
 body { font: 16px/1.5 system-ui, sans-serif; max-width: 42rem; margin: 2rem auto;
@@ -73,29 +80,47 @@ def format_content(text: str) -> str:
     return "".join("<p>" + _linkify(p).replace("\n", "<br />") + "</p>" for p in paragraphs)
 
 
-def _page(title: str, body: str) -> bytes:
+def page(title: str, body: str, server: str = "FakeMastodon", what: str = MASTODON) -> bytes:
+    """A whole page of the fake ``server`` ("FakeX"), "a local stand-in for ``what``"."""
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
-        '<header><p><a href="/">FakeMastodon</a> &middot; '
-        "a local stand-in for a Mastodon server</p></header>"
+        f'<header><p><a href="/">{html.escape(server)}</a> &middot; '
+        f"a local stand-in for {html.escape(what)}</p></header>"
         f"{body}</body></html>\n"
     ).encode()
 
 
-def _figure(media) -> str:
-    src = html.escape(media["url"] or media["preview_url"], quote=True)
-    alt = media["description"] or ""
+def figure(src: str, alt: str, note: str = "") -> str:
+    """An image with its alt text shown below it; ``note`` is HTML added to the caption."""
     caption = (
         f"Alt text: {html.escape(alt)}" if alt else '<span class="missing-alt">No alt text</span>'
     )
-    focus = media["meta"].get("focus")
-    if focus:
-        caption += f" &middot; focus ({focus['x']:g}, {focus['y']:g})"
+    if note:
+        caption += f" &middot; {note}"
     return (
-        f'<figure><img src="{src}" alt="{html.escape(alt, quote=True)}">'
+        f'<figure><img src="{html.escape(src, quote=True)}" alt="{html.escape(alt, quote=True)}">'
         f"<figcaption>{caption}</figcaption></figure>"
     )
+
+
+def article(meta: str, content: str, figures: Iterable[str] = ()) -> str:
+    """One post: ``meta`` (who, when: HTML), its ``content`` (HTML) and its ``figures``."""
+    return f'<article><p class="meta">{meta}</p>{content}{"".join(figures)}</article>'
+
+
+def feed_page(
+    articles: list[str], title: str, server: str = "FakeMastodon", what: str = MASTODON
+) -> bytes:
+    """A page listing posts (``articles``, newest first)."""
+    body = "".join(articles) or '<p class="empty">Nothing posted yet.</p>'
+    return page(f"{server}: {title}", f"<h1>{html.escape(title)}</h1>{body}", server, what)
+
+
+def _figure(media) -> str:
+    focus = media["meta"].get("focus")
+    note = f"focus ({focus['x']:g}, {focus['y']:g})" if focus else ""
+    return figure(media["url"] or media["preview_url"], media["description"] or "", note)
 
 
 def _article(status: dict, link: bool) -> str:
@@ -103,39 +128,32 @@ def _article(status: dict, link: bool) -> str:
     when = html.escape(status["created_at"])
     if link:
         when = f'<a href="{html.escape(status["url"], quote=True)}">{when}</a>'
-    parts = [
-        f'<article><p class="meta">@{html.escape(account["acct"])} &middot; {when}'
+    meta = [
+        f"@{html.escape(account['acct'])} &middot; {when}"
         f" &middot; visibility: {html.escape(status['visibility'])}"
     ]
     if status.get("edited_at"):
-        parts.append(" &middot; edited")
+        meta.append(" &middot; edited")
     if status.get("language"):
-        parts.append(f" &middot; language: {html.escape(status['language'])}")
-    parts.append("</p>")
+        meta.append(f" &middot; language: {html.escape(status['language'])}")
+    content = status["content"]
     if status["spoiler_text"]:
-        parts.append(f'<p class="cw">CW: {html.escape(status["spoiler_text"])}</p>')
-    parts.append(status["content"])
-    parts.extend(_figure(m) for m in status["media_attachments"])
-    parts.append("</article>")
-    return "".join(parts)
+        content = f'<p class="cw">CW: {html.escape(status["spoiler_text"])}</p>' + content
+    return article("".join(meta), content, map(_figure, status["media_attachments"]))
 
 
 def index_page(statuses: list[dict], title: str = "All posts") -> bytes:
     """``statuses`` are status JSON dicts, newest first."""
-    if statuses:
-        body = "".join(_article(s, link=True) for s in statuses)
-    else:
-        body = '<p class="empty">Nothing posted yet.</p>'
-    return _page(f"FakeMastodon: {title}", f"<h1>{html.escape(title)}</h1>{body}")
+    return feed_page([_article(s, link=True) for s in statuses], title)
 
 
 def status_page(status: dict) -> bytes:
     title = f"@{status['account']['acct']}: post {status['id']}"
-    return _page(title, _article(status, link=False))
+    return page(title, _article(status, link=False))
 
 
-def not_found_page() -> bytes:
-    return _page("Not found", "<h1>Not found</h1><p>There is nothing here.</p>")
+def not_found_page(server: str = "FakeMastodon", what: str = MASTODON) -> bytes:
+    return page("Not found", "<h1>Not found</h1><p>There is nothing here.</p>", server, what)
 
 
 def consent_page(
@@ -164,11 +182,11 @@ def consent_page(
         '<button type="submit" name="decision" value="deny" class="deny">Deny</button>'
         "</form></article>"
     )
-    return _page("FakeMastodon: Authorization required", body)
+    return page("FakeMastodon: Authorization required", body)
 
 
 def oauth_error_page(error: str, description: str) -> bytes:
-    return _page(
+    return page(
         "An error has occurred",
         f"<h1>An error has occurred</h1><p><code>{html.escape(error)}</code></p>"
         f"<p>{html.escape(description)}</p>",
@@ -176,7 +194,7 @@ def oauth_error_page(error: str, description: str) -> bytes:
 
 
 def oob_code_page(code: str) -> bytes:
-    return _page(
+    return page(
         "Authorization code",
         "<h1>Authorization code</h1><p>Copy this authorization code and paste it to the "
         f"application.</p><p><code>{html.escape(code)}</code></p>",

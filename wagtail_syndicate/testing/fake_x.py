@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from ..text import URL_RE, url_end, weighted_length
+from . import _pages
 from ._fake_server import FakeServer
 from ._http import Headers, ParsedBody, Response, json_response
 from ._images import sniff_mime_type
@@ -128,11 +129,7 @@ def _oauth_error(status: int, error: str, description: str) -> Response:
 
 
 def _page(title: str, body: str) -> bytes:
-    return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>'
-        f"{html.escape(title)}</title></head><body><header><p>FakeX &middot; a local stand-in "
-        f"for X</p></header>{body}</body></html>\n"
-    ).encode()
+    return _pages.page(title, body, "FakeX", "X")
 
 
 class FakeX(FakeServer):
@@ -340,6 +337,8 @@ class FakeX(FakeServer):
         if path == "/i/oauth2/authorize":
             params = dict(query) if method == "GET" else dict(body.pairs)
             return self._authorize(method, params)
+        if method == "GET" and not path.startswith("/2/"):
+            return self._browse(path)
         limits: dict = {}
         try:
             for route_method, pattern, handler, route in self._COMPILED:
@@ -454,6 +453,30 @@ class FakeX(FakeServer):
             data.append(item)
         meta = {"result_count": len(data)}
         return json_response(200, {"data": data, "meta": meta} if data else {"meta": meta})
+
+    # ---------------------------------------------------------------- HTML pages
+
+    def _browse(self, path: str) -> Response:
+        """The pages a person looks at: ``/`` lists the posts (newest first) with their
+        images and alt text; ``/media/:id`` is an uploaded image."""
+        html_type = "text/html; charset=utf-8"
+        if path == "/":
+            articles = [self._article(tweet) for tweet in reversed(self.tweets)]
+            return Response(200, _pages.feed_page(articles, "All posts", "FakeX", "X"), html_type)
+        media = self.media.get(path.removeprefix("/media/")) if path.startswith("/media/") else None
+        if media is None:
+            return Response(404, _pages.not_found_page("FakeX", "X"), html_type)
+        return Response(200, media.data, media.content_type)
+
+    def _article(self, tweet: FakeTweet) -> str:
+        media = self.media
+        figures = [
+            _pages.figure(f"/media/{media_id}", media[media_id].alt_text)
+            for media_id in tweet.media_ids
+            if media_id in media
+        ]
+        meta = f"@{html.escape(tweet.username)} &middot; {tweet.created_at.isoformat()}"
+        return _pages.article(meta, _pages.format_content(tweet.text), figures)
 
     # ---------------------------------------------------------------- OAuth 2.0
 
