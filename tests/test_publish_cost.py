@@ -143,3 +143,13 @@ def test_a_failed_enqueue_in_the_transaction_fails_the_record(
     assert "could not be queued (OSError: queue full)" in record.last_error
     assert PhotoPage.objects.get(pk=page.pk).live
     assert not task_rows().exists()
+
+
+def test_a_first_publish_that_meets_a_record_queues_it(fake_mastodon):
+    account = connect_account(fake_mastodon)
+    page = make_photo_page(image=make_image(), publish=False)
+    # A record made before the page was ever published (not something the plugin does).
+    SyndicationRecord.objects.create(page=page, account=account, state="failed", generation=1)
+    page.save_revision().publish()
+    (record,) = SyndicationRecord.objects.filter(page=page)
+    assert (record.state, record.generation) == ("queued", 2)

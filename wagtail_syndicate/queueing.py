@@ -1,17 +1,17 @@
 """``queue_page``: the only way work gets queued. Runs inside the publish; no network I/O.
 
 A publish pays for every statement here, so they are few and shared between the page's
-accounts: the accounts, with the id of the page's record for each (so a first publish reads no
-record), one insert of the new records (already queued), one update of the existing ones and
-one read of what it changed, one insert of the history entries, and then a task per record,
-all enqueued in one transaction once the publish's has committed.
-"""
+accounts: the accounts, with the id of the page's record for each (a first publish looks for
+none), one insert of the new records (already queued), one update of the existing ones and
+one read of what it changed, one insert of the history entries, and a task per record: with
+the database queue, written in the same transaction; otherwise enqueued once it has committed.
+The post is planned once per account, or once for the accounts with the same limits when the
+page model plans alike for every account."""
 
-import contextlib
 import logging
 from functools import partial
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -52,16 +52,28 @@ def queue_page(page) -> list[SyndicationRecord]:
     a failed record with the reason at once, and nothing is enqueued for it.
     Returns the records this call queued or failed.
     """
-    records = SyndicationRecord.objects.filter(page=page, account=OuterRef("pk"))
-    accounts = list(
-        SyndicationAccount.for_page(page).annotate(
-            syndication_record_id=Subquery(records.values("pk")[:1])
-        )
-    )
+    accounts = SyndicationAccount.for_page(page)
+    if _first_publish(page):
+        # Records are made when a page is published: at its first publish it has none, so
+        # none is looked for. Should one exist all the same, the insert meets it and the
+        # records are read then (as when a concurrent publish made them).
+        accounts = list(accounts)
+        existing = []
+    else:
+        records = SyndicationRecord.objects.filter(page=page, account=OuterRef("pk"))
+        accounts = list(accounts.annotate(syndication_record_id=Subquery(records.values("pk")[:1])))
+        existing = [a.syndication_record_id for a in accounts if a.syndication_record_id]
     if not accounts:
         return []
-    existing = [a.syndication_record_id for a in accounts if a.syndication_record_id]
     return _prepare(page, accounts, existing=existing)
+
+
+def _first_publish(page) -> bool:
+    """True when ``page`` has just been published for the first time (Wagtail then sets its
+    first and last publication times to the same moment)."""
+    return page.first_published_at is not None and (
+        page.first_published_at == page.last_published_at
+    )
 
 
 def prepare(page, account, *, enqueue: bool = True) -> SyndicationRecord | None:
@@ -159,12 +171,10 @@ def _create_queued(page, accounts, checks) -> dict[int, SyndicationRecord] | Non
         records.append(record)
     if not records:
         return {}
-    # A failed insert must not spoil the publish's transaction: on PostgreSQL that takes a
-    # savepoint; SQLite undoes just the failed statement (and with BEGIN IMMEDIATE no other
-    # publish can insert between the look and the insert anyway).
-    savepoint = contextlib.nullcontext() if connection.vendor == "sqlite" else transaction.atomic()
+    # A failed insert must not spoil the publish's transaction: a savepoint (without one,
+    # Django marks the whole transaction for rollback, even on SQLite).
     try:
-        with savepoint:
+        with transaction.atomic():
             SyndicationRecord.objects.bulk_create(records)
     except IntegrityError:
         return None
