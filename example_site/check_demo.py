@@ -6,10 +6,11 @@ Start the demo first (`make demo`), then, in another terminal:
     python example_site/check_demo.py --password PASSWORD_FROM_THE_BANNER
 
 It logs in to the Wagtail admin, opens the draft photo, checks "Share when published" is
-ticked, clicks Publish, then waits for the post on FakeMastodon (text, image, alt text) and
-for the record in Reports → Social posts, and for "Shared to" on the public page. It starts
-nothing itself and saves screenshots in example_site/.demo/check/. Exit code 0 when all is well.
-Options may also be given as DEMO_SITE, DEMO_MASTODON, DEMO_PASSWORD, DEMO_DRAFT.
+ticked, clicks Publish, then waits for the post on FakeMastodon, FakeBluesky and FakeX (text,
+image, alt text), for the three records in Reports → Social posts, and for "Shared to" on the
+public page. It starts nothing itself and saves screenshots in example_site/.demo/check/.
+Exit code 0 when all is well. Options may also be given as DEMO_SITE, DEMO_MASTODON,
+DEMO_BLUESKY, DEMO_X, DEMO_PASSWORD, DEMO_DRAFT.
 """
 
 import argparse
@@ -40,6 +41,8 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--site", default=env("DEMO_SITE", "http://127.0.0.1:8000"))
     parser.add_argument("--mastodon", default=env("DEMO_MASTODON", "http://127.0.0.1:8001"))
+    parser.add_argument("--bluesky", default=env("DEMO_BLUESKY", "http://127.0.0.1:8002"))
+    parser.add_argument("--x", default=env("DEMO_X", "http://127.0.0.1:8003"))
     parser.add_argument("--username", default="admin")
     password = env("DEMO_PASSWORD")
     parser.add_argument("--password", default=password, required=not password)
@@ -69,10 +72,32 @@ def wait_for(url, seconds=60):
             time.sleep(0.5)
 
 
+def wait_for_post(page, name, url, args, alt_text):
+    """Wait for the post about the draft on a fake's front page; check its text, image and
+    alt text; return it."""
+    step(f"wait for the post on {name} at {url}/")
+    post = page.locator("article", has_text=args.draft)
+    deadline = time.monotonic() + args.timeout
+    started = time.monotonic()
+    while True:
+        page.goto(f"{url}/")
+        if post.count() or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert post.count() == 1, f"{name}: no post about “{args.draft}” within {args.timeout:g} s"
+    print(f"  the post appeared after {time.monotonic() - started:.1f} s")
+    image = post.locator("figure img")
+    assert image.get_attribute("alt") == alt_text, f"{name}: the image's alt text differs"
+    assert image.evaluate("img => img.complete && img.naturalWidth > 0"), f"{name}: no image"
+    expect(post.locator("figcaption")).to_contain_text(alt_text)
+    return post
+
+
 def main():
     args = parse_args()
     wait_for(f"{args.site}/")
-    wait_for(f"{args.mastodon}/")
+    for url in (args.mastodon, args.bluesky, args.x):
+        wait_for(f"{url}/")
     args.screenshots.mkdir(parents=True, exist_ok=True)
     shots = args.screenshots
     with sync_playwright() as playwright:
@@ -107,21 +132,7 @@ def main():
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=shots / "2-admin-after-publish.png")
 
-        step(f"wait for the post on {args.mastodon}/")
-        post = page.locator("article", has_text=args.draft)
-        deadline = time.monotonic() + args.timeout
-        started = time.monotonic()
-        while True:
-            page.goto(f"{args.mastodon}/")
-            if post.count() or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
-        assert post.count() == 1, f"no post about “{args.draft}” within {args.timeout:g} s"
-        print(f"  the post appeared after {time.monotonic() - started:.1f} s")
-        image = post.locator("figure img")
-        assert image.get_attribute("alt") == alt_text, "the image's alt text differs"
-        assert image.evaluate("img => img.complete && img.naturalWidth > 0"), "no image"
-        expect(post.locator("figcaption")).to_contain_text(alt_text)
+        post = wait_for_post(page, "FakeMastodon", args.mastodon, args, alt_text)
         page.screenshot(path=shots / "3-fakemastodon-front-page.png", full_page=True)
         post.locator(".meta a").click()
         status_url = page.url
@@ -130,17 +141,27 @@ def main():
         page_link = page.locator("article p a").first.get_attribute("href")
         print(f"  the post links to {page_link}")
 
-        step("Reports → Social posts shows it posted, with the link")
+        for number, (name, url) in enumerate((("FakeBluesky", args.bluesky), ("FakeX", args.x))):
+            wait_for_post(page, name, url, args, alt_text)
+            page.screenshot(path=shots / f"{5 + number}-{name.lower()}.png", full_page=True)
+
+        step("Reports → Social posts shows it posted to the three accounts, with the links")
         page.goto(f"{args.site}/admin/syndication/posts/")
-        row = page.locator("tr", has_text=args.draft)
-        expect(row).to_contain_text("Posted")
-        expect(row.locator(f"a[href='{status_url}']")).to_have_count(1)
-        page.screenshot(path=shots / "5-admin-social-posts.png", full_page=True)
+        rows = page.locator("tr", has_text=args.draft)
+        expect(rows).to_have_count(3)
+        for row in rows.all():
+            expect(row).to_contain_text("Posted")
+        expect(rows.locator(f"a[href='{status_url}']")).to_have_count(1)
+        for site in ("https://bsky.app/", "https://x.com/"):  # links only: never opened
+            expect(rows.locator(f"a[href^='{site}']")).to_have_count(1)
+        page.screenshot(path=shots / "7-admin-social-posts.png", full_page=True)
 
         step("the public page says where it was shared")
         page.goto(page_link)
         expect(page.locator(f"a[href='{status_url}']")).to_have_count(1)
-        page.screenshot(path=shots / "6-public-page.png", full_page=True)
+        for site in ("https://bsky.app/", "https://x.com/"):
+            expect(page.locator(f"a[href^='{site}']")).to_have_count(1)
+        page.screenshot(path=shots / "8-public-page.png", full_page=True)
 
         browser.close()
     print(f"All good. Edit view was {edit_url}; screenshots are in {shots}/.")

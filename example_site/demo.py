@@ -1,11 +1,14 @@
-"""Run the example site with everything it needs to share a page to (a fake) Mastodon.
+"""Run the example site with everything it needs to share a page to (fake) Mastodon, Bluesky
+and X.
 
     make demo            (or: python example_site/demo.py)
 
-It prepares the database and demo content, then runs three processes until you press Ctrl-C:
-FakeMastodon (a Mastodon look-alike that keeps posts in memory), the task worker that sends
-posts, and Django's development server. Their output goes to example_site/.demo/*.log.
-Ports: DEMO_PORT (site, default 8000) and DEMO_MASTODON_PORT (FakeMastodon, default 8001).
+It prepares the database and demo content, then runs five processes until you press Ctrl-C:
+FakeMastodon, FakeBluesky and FakeX (look-alikes of the three networks that keep posts in
+memory), the task worker that sends posts, and Django's development server. It connects one
+account on each fake. Their output goes to example_site/.demo/*.log.
+Ports: DEMO_PORT (site, default 8000), DEMO_MASTODON_PORT (FakeMastodon, default 8001),
+DEMO_BLUESKY_PORT (FakeBluesky, 8002) and DEMO_X_PORT (FakeX, 8003).
 """
 
 import json
@@ -23,13 +26,43 @@ HERE = Path(__file__).resolve().parent
 LOGS = HERE / ".demo"
 PYTHON = sys.executable
 MANAGE = [PYTHON, str(HERE / "manage.py")]
-TOKEN = "demo-token"  # FakeMastodon accepts this token for the account @demo
 
 os.environ.setdefault("DEMO_PORT", "8000")
-os.environ.setdefault("DEMO_MASTODON_PORT", "8001")
 os.environ["PYTHONUNBUFFERED"] = "1"  # children's logs appear as they happen
 SITE = f"http://127.0.0.1:{os.environ['DEMO_PORT']}"
-MASTODON = f"http://127.0.0.1:{os.environ['DEMO_MASTODON_PORT']}"
+
+
+class Fake:
+    """A fake network the demo runs (on port DEMO_<NETWORK>_PORT) and the account it connects
+    there: `syndication_accounts add` reads ``secret`` (a token, an app password) on stdin."""
+
+    def __init__(self, network, name, default_port, options, secret, add=""):
+        self.network, self.name, self.secret = network, name, secret
+        self.variable = f"DEMO_{network.upper()}_PORT"
+        os.environ.setdefault(self.variable, str(default_port))
+        self.url = f"http://127.0.0.1:{os.environ[self.variable]}"
+        self.options, self.add = options.split(), add.split()
+
+    def command(self):
+        port = os.environ[self.variable]
+        where = ["--network", self.network, "--host", "127.0.0.1", "--port", port]
+        return [PYTHON, "-m", "wagtail_syndicate.testing", *where, *self.options]
+
+
+# FakeMastodon and FakeX accept these tokens for @demo, FakeBluesky this app password for
+# @demo.test. The example site's settings point X's OAuth sign-in at FakeX (DEMO_X_PORT).
+MASTODON, BLUESKY, X = FAKES = [
+    Fake("mastodon", "FakeMastodon", 8001, "--token demo-token --username demo", "demo-token"),
+    Fake(
+        "bluesky",
+        "FakeBluesky",
+        8002,
+        "--handle demo.test --app-password demo-app-password",
+        "demo-app-password",
+        add="--handle demo.test",
+    ),
+    Fake("x", "FakeX", 8003, "--token x-demo-token --username demo", "x-demo-token"),
+]
 
 
 def manage(*args, **kwargs):
@@ -91,7 +124,7 @@ def stop(processes):
 
 
 def main():
-    for url, variable in ((SITE, "DEMO_PORT"), (MASTODON, "DEMO_MASTODON_PORT")):
+    for url, variable in ((SITE, "DEMO_PORT"), *((f.url, f.variable) for f in FAKES)):
         if port_in_use(url):
             sys.exit(f"Something already answers at {url}. Choose another port: {variable}=…")
     LOGS.mkdir(exist_ok=True)
@@ -106,17 +139,15 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
     try:
-        port = os.environ["DEMO_MASTODON_PORT"]
-        fake = f"--host 127.0.0.1 --port {port} --token {TOKEN} --username demo".split()
-        mastodon = start("mastodon", [PYTHON, "-m", "wagtail_syndicate.testing", *fake])
-        children.append(mastodon)
-        if not wait_until_answers(MASTODON, mastodon):
-            sys.exit(f"FakeMastodon did not start; see {LOGS / 'mastodon.log'}.")
-
-        # Connect the account as a site developer would from a script (the token on stdin).
-        # Run again, it updates the account already connected.
-        add = f"syndication_accounts add --network mastodon --instance {MASTODON} --token-stdin"
-        manage(*add.split(), input=TOKEN + "\n")
+        for fake in FAKES:
+            process = start(fake.network, fake.command())
+            children.append(process)
+            if not wait_until_answers(fake.url, process):
+                sys.exit(f"{fake.name} did not start; see {LOGS / (fake.network + '.log')}.")
+            # Connect the account as a site developer would from a script (the secret on
+            # stdin). Run again, it updates the account already connected.
+            add = ["--network", fake.network, "--instance", fake.url, *fake.add, "--token-stdin"]
+            manage("syndication_accounts", "add", *add, input=fake.secret + "\n")
 
         # The worker reloads on code changes by default when DEBUG is on; not here, where
         # possible (django-tasks 0.7, for Wagtail 7.0, has no --no-reload).
@@ -134,20 +165,24 @@ def main():
     Site          {SITE}/
     Admin         {SITE}/admin/
     Log in as     {demo["username"]} / {demo["password"]}
-    FakeMastodon  {MASTODON}/   (a local stand-in for a Mastodon server)
+    FakeMastodon  {MASTODON.url}/   local stand-ins for the three networks,
+    FakeBluesky   {BLUESKY.url}/   each listing its posts; @demo, @demo.test
+    FakeX         {X.url}/   and @demo are connected
 
   Try it:
     1. Open the draft page “{demo["draft_title"]}” in the admin:
        {SITE}{demo["draft_edit_path"]}
        (“Share when published” is ticked on its Promote tab.)
     2. Click Publish.
-    3. Open FakeMastodon: the post, with the photo and its alt text, appears
-       within a few seconds. Reports → Social posts in the admin shows it too.
+    3. Open FakeMastodon, FakeBluesky and FakeX: the post, with the photo and
+       its alt text, appears on each within a few seconds, fitted to each
+       network. Reports → Social posts in the admin shows the three.
 
   Connecting an account with OAuth: Settings → Social accounts → Connect a
-  Mastodon account, enter {MASTODON} (or @demo@{MASTODON.split("//")[1]}), then
-  Authorize on FakeMastodon's page. (@demo is already connected with a token;
-  this connects it again, with the token FakeMastodon issues.)
+  Mastodon account, enter {MASTODON.url} (or @demo@{MASTODON.url.split("//")[1]}),
+  then Authorize on FakeMastodon's page; or Connect an X account, then
+  Authorize app on FakeX's page. (Both are connected already with tokens;
+  this connects them again, with the tokens the fakes issue.)
 
   Logs are in {LOGS}/. Press Ctrl-C to stop.
 """

@@ -1,4 +1,5 @@
-"""Settings of the example site: a small photo blog that shares new photos to Mastodon.
+"""Settings of the example site: a small photo blog that shares new photos to Mastodon,
+Bluesky and X.
 
 Made for local use only (DEBUG on, a fixed secret key, SQLite). The lines that matter for
 wagtail-syndicate are marked "Syndication".
@@ -10,9 +11,10 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# The ports `demo.py` runs the site and the fake Mastodon server on.
+# The ports `demo.py` runs the site and the fake Mastodon and X servers on.
 DEMO_PORT = int(os.environ.get("DEMO_PORT", "8000"))
 DEMO_MASTODON_PORT = int(os.environ.get("DEMO_MASTODON_PORT", "8001"))
+DEMO_X_PORT = int(os.environ.get("DEMO_X_PORT", "8003"))
 
 SECRET_KEY = "django-insecure-example-site-for-local-use-only"
 DEBUG = True
@@ -120,9 +122,15 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 # one). Without TASKS, Django would use the ImmediateBackend and post inside the publish.
 TASKS = {"default": {"BACKEND": TASKS_DATABASE_BACKEND}}
 
-# Syndication: the plugin's settings (every key is optional). The demo's Mastodon is a fake
-# one at http://127.0.0.1; the plugin only accepts https addresses of public hosts unless
+# Syndication: the plugin's settings (every key is optional). The demo's networks are fakes
+# at http://127.0.0.1; the plugin only accepts https addresses of public hosts unless
 # insecure instances are allowed. Leave this out on a real site.
 WAGTAIL_SYNDICATE = {
     "ALLOW_INSECURE_INSTANCES": True,
+    # "Connect an X account" signs in with OAuth 2.0 as the X app with this client ID; the
+    # demo's X is FakeX, so its sign-in page and API are there. On a real site: your X app's
+    # client ID (and X_CLIENT_SECRET), and no X_AUTHORIZE_URL or X_API_URL.
+    "X_CLIENT_ID": "fake-x-client",
+    "X_AUTHORIZE_URL": f"http://127.0.0.1:{DEMO_X_PORT}/i/oauth2/authorize",
+    "X_API_URL": f"http://127.0.0.1:{DEMO_X_PORT}",
 }
