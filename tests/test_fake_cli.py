@@ -209,7 +209,18 @@ def test_fake_bluesky_front_page_lists_posts_with_images_and_alt_text():
         ).json()["blob"]
         record = {
             "$type": "app.bsky.feed.post",
-            "text": "Boats",
+            "text": "Bateaux à l’aube\n\nexample.com/boats/",
+            "facets": [
+                {
+                    "index": {"byteStart": 21, "byteEnd": 39},
+                    "features": [
+                        {
+                            "$type": "app.bsky.richtext.facet#link",
+                            "uri": "https://example.com/boats/",
+                        }
+                    ],
+                }
+            ],
             "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             "langs": ["en"],
             "embed": {"$type": "app.bsky.embed.images", "images": [{"image": blob, "alt": ALT}]},
@@ -224,5 +235,7 @@ def test_fake_bluesky_front_page_lists_posts_with_images_and_alt_text():
         page = requests.get(fake.base_url + "/", timeout=2)
         assert "FakeBluesky</a> &middot; a local stand-in for Bluesky" in page.text
         assert "@demo.test" in page.text and "language: en" in page.text
+        assert '<p>Bateaux à l’aube</p><p><a href="https://example.com/boats/"' in page.text
+        assert ">example.com/boats/</a></p>" in page.text
         assert image_of(fake.base_url, page.text) == (html.escape(ALT), PNG)
         assert requests.get(fake.base_url + "/elsewhere", timeout=2).status_code == 404

@@ -49,17 +49,25 @@ code { background: #eee; padding: .1rem .3rem; border-radius: 3px; }
 """
 
 
-def _linkify(text: str) -> str:
-    """Escape ``text`` and turn http(s) URLs into links (as Mastodon does)."""
-    out: list[str] = []
-    pos = 0
+def _links(text: str):
+    """The http(s) URLs of ``text`` as Mastodon finds them: ``(start, end, url)``."""
     for match in URL_RE.finditer(text):
         end = url_end(text, match.start(), match.end())
         url = text[match.start() : end]
-        if url.lower() in ("http://", "https://"):
-            continue
-        out.append(html.escape(text[pos : match.start()]))
-        shown = url.split("://", 1)[1]
+        if url.lower() not in ("http://", "https://"):
+            yield match.start(), end, url
+
+
+def _linkify(text: str, links=None) -> str:
+    """Escape ``text`` and turn ``links`` (``(start, end, url)``: that part of the text links
+    to ``url``; default: its http(s) URLs, as Mastodon does) into links."""
+    out: list[str] = []
+    pos = 0
+    for start, end, url in _links(text) if links is None else sorted(links):
+        if start < pos:
+            continue  # overlapping: the first wins
+        out.append(html.escape(text[pos:start]))
+        shown = text[start:end].split("://", 1)[-1]
         shown = shown if len(shown) <= 30 else shown[:30] + "\u2026"
         out.append(
             f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="nofollow noopener">'
@@ -70,14 +78,14 @@ def _linkify(text: str) -> str:
     return "".join(out)
 
 
-def format_content(text: str) -> str:
+def format_content(text: str, links=None) -> str:
     """Plain status text to Mastodon-style HTML: ``<p>`` per paragraph,
-    ``<br />`` per line break, escaped, with links."""
-    text = text.replace("\r\n", "\n").strip("\n")
-    if not text:
+    ``<br />`` per line break, escaped, with links (``links``: see :func:`_linkify`)."""
+    content = _linkify(text, links).replace("\r\n", "\n").strip("\n")
+    if not content:
         return ""
-    paragraphs = re.split(r"\n{2,}", text)
-    return "".join("<p>" + _linkify(p).replace("\n", "<br />") + "</p>" for p in paragraphs)
+    paragraphs = re.split(r"\n{2,}", content)
+    return "".join("<p>" + p.replace("\n", "<br />") + "</p>" for p in paragraphs)
 
 
 def page(title: str, body: str, server: str = "FakeMastodon", what: str = MASTODON) -> bytes:

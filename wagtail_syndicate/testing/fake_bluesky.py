@@ -152,6 +152,20 @@ def _shows_link(shown: bytes, uri: str) -> bool:
     return text == bare
 
 
+def _facet_links(post: FakePost) -> list[tuple[int, int, str]]:
+    """The post's link facets as ``(start, end, uri)`` in characters of its text."""
+    data = post.text.encode()
+    links = []
+    for facet in post.facets:
+        start, end = facet["index"]["byteStart"], facet["index"]["byteEnd"]
+        for feature in facet["features"]:
+            if feature.get("$type") == "app.bsky.richtext.facet#link":
+                chars = len(data[:start].decode(errors="ignore"))
+                links.append((chars, chars + len(data[start:end].decode(errors="ignore")),
+                              feature["uri"]))  # fmt: skip
+    return links
+
+
 def _invalid(message: str) -> ApiError:
     return ApiError(400, f"Invalid app.bsky.feed.post record: {message}")
 
@@ -613,7 +627,8 @@ class FakeBluesky(FakeServer):
             meta += html.escape(post.value.get("createdAt", ""))
             if post.langs:
                 meta += f" &middot; language: {html.escape(', '.join(post.langs))}"
-            articles.append(_pages.article(meta, _pages.format_content(post.text), figures))
+            content = _pages.format_content(post.text, _facet_links(post))
+            articles.append(_pages.article(meta, content, figures))
         page = _pages.feed_page(articles, "All posts", "FakeBluesky", "Bluesky")
         return Response(200, page, html_type)
 
