@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint install
+.PHONY: demo test lint install messages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,8 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
+
+# The source catalogue of the plugin's messages (needs GNU gettext: apt-get install gettext).
+messages: $(VENV)/.installed
+	cd wagtail_syndicate && PYTHONPATH=.. DJANGO_SETTINGS_MODULE=tests.settings \
+		../$(PY) -m django makemessages -l en --no-obsolete --ignore "testing/*"
