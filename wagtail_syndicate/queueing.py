@@ -203,17 +203,17 @@ class _Checks:
         )
         self.outcomes: dict = {}
 
-    def _outcome(self, account) -> tuple[str, str]:
-        """(fingerprint, "") of the plan for ``account``, or ("", why it cannot be posted)."""
+    def _outcome(self, account) -> tuple:
+        """(the plan for ``account``, ""), or (None, why it cannot be posted)."""
         from .limits import limits_for
 
         limits = limits_for(account, fetch=False)
         key = limits if self.by_limits else (account.pk, limits)
         if key not in self.outcomes:
             try:
-                self.outcomes[key] = (plan_post(self.page, account, limits).fingerprint, "")
+                self.outcomes[key] = (plan_post(self.page, account, limits), "")
             except SyndicationError as err:
-                self.outcomes[key] = ("", str(err))
+                self.outcomes[key] = (None, str(err))
         return self.outcomes[key]
 
     def content_error(self, account) -> str:
@@ -223,9 +223,9 @@ class _Checks:
     def post_would_change(self, record: SyndicationRecord) -> bool:
         if get_setting("ON_UPDATE") == "ignore":
             return False
-        fingerprint, error = self._outcome(record.account)
+        plan, error = self._outcome(record.account)
         # One that cannot be posted as it is now: say so on the record.
-        return bool(error) or fingerprint != record.content_hash
+        return bool(error) or plan.fingerprint != record.content_hash
 
 
 def _queue(
