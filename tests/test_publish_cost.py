@@ -153,3 +153,22 @@ def test_a_first_publish_that_meets_a_record_queues_it(fake_mastodon):
     page.save_revision().publish()
     (record,) = SyndicationRecord.objects.filter(page=page)
     assert (record.state, record.generation) == ("queued", 2)
+
+
+def test_a_publish_reads_the_choice_from_its_revision(fake_mastodon):
+    connect_account(fake_mastodon)
+    bob = connect_account(fake_mastodon, token="other-token")
+    page = make_photo_page(image=make_image(), publish=False)
+    page.syndication_accounts.set([bob])
+    revision = page.save_revision()
+    revision.publish()
+    assert [r.account_id for r in SyndicationRecord.objects.filter(page=page)] == [bob.pk]
+
+    page = PhotoPage.objects.get(pk=page.pk)
+    through = PhotoPage.syndication_accounts.through._meta.db_table
+    accounts = SyndicationAccount.for_page(page, revision=revision)
+    assert through not in str(accounts.query)  # the ids, not a subquery
+    assert [a.pk for a in accounts] == [bob.pk]
+    # Any other revision is not the page's choice: the database is read.
+    older = page.save_revision()
+    assert through in str(SyndicationAccount.for_page(page, revision=older).query)

@@ -43,16 +43,17 @@ QUEUED_FIELDS = (
 ACCOUNT_METHODS = ("get_syndication_text", "get_syndication_template", "get_syndication_options")
 
 
-def queue_page(page) -> list[SyndicationRecord]:
+def queue_page(page, revision=None) -> list[SyndicationRecord]:
     """Queue the live ``page`` for sharing to each enabled account of its site.
 
     Creates or reuses one record per (page, account). A posted page whose post would not change
     is left alone (no task, no request); one whose post would change is queued for an edit
     unless ``ON_UPDATE`` is "ignore". A page that cannot be posted (no image, no alt text) gets
     a failed record with the reason at once, and nothing is enqueued for it.
-    Returns the records this call queued or failed.
+    Returns the records this call queued or failed. ``revision``: the one ``page`` was just
+    published from (it holds the accounts chosen for the page: no query for them).
     """
-    accounts = SyndicationAccount.for_page(page)
+    accounts = SyndicationAccount.for_page(page, revision=revision)
     if _first_publish(page):
         # Records are made when a page is published: at its first publish it has none, so
         # none is looked for. Should one exist all the same, the insert meets it and the

@@ -29,7 +29,7 @@ def should_share(instance, revision, alias: bool = False) -> bool:
 
 def on_page_published(sender, instance, revision=None, alias=False, **kwargs) -> None:
     if should_share(instance, revision, alias):
-        queue_page(instance)
+        queue_page(instance, revision)
 
 
 def on_page_unpublished(sender, instance, **kwargs) -> None:
