@@ -8,7 +8,7 @@ from django.urls import reverse
 from wagtail.test.utils import WagtailTestUtils
 
 from tests.utils import connect_account, make_image, make_photo_page, publish_page, run_tasks
-from wagtail_syndicate.text import status_length
+from wagtail_syndicate.text import count_graphemes, status_length, weighted_length
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,3 +90,52 @@ def test_preview_of_a_page_not_set_to_share(editor, fake_mastodon):
     page = make_photo_page(image=make_image(), publish=False, syndicate=False)
     assert "Tick “Share when published”" in html.unescape(preview_of(editor, page))
     assert fake_mastodon.requests == []
+
+
+def test_preview_shows_each_network_as_it_will_post(editor, fake_mastodon, fake_bluesky, fake_x):
+    from tests.utils import connect_bluesky_account, connect_x_account
+
+    mastodon = connect_account(fake_mastodon)
+    bluesky = connect_bluesky_account(fake_bluesky)
+    x = connect_x_account(fake_x)
+    page = make_photo_page(
+        image=make_image(),
+        publish=False,
+        search_description="Boats 🚣 and 港の朝 at dawn. " * 20,
+        syndication_content_warning="Bright light",
+    )
+    url = page.get_full_url()
+    preview = preview_of(editor, page)
+    sections = dict(
+        re.findall(r'data-account="(\d+)">(.*?)</section>', preview, re.S)
+    )  # fmt: skip
+    assert sorted(sections) == sorted(str(a.pk) for a in (mastodon, bluesky, x))
+
+    def part(account, pattern):
+        return shown(pattern, sections[str(account.pk)])
+
+    counts = {
+        name: part(account, r"data-preview-count>\s*(\d+ of \d+) characters")[0]
+        for name, account in (("mastodon", mastodon), ("bluesky", bluesky), ("x", x))
+    }
+    (m_text,) = part(mastodon, r"data-preview-text[^>]*>(.*?)</pre>")
+    (b_text,) = part(bluesky, r"data-preview-text[^>]*>(.*?)</pre>")
+    (x_text,) = part(x, r"data-preview-text[^>]*>(.*?)</pre>")
+    # Each fitted to its own network's limit and way of counting.
+    assert counts["mastodon"] == f"{status_length(m_text, 'Bright light')} of 500"
+    assert counts["bluesky"] == f"{count_graphemes(b_text)} of 300"
+    assert counts["x"] == f"{weighted_length(x_text)} of 280"
+    assert int(counts["x"].split()[0]) <= 280 and int(counts["bluesky"].split()[0]) <= 300
+    # Bluesky shows the link short; the others as it is.
+    assert m_text.endswith(url) and x_text.endswith(url)
+    assert b_text.endswith(url.removeprefix("http://"))
+    # The content warning: Mastodon shows it, Bluesky marks the post, X cannot.
+    assert part(mastodon, r"data-preview-spoiler>(.*?)</span>") == ["Bright light"]
+    assert "marked sensitive" in part(bluesky, r"data-preview-spoiler-note>(.*?)</p>")[0]
+    assert "not posted" in part(x, r"data-preview-spoiler-note>(.*?)</p>")[0]
+    # Visibility is Mastodon's; every image shows its alt text on every network.
+    assert "Visibility: public" in sections[str(mastodon.pk)]
+    assert "Visibility" not in sections[str(bluesky.pk)] + sections[str(x.pk)]
+    for account in (mastodon, bluesky, x):
+        assert part(account, r"data-preview-alt>(.*?)</figcaption>") == [page.alt_text]
+        assert f"({account.get_network_display()})" in sections[str(account.pk)]

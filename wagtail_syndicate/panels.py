@@ -40,10 +40,19 @@ class Preview:
     thumbnails: list = field(default_factory=list)
 
     @property
+    def network(self):
+        return get_network(self.account.network)
+
+    @property
     def length(self) -> int:
         if self.plan is None:
             return 0
         return self.limits.length(self.plan.text, self.plan.spoiler_text)
+
+    @property
+    def text(self) -> str:
+        """The text as the network will show it (Bluesky shows links short)."""
+        return self.network.shown_text(self.plan.text) if self.plan else ""
 
 
 def previews(page, *, fetch_limits: bool = True) -> list[Preview]:

@@ -96,6 +96,11 @@ class Network(ABC):
     # it has no such key, so an attempt whose outcome is unknown is always looked for first.
     idempotency_window: timedelta | None = None
     default_limits: Limits = Limits()
+    # Posts have a visibility (public, quiet public, followers only, mentioned people only).
+    visibility: bool = False
+    # What becomes of a page's content warning: "text" (shown before the post), "label" (the
+    # post is marked sensitive; the warning's words are not posted) or None (not posted).
+    content_warning: str | None = None
     # The server's own address when accounts have one (the admin's default for a new account).
     default_instance_url: str = ""
     # Media uploads an account may make, as (count, seconds), for the ``syndicate`` command to
@@ -144,6 +149,10 @@ class Network(ABC):
     @abstractmethod
     def find_post(self, client: Any, url: str) -> Published | None:
         """The account's recent post that links to ``url``, if any."""
+
+    def shown_text(self, text: str) -> str:
+        """The text of a post as the network will show it (the editor's preview uses it)."""
+        return text
 
     def refused_over_limit(self, err: PermanentNetworkError) -> bool:
         """Whether the server refused a post for going over one of its limits (which may have

@@ -364,6 +364,11 @@ class BlueskyNetwork(Network):
     # bsky.social limits writes by points per hour and day (about 1,600 posts an hour), not
     # uploads: nothing for a backfill to pace itself to.
     upload_rate = None
+    # A content warning becomes the graphic-media self-label (see ``post_record``).
+    content_warning = "label"
+
+    def shown_text(self, text: str) -> str:
+        return shorten_links(text)[0]
 
     def connect(self, credentials: Credentials) -> BlueskyClient:
         return BlueskyClient(credentials)

@@ -148,6 +148,8 @@ class MastodonNetwork(Network):
     label = "Mastodon"
     # Mastodon remembers an Idempotency-Key for an hour; past 55 minutes, look before posting.
     idempotency_window = timedelta(minutes=55)
+    visibility = True
+    content_warning = "text"
     # 30 media uploads per 30 minutes per account (Mastodon's rate limits).
     upload_rate = (30, 1800.0)
 
