@@ -1,5 +1,5 @@
 # Two commands a newcomer needs, each doing its own set-up from a clean clone:
-#   make demo   the example site, its worker and a local Mastodon-compatible server
+#   make demo   the example site, its worker and local Mastodon, Bluesky and X stand-ins
 #   make test   the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
