@@ -530,6 +530,14 @@ def png(width=10, height=10) -> bytes:
     return buffer.getvalue()
 
 
+def sign_in(fake, handle="alice.test", password="pw") -> dict:
+    return xrpc(
+        fake,
+        "com.atproto.server.createSession",
+        json={"identifier": handle, "password": password},
+    ).json()
+
+
 @pytest.mark.django_db(transaction=False)
 @pytest.mark.parametrize(
     "change, error",
@@ -548,11 +556,7 @@ def png(width=10, height=10) -> bytes:
 )
 def test_the_fake_refuses_records_the_lexicon_refuses(change, error):
     with FakeBluesky(accounts={"alice.test": "pw"}) as fake:
-        session = xrpc(
-            fake,
-            "com.atproto.server.createSession",
-            json={"identifier": "alice.test", "password": "pw"},
-        ).json()
+        session = sign_in(fake)
         blob = xrpc(
             fake,
             "com.atproto.repo.uploadBlob",
@@ -598,11 +602,7 @@ def test_the_fake_refuses_records_the_lexicon_refuses(change, error):
 @pytest.mark.django_db(transaction=False)
 def test_the_fake_refuses_blobs_over_the_limit_or_of_another_type():
     with FakeBluesky(accounts={"alice.test": "pw"}) as fake:
-        session = xrpc(
-            fake,
-            "com.atproto.server.createSession",
-            json={"identifier": "alice.test", "password": "pw"},
-        ).json()
+        session = sign_in(fake)
         too_big = xrpc(
             fake,
             "com.atproto.repo.uploadBlob",

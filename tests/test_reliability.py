@@ -70,10 +70,10 @@ def test_timeout_after_the_server_stored_the_status_makes_one_post(fake_mastodon
     assert record_of(page).remote_id == fake_mastodon.statuses[0].id
 
 
-def test_429_is_retried_no_earlier_than_the_reset_time(fake_mastodon):
-    connect_account(fake_mastodon)
-    reset = datetime.now(UTC) + timedelta(seconds=2)
-    fake_mastodon.inject(
+def rate_limit_upload(fake, seconds: float) -> datetime:
+    """The next upload is answered 429 with a reset ``seconds`` ahead; returns that time."""
+    reset = datetime.now(UTC) + timedelta(seconds=seconds)
+    fake.inject(
         Fault(
             method="POST",
             path="/api/v2/media",
@@ -82,6 +82,12 @@ def test_429_is_retried_no_earlier_than_the_reset_time(fake_mastodon):
             headers={"X-RateLimit-Reset": reset.isoformat().replace("+00:00", "Z")},
         )
     )
+    return reset
+
+
+def test_429_is_retried_no_earlier_than_the_reset_time(fake_mastodon):
+    connect_account(fake_mastodon)
+    reset = rate_limit_upload(fake_mastodon, 2)
     page = make_photo_page(image=make_image())
     assert run_next() == "retrying"
 
@@ -101,16 +107,7 @@ def test_429s_do_not_use_up_the_attempts(fake_mastodon, settings):
     settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "MAX_ATTEMPTS": 2}
     connect_account(fake_mastodon)
     for _ in range(3):  # more rate-limited answers in a row than MAX_ATTEMPTS
-        reset = datetime.now(UTC) + timedelta(seconds=1)
-        fake_mastodon.inject(
-            Fault(
-                method="POST",
-                path="/api/v2/media",
-                status=429,
-                body={"error": "Too many requests"},
-                headers={"X-RateLimit-Reset": reset.isoformat().replace("+00:00", "Z")},
-            )
-        )
+        rate_limit_upload(fake_mastodon, 1)
     page = make_photo_page(image=make_image())
     assert run_tasks() == ["retrying", "retrying", "retrying", "posted"]
     assert record_of(page).state == "posted"

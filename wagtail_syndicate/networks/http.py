@@ -201,22 +201,7 @@ class HttpClient:
     def json(self, method: str, path: str, **kwargs) -> tuple[int, dict]:
         """``request``, then the status and the JSON object the server answered with."""
         response = self.request(method, path, **kwargs)
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
-        if not isinstance(payload, dict):
-            raise PermanentNetworkError(
-                _("%(where)s answered %(status)s with something other than JSON: %(message)s")
-                % {
-                    "where": f"{self.label} ({method} {path})",
-                    "status": response.status_code,
-                    "message": error_message(response),
-                },
-                status=response.status_code,
-                body=response.text[:2000],
-            )
-        return response.status_code, payload
+        return response.status_code, json_object(response, f"{self.label} ({method} {path})")
 
     def _error(self, response: requests.Response, method: str, path: str):
         status, message = response.status_code, error_message(response)
@@ -261,6 +246,23 @@ class HttpClient:
         return PermanentNetworkError(
             _("%(where)s answered %(status)s: %(message)s.") % words, **kwargs
         )
+
+
+def json_object(response: requests.Response, where: str) -> dict:
+    """The JSON object a successful answer holds; ``PermanentNetworkError`` if it holds
+    something else (an HTML page from a proxy, a list, nothing)."""
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        raise PermanentNetworkError(
+            _("%(where)s answered %(status)s with something other than JSON: %(message)s")
+            % {"where": where, "status": response.status_code, "message": error_message(response)},
+            status=response.status_code,
+            body=response.text[:2000],
+        )
+    return payload
 
 
 def _read_capped(response: requests.Response, where: str) -> None:

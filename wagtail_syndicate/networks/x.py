@@ -27,7 +27,7 @@ from ..exceptions import ConfigurationError, PermanentNetworkError, RateLimited
 from ..limits import Limits
 from ..posts import Media, Post
 from .base import AccountInfo, Credentials, Network, Published, UploadedMedia
-from .http import HttpClient
+from .http import HttpClient, json_object
 from .x_oauth import XOAuth, error_detail, oauth1_header
 
 # Renew an access token this many seconds before it expires.
@@ -182,18 +182,7 @@ class XClient:
         return PermanentNetworkError(message % words, status=err.status, body=err.body)
 
     def json(self, method: str, path: str, **kwargs) -> dict:
-        response = self.request(method, path, **kwargs)
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
-        if not isinstance(payload, dict):
-            raise PermanentNetworkError(
-                _("X answered %(request)s with something other than JSON.")
-                % {"request": f"{method} {path}"},
-                status=response.status_code,
-            )
-        return payload
+        return json_object(self.request(method, path, **kwargs), f"X ({method} {path})")
 
     # ---------------------------------------------------------------- endpoints
 
