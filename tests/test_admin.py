@@ -290,3 +290,32 @@ def test_a_network_without_a_usual_server_needs_its_address(admin_client):
     assert response.status_code == 200
     assert response.context["form"].errors["instance_url"] == ["Enter the address of the server."]
     assert not SyndicationAccount.objects.exists()
+
+
+def test_checking_a_bluesky_account_posts_nothing(admin_client, fake_bluesky):
+    from tests.utils import connect_bluesky_account
+
+    account = connect_bluesky_account(fake_bluesky)
+    url = reverse("wagtail_syndicate_check_post", args=[account.pk])
+    listing = admin_client.get(
+        reverse("wagtailsnippets_wagtail_syndicate_syndicationaccount:list")
+    ).content.decode()
+    assert "Check the account" in listing
+    assert (
+        "Nothing is posted: every post on Bluesky is public"
+        in admin_client.get(url).content.decode()
+    )
+
+    response = admin_client.post(url, follow=True)
+
+    assert fake_bluesky.posts == []
+    assert len(fake_bluesky.blobs) == 1  # the test image was taken
+    assert "signed in and took the test image; nothing was posted" in response.content.decode()
+
+
+def test_a_confirmation_page_names_where_it_is(admin_client, fake_mastodon):
+    account = connect_account(fake_mastodon)
+    html = admin_client.get(reverse("wagtail_syndicate_check_post", args=[account.pk])).content
+    breadcrumbs = html.decode().split("data-w-breadcrumbs", 1)[1].split("</nav>", 1)[0]
+    assert "Social accounts" in breadcrumbs and account.handle in breadcrumbs
+    assert "Send a test post" in breadcrumbs

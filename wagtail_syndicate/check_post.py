@@ -1,4 +1,7 @@
-""" "Send a test post": prove an account's whole path, image included, from the admin."""
+""" "Send a test post": prove an account's whole path, image included, from the admin.
+
+Only where the network has posts nobody else sees (Mastodon's direct visibility): elsewhere the
+check stops short of posting, since a test post would be public."""
 
 import io
 
@@ -33,10 +36,16 @@ def check_image() -> Media:
     )
 
 
-def send_test_post(account: SyndicationAccount) -> str:
-    """Post a direct (only the account sees it) status with an image; return its URL.
+def send_test_post(account: SyndicationAccount) -> str | None:
+    """Prove the account's whole path: on a network with private posts, post a direct (only
+    the account sees it) status with an image and return its URL; on a network whose posts
+    are all public (Bluesky, X), sign in and upload the image, post nothing and return None.
     Raises ``SyndicationError`` with the reason when it fails."""
+    network = get_network(account.network)
     limits_for(account, refresh=True)  # the server answers, and its limits are fresh
+    if not network.visibility:
+        network.upload_media(network.connect(account.credentials()), check_image())
+        return None
     now = timezone.now()
     post = Post(
         text=_("Test post from wagtail-syndicate, %(when)s. Only this account can see it.")
@@ -46,4 +55,4 @@ def send_test_post(account: SyndicationAccount) -> str:
         visibility="direct",
     )
     key = f"wagtail-syndicate-test-{account.pk}-{now.timestamp()}"
-    return get_network(account.network).publish(account.credentials(), post, key).url
+    return network.publish(account.credentials(), post, key).url

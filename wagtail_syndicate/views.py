@@ -5,6 +5,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
@@ -13,6 +14,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from .exceptions import SyndicationError
 from .models import SyndicationAccount, SyndicationRecord
+from .networks import get_network
 
 
 class ConfirmActionView(WagtailAdminTemplateMixin, TemplateView):
@@ -31,6 +33,17 @@ class ConfirmActionView(WagtailAdminTemplateMixin, TemplateView):
 
     def get_page_subtitle(self):
         return str(self.object)
+
+    def get_breadcrumbs_items(self):
+        """Home, then the list the object belongs to, the object, and this action."""
+        opts = self.model._meta
+        listing = f"wagtailsnippets_{opts.app_label}_{opts.model_name}:list"
+        return [
+            *super().get_breadcrumbs_items(),
+            {"url": reverse(listing), "label": capfirst(opts.verbose_name_plural)},
+            {"url": "", "label": str(self.object)},
+            {"url": "", "label": self.get_page_title()},
+        ]
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
@@ -115,7 +128,17 @@ class CheckPostView(ConfirmActionView):
     def user_may_act(self, user) -> bool:
         return user.has_perm("wagtail_syndicate.change_syndicationaccount")
 
+    def get_page_title(self):
+        if not get_network(self.object.network).visibility:
+            return _("Check the account")
+        return self.page_title
+
     def question(self) -> str:
+        if not get_network(self.object.network).visibility:
+            return _(
+                "Check %(account)s: sign in and upload a test image? Nothing is posted: every "
+                "post on %(network)s is public."
+            ) % {"account": self.object, "network": self.object.get_network_display()}
         return (
             _(
                 "Send a test post with an image to %s? Its visibility is “direct”: only the "
@@ -139,6 +162,12 @@ class CheckPostView(ConfirmActionView):
                 % {"account": self.object, "reason": err},
             )
         else:
+            if url is None:
+                messages.success(
+                    request,
+                    _("%s signed in and took the test image; nothing was posted.") % self.object,
+                )
+                return
             messages.success(
                 request,
                 _("Test post sent to %s.") % self.object,

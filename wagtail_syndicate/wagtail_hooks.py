@@ -12,6 +12,7 @@ from wagtail.snippets.models import register_snippet
 from .components import RecentFailuresPanel, view_post_buttons
 from .history import FORMATTERS
 from .models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
+from .networks import get_network
 from .oauth_views import revoke_tokens
 from .views import CheckPostView
 from .viewsets import SyndicationAccountViewSet, SyndicationRecordViewSet
@@ -68,8 +69,9 @@ def add_check_post_button(snippet, user, next_url=None):
     if isinstance(snippet, SyndicationAccount) and user.has_perm(
         "wagtail_syndicate.change_syndicationaccount"
     ):
+        private = get_network(snippet.network).visibility
         yield Button(
-            gettext_lazy("Send a test post"),
+            gettext_lazy("Send a test post") if private else gettext_lazy("Check the account"),
             url=reverse("wagtail_syndicate_check_post", args=[snippet.pk]),
             icon_name="mail",
             priority=15,
