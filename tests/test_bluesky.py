@@ -620,3 +620,29 @@ def test_the_fake_refuses_blobs_over_the_limit_or_of_another_type():
         )
         assert mislabelled.status_code == 400
         assert fake.blobs == {}
+
+
+def test_removing_an_account_ends_its_session_and_says_where_to_revoke_the_password(
+    fake_bluesky,
+):
+    from django.core.management import call_command
+
+    account = connect_bluesky_account(fake_bluesky)
+    make_photo_page(image=make_image())
+    assert run_tasks() == ["posted"]  # signed in: a session is stored
+    refresh = SyndicationAccount.objects.get(pk=account.pk).session["refreshJwt"]
+    out = io.StringIO()
+
+    call_command("syndication_accounts", "remove", str(account.pk), stdout=out)
+
+    assert fake_bluesky.sessions_deleted == 1
+    renewed = requests.post(
+        f"{fake_bluesky.base_url}/xrpc/com.atproto.server.refreshSession",
+        headers={"Authorization": f"Bearer {refresh}"},
+        timeout=5,
+    )
+    assert renewed.status_code == 400  # the session is over
+    said = out.getvalue()
+    assert "The Bluesky session of alice.test was ended." in said
+    assert "revoked in Bluesky's settings" in said
+    assert refresh not in said

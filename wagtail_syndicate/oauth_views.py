@@ -278,16 +278,29 @@ def disconnect(account) -> tuple[str, str]:
     revokers = {
         SyndicationAccount.Network.MASTODON: revoke_mastodon_token,
         SyndicationAccount.Network.X: revoke_x_tokens,
-        SyndicationAccount.Network.BLUESKY: keep_bluesky_app_password,
+        SyndicationAccount.Network.BLUESKY: end_bluesky_session,
     }
     return revokers[account.network](account)
 
 
-def keep_bluesky_app_password(account) -> tuple[str, str]:
-    return "info", _(
-        "Bluesky app passwords can only be revoked in Bluesky's settings (Privacy and security "
-        "→ App passwords): revoke the one of %s there if it is no longer needed."
-    ) % account
+def end_bluesky_session(account) -> tuple[str, str]:
+    """End the account's session on its PDS; the app password itself can only be revoked in
+    Bluesky's settings."""
+    from .networks.bluesky import BlueskyClient
+
+    revoke_there = _(
+        "Its app password can only be revoked in Bluesky's settings (Privacy and security → "
+        "App passwords): revoke it there if it is no longer needed."
+    )
+    try:
+        ended = BlueskyClient(account.credentials()).delete_session()
+    except (NetworkError, ImproperlyConfigured) as err:
+        return "warning", _(
+            "%(account)s was removed, but its Bluesky session could not be ended: %(reason)s"
+        ) % {"account": account, "reason": err} + " " + revoke_there
+    if not ended:
+        return "info", _("%s was removed.") % account + " " + revoke_there
+    return "success", _("The Bluesky session of %s was ended.") % account + " " + revoke_there
 
 
 def revoke_mastodon_token(account) -> tuple[str, str]:

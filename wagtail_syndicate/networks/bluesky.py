@@ -230,6 +230,18 @@ class BlueskyClient:
         )[1]
         return self._keep(answer)
 
+    def delete_session(self) -> bool:
+        """End the stored session on the server (``com.atproto.server.deleteSession``, with
+        the refresh JWT); False when there is none to end."""
+        if not self.session.get("refreshJwt"):
+            return False
+        self.http.request(
+            "POST",
+            "/xrpc/com.atproto.server.deleteSession",
+            headers={"Authorization": f"Bearer {self.session['refreshJwt']}"},
+        )
+        return True
+
     def _keep(self, answer: dict) -> dict:
         if not all(isinstance(answer.get(k), str) for k in ("accessJwt", "refreshJwt", "did")):
             raise PermanentNetworkError(_("Bluesky answered the sign-in without a session."))

@@ -3,7 +3,8 @@
 It serves the XRPC methods wagtail-syndicate uses, under ``/xrpc/``:
 
 * ``com.atproto.server.createSession`` (handle or DID and app password), ``refreshSession``
-  (the refresh JWT is single-use: a refresh hands out a new one) and ``getSession``; access
+  (the refresh JWT is single-use: a refresh hands out a new one), ``deleteSession`` (the
+  refresh JWT stops working) and ``getSession``; access
   JWTs expire after ``access_lifetime`` seconds of the fake's ``clock``, refresh JWTs after
   ``refresh_lifetime``; ``createSession`` is rate-limited (``session_rate_limit`` per
   ``session_rate_period``) with 429 ``RateLimitExceeded`` and ``ratelimit-*`` headers
@@ -232,6 +233,7 @@ class FakeBluesky(FakeServer):
             self._rkeys = itertools.count(1)
             self.sessions_created = 0
             self.sessions_refreshed = 0
+            self.sessions_deleted = 0
 
     # ---------------------------------------------------------------- inspection
 
@@ -268,6 +270,7 @@ class FakeBluesky(FakeServer):
     ROUTES = {
         ("POST", "com.atproto.server.createSession"): "_create_session",
         ("POST", "com.atproto.server.refreshSession"): "_refresh_session",
+        ("POST", "com.atproto.server.deleteSession"): "_delete_session",
         ("GET", "com.atproto.server.getSession"): "_get_session",
         ("POST", "com.atproto.repo.uploadBlob"): "_upload_blob",
         ("POST", "com.atproto.repo.createRecord"): "_create_record",
@@ -384,6 +387,14 @@ class FakeBluesky(FakeServer):
             self._refresh.pop(token, None)  # single use: the next refresh needs the new one
             self.sessions_refreshed += 1
         return self._new_session(next(a for a in self.accounts.values() if a.did == did))
+
+    def _delete_session(self, headers: Headers, **_):
+        token = self._bearer(headers)
+        self._check(self._refresh, token)
+        with self._lock:
+            self._refresh.pop(token, None)  # the session cannot be refreshed any more
+            self.sessions_deleted += 1
+        return json_response(200, {})
 
     def _get_session(self, headers: Headers, **_):
         account = self._user(headers)
