@@ -23,19 +23,23 @@ DATABASE_BACKEND = (
 )
 
 
+# django-tasks 0.7 would otherwise write the row at the commit itself (its own default); later
+# versions have no such option.
+LEGACY_OPTIONS = (
+    {"ENQUEUE_ON_COMMIT": False} if DATABASE_BACKEND.startswith("django_tasks.backends") else {}
+)
+
+
 def task_rows():
-    try:
-        from django_tasks_db.models import DBTaskResult
-    except ImportError:
-        from django_tasks.backends.database.models import DBTaskResult
-    return DBTaskResult.objects.filter(task_path__endswith="syndicate_record")
+    models = importlib.import_module(DATABASE_BACKEND.rsplit(".", 1)[0] + ".models")
+    return models.DBTaskResult.objects.filter(task_path__endswith="syndicate_record")
 
 
 @pytest.fixture
 def database_queue(settings):
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"},
-        "database": {"BACKEND": DATABASE_BACKEND},
+        "database": {"BACKEND": DATABASE_BACKEND, **LEGACY_OPTIONS},
     }
     settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "TASK_BACKEND": "database"}
 

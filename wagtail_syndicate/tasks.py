@@ -70,12 +70,15 @@ def enqueued_with_the_transaction() -> bool:
     transaction of its own after the publish's."""
     try:
         backend = syndicate_record.using(backend=get_setting("TASK_BACKEND")).get_backend()
+        if getattr(backend, "enqueue_on_commit", False):
+            # django-tasks 0.7 defers the row to the commit itself (ENQUEUE_ON_COMMIT, on by
+            # default there): enqueue after the commit, where a failure reaches the record.
+            return False
+        backend_module = type(backend).__module__
         for module in ("django_tasks_db", "django_tasks.backends.database"):
-            try:
-                backend_module = import_module(module)
-            except ImportError:
-                continue
-            if isinstance(backend, backend_module.DatabaseBackend):
+            # By the backend's own module: the other package may be installed but unusable
+            # (django-tasks-db does not import with django-tasks 0.7).
+            if backend_module == module or backend_module.startswith(module + "."):
                 result_model = import_module(f"{module}.models").DBTaskResult
                 alias = router.db_for_write(SyndicationRecord)
                 return (
