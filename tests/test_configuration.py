@@ -9,6 +9,9 @@ from wagtail_syndicate.exceptions import ConfigurationError
 from wagtail_syndicate.networks.http import normalize_instance_url
 from wagtail_syndicate.tokens import decrypt_token, encrypt_token
 
+# Django's model checks ask SQLite what it supports (JSONField), which opens the database.
+pytestmark = pytest.mark.django_db
+
 
 def check_ids():
     return {message.id for message in run_checks() if message.id.startswith("wagtail_syndicate")}
@@ -94,3 +97,37 @@ def test_a_host_resolving_to_a_private_address_is_refused(settings, monkeypatch,
     client = HttpClient("https://mastodon.example", "token", label="Mastodon")
     with pytest.raises(ConfigurationError, match=f"resolves to {address}, which is not a public"):
         client.request("GET", "/api/v2/instance")
+
+
+@pytest.mark.parametrize(
+    "django_has_tasks, installed, expected",
+    [(True, "0.13.0", ["wagtail_syndicate.E002"]), (True, "0.12.0", []), (False, "0.13.0", [])],
+)
+def test_a_database_queue_that_refuses_the_plugins_tasks_is_an_error(
+    settings, monkeypatch, django_has_tasks, installed, expected
+):
+    import importlib.metadata
+    import importlib.util
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: (
+            (django_has_tasks or None) if name == "django.tasks" else real_find_spec(name, *a)
+        ),
+    )
+    monkeypatch.setattr(
+        importlib.metadata,
+        "version",
+        lambda name: installed if name == "django-tasks-db" else "1.0",
+    )
+    from wagtail_syndicate.checks import check_task_packages
+
+    # The check alone: Django's would load the backend, which this environment may not have.
+    errors = check_task_packages(None)
+    assert [e.id for e in errors] == expected
+    if errors:
+        assert f"django-tasks-db {installed}" in errors[0].msg
+        assert errors[0].hint == 'pip install "django-tasks-db<0.13"'

@@ -61,3 +61,31 @@ def check_task_backend(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.compatibility)
+def check_task_packages(app_configs, **kwargs):
+    """django-tasks-db 0.13+ runs on Django's own ``django.tasks`` when Django has it (6.0+);
+    Wagtail and this plugin define their tasks with the django-tasks package, whose tasks that
+    queue then refuses ("does not point to a Task") at every enqueue."""
+    from importlib.metadata import PackageNotFoundError, version
+    from importlib.util import find_spec
+
+    backends = [b.get("BACKEND", "") for b in (getattr(settings, "TASKS", None) or {}).values()]
+    if not find_spec("django.tasks") or not any(b.startswith("django_tasks_db") for b in backends):
+        return []
+    try:
+        installed = version("django-tasks-db")
+    except PackageNotFoundError:
+        return []
+    if tuple(int(part) for part in installed.split(".")[:2] if part.isdigit()) < (0, 13):
+        return []
+    return [
+        checks.Error(
+            f"django-tasks-db {installed} runs on Django's own django.tasks, but Wagtail and "
+            "wagtail-syndicate queue their tasks with the django-tasks package: every task "
+            "sent to its database queue would fail.",
+            hint='pip install "django-tasks-db<0.13"',
+            id="wagtail_syndicate.E002",
+        )
+    ]
