@@ -153,6 +153,19 @@ def test_weighted_length_counts_each_url_as_23_and_flags_keycaps_and_zwj_sequenc
     assert weighted_length("\u0915\u094d\u200d\u0937") == 4
 
 
+def test_a_domain_without_its_scheme_counts_at_least_as_x_counts_a_link():
+    # X links "example.com" as it does "https://example.com": 23, not 11 (undercounting it
+    # would have X refuse a post the fitter thought fitted).
+    assert weighted_length("see example.com today") == 4 + 23 + 6
+    assert weighted_length("photos.example.co.uk.") == 23 + 1
+    # Longer than a link: its own characters (X may count it 23; never more than this).
+    long_path = "example.com/" + "a" * 30
+    assert weighted_length(long_path) == len(long_path)
+    # Not domains: abbreviations, numbers, addresses, hashtags.
+    for text in ("e.g. this, i.e. that", "U.S. news", "3.14 pi", "me@example.com", "#tag.com"):
+        assert weighted_length(text) == len(text), text
+
+
 # ---------------------------------------------------------------- tokens
 
 

@@ -311,15 +311,38 @@ def _valid_host(url: str) -> bool:
     return True
 
 
+# A domain written without http(s):// ("example.com", "example.com/path"), which X links too
+# when it knows the top-level domain.
+_BARE_DOMAIN_RE = re.compile(
+    r"(?<![\w@#$./:-])(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}(?![\w@-])(?:/[^\s<>\"']*)?"
+)
+
+
+def _plain_weight(text: str, url_length: int) -> int:
+    """The weight of text without http(s) links. A bare domain counts as ``url_length`` if X
+    takes it for a link, else as its characters; which X does depends on its list of top-level
+    domains, so the larger of the two is counted: never less than X counts."""
+    length, pos = 0, 0
+    for match in _BARE_DOMAIN_RE.finditer(text):
+        end = url_end(text, match.start(), match.end())
+        domain = text[match.start() : end]
+        length += sum(map(_weight, graphemes(text[pos : match.start()])))
+        own = sum(map(_weight, graphemes(domain)))
+        length += max(own, url_length) if _valid_host("http://" + domain) else own
+        pos = end
+    return length + sum(map(_weight, graphemes(text[pos:])))
+
+
 def weighted_length(text: str, url_length: int = 23) -> int:
     """Length of a post as X counts it: the text in Unicode NFC, each URL as ``url_length``,
     most Latin, Greek, Cyrillic, Hebrew and Arabic characters (up to U+10FF) and common
-    punctuation as 1, other characters (CJK, Hangul, ...) as 2, each emoji as 2."""
+    punctuation as 1, other characters (CJK, Hangul, ...) as 2, each emoji as 2. A domain
+    without http(s):// counts as at least ``url_length`` (see ``_plain_weight``)."""
     text = unicodedata.normalize("NFC", text)
     length, pos = 0, 0
     for start, end in link_spans(text):
         if not _valid_host(text[start:end]):
             continue
-        length += sum(map(_weight, graphemes(text[pos:start]))) + url_length
+        length += _plain_weight(text[pos:start], url_length) + url_length
         pos = end
-    return length + sum(map(_weight, graphemes(text[pos:])))
+    return length + _plain_weight(text[pos:], url_length)
