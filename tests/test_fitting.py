@@ -266,15 +266,13 @@ def test_count_graphemes_examples(text, expected):
             "\u0600١٢",
             id="prepend",
         ),
-        pytest.param(
-            "क्षत्रिय",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="Indic conjuncts (consonant + virama + consonant, GB9c, Unicode 15.1) "
-                "are one cluster; text.py splits them (overcount)",
-            ),
-            id="devanagari-conjunct",
-        ),
+        pytest.param("क्षत्रिय", id="devanagari-conjunct"),
+        pytest.param("ক্ষমা স্বাগতম", id="bengali-conjuncts"),
+        pytest.param("ક્ષ્મ", id="gujarati-double-conjunct"),
+        pytest.param("క్ష", id="telugu-conjunct"),
+        pytest.param("ക്‍ഷ", id="malayalam-conjunct-with-joiner"),
+        pytest.param("क्", id="a-virama-at-the-end"),
+        pytest.param("क् ष", id="a-space-breaks-the-conjunct"),
     ],
 )
 def test_count_graphemes_on_scripts_outside_the_mix(text):

@@ -15,7 +15,8 @@ extended grapheme cluster rules (UAX #29) using :mod:`unicodedata`:
   extend the previous cluster;
 * ZERO WIDTH JOINER joins the following code point (emoji ZWJ sequences);
 * regional indicators pair up into flags;
-* Hangul jamo sequences form syllables.
+* Hangul jamo sequences form syllables;
+* a consonant, a virama and a consonant of the main Indic scripts form a conjunct (GB9c).
 """
 
 from __future__ import annotations
@@ -142,6 +143,26 @@ def _hangul_joins(prev: str | None, cur: str | None) -> bool:
     return False
 
 
+# GB9c (Unicode 15.1): a consonant, a virama (Indic_Conjunct_Break=Linker) and a consonant of
+# Devanagari, Bengali, Gujarati, Oriya, Telugu or Malayalam make one cluster (a conjunct).
+_INCB_LINKERS = frozenset({0x094D, 0x09CD, 0x0ACD, 0x0B4D, 0x0C4D, 0x0D4D})
+_INCB_CONSONANTS = (
+    (0x0915, 0x0939), (0x0958, 0x095F), (0x0978, 0x097F),  # Devanagari
+    (0x0995, 0x09A8), (0x09AA, 0x09B0), (0x09B2, 0x09B2), (0x09B6, 0x09B9),
+    (0x09DC, 0x09DD), (0x09DF, 0x09DF), (0x09F0, 0x09F1),  # Bengali
+    (0x0A95, 0x0AA8), (0x0AAA, 0x0AB0), (0x0AB2, 0x0AB3), (0x0AB5, 0x0AB9),
+    (0x0AF9, 0x0AF9),  # Gujarati
+    (0x0B15, 0x0B28), (0x0B2A, 0x0B30), (0x0B32, 0x0B33), (0x0B35, 0x0B39),
+    (0x0B5C, 0x0B5D), (0x0B5F, 0x0B5F), (0x0B71, 0x0B71),  # Oriya
+    (0x0C15, 0x0C28), (0x0C2A, 0x0C39), (0x0C58, 0x0C5A),  # Telugu
+    (0x0D15, 0x0D3A),  # Malayalam
+)  # fmt: skip
+
+
+def _is_incb_consonant(cp: int) -> bool:
+    return any(low <= cp <= high for low, high in _INCB_CONSONANTS)
+
+
 def graphemes(text: str) -> list[str]:
     """``text`` split into user-perceived characters (extended grapheme clusters)."""
     clusters: list[str] = []
@@ -149,6 +170,7 @@ def graphemes(text: str) -> list[str]:
     prev_ch = ""
     ri_run = 0  # regional indicators immediately before the current position
     pictographic = False  # the current cluster is an emoji (and may go on after a ZWJ)
+    conjunct = ""  # GB9c: "consonant" after one, "linked" once a virama followed it
     for ch in text:
         cp = ord(ch)
         if prev_cp is None:
@@ -163,6 +185,8 @@ def graphemes(text: str) -> list[str]:
             joins = True
         elif _is_extend(cp, ch):
             joins = True
+        elif conjunct == "linked" and _is_incb_consonant(cp):
+            joins = True  # GB9c
         elif prev_cp == ZWJ:
             joins = pictographic and _is_pictographic(cp)  # GB11: emoji ZWJ sequences only
         elif prev_cp in _PREPEND:
@@ -177,6 +201,12 @@ def graphemes(text: str) -> list[str]:
             clusters.append(ch)
             pictographic = _is_pictographic(cp)
         ri_run = ri_run + 1 if _is_regional_indicator(cp) else 0
+        if _is_incb_consonant(cp):
+            conjunct = "consonant"
+        elif cp in _INCB_LINKERS and conjunct:
+            conjunct = "linked"
+        elif not (conjunct and (cp == ZWJ or _is_extend(cp, ch))):
+            conjunct = ""
         prev_cp, prev_ch = cp, ch
     return clusters
 
