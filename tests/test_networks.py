@@ -7,6 +7,7 @@ from wagtail.test.utils import WagtailTestUtils
 
 from tests.testapp.models import PhotoPage
 from tests.utils import connect_account, make_image, make_photo_page, publish_page, run_tasks
+from wagtail_syndicate.exceptions import ContentError
 from wagtail_syndicate.fitting import fit_text
 from wagtail_syndicate.limits import Limits, limits_for
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
@@ -219,3 +220,16 @@ def test_bluesky_counts_and_posts_each_link_as_shown():
         "photos.example.com/2026/11/27/m...",
     ]
     assert Limits(counting="bluesky").length(text) == len(shown) < len(text) - 60
+
+
+def test_bluesky_text_is_fitted_to_its_bytes_too():
+    family = "👨\u200d👩\u200d👧\u200d👦"  # one grapheme, 25 bytes
+    url = "https://photos.example.com/family"
+    limits = Limits(max_characters=300, counting="bluesky", max_bytes=3000)
+    text = fit_text("{title}\n\n{url}", {"title": f"Family {family} " * 150, "url": url}, limits)
+    assert text.endswith(url) and "…" in text
+    assert len(text.replace(url, "photos.example.com/family").encode()) <= 3000
+    assert limits.length(text) < 300  # the bytes were the limit, not the graphemes
+
+    with pytest.raises(ContentError, match="limit of 3000 bytes and cannot be shortened"):
+        fit_text(family * 150 + "\n\n{url}", {"url": url}, limits)

@@ -131,9 +131,7 @@ def fit_text(template: str, values: dict[str, str], limits: Limits, spoiler_text
     values = dict(values)
 
     def fits(candidate: dict[str, str]) -> bool:
-        return limits.length(render_text(template, candidate), spoiler_text) <= (
-            limits.max_characters
-        )
+        return limits.fits(render_text(template, candidate), spoiler_text)
 
     for name in SHORTENABLE:
         if fits(values):
@@ -151,7 +149,16 @@ def fit_text(template: str, values: dict[str, str], limits: Limits, spoiler_text
         values["tags"] = " ".join(tags)
     if fits(values):
         return render_text(template, values)
-    over = limits.length(render_text(template, values), spoiler_text) - limits.max_characters
+    text = render_text(template, values)
+    over = limits.length(text, spoiler_text) - limits.max_characters
+    if over <= 0:  # within the characters, over the bytes
+        raise ContentError(
+            _(
+                "The text of the post is over this server's limit of %(limit)s bytes and "
+                "cannot be shortened: shorten the custom text."
+            )
+            % {"limit": limits.max_bytes}
+        )
     raise ContentError(
         _(
             "The text of the post is %(over)s characters over this server's limit of "

@@ -5,7 +5,13 @@ from dataclasses import asdict, dataclass, field
 from django.core.cache import cache
 
 from .exceptions import PermanentNetworkError
-from .text import bluesky_length, count_graphemes, status_length, weighted_length
+from .text import (
+    bluesky_length,
+    count_graphemes,
+    shorten_links,
+    status_length,
+    weighted_length,
+)
 
 # Mastodon's own defaults, used when a server does not say.
 DEFAULT_FORMATS = frozenset({"jpeg", "png", "gif", "webp"})
@@ -50,11 +56,22 @@ class Limits:
     supported_formats: frozenset[str] = field(default=DEFAULT_FORMATS)
     # The name of the rule the network counts text with (a key of ``COUNTING_RULES``).
     counting: str = "mastodon"
+    # A limit on the size of the text as posted, in UTF-8 bytes, when the network has one.
+    max_bytes: int | None = None
 
     def length(self, text: str, spoiler_text: str = "") -> int:
         """The length of a post with ``text`` and content warning ``spoiler_text``, counted
         as the network counts it (compare with ``max_characters``)."""
         return COUNTING_RULES[self.counting](text, spoiler_text, self)
+
+    def fits(self, text: str, spoiler_text: str = "") -> bool:
+        """Whether a post with ``text`` is within ``max_characters`` and ``max_bytes``."""
+        if self.length(text, spoiler_text) > self.max_characters:
+            return False
+        if self.max_bytes is None:
+            return True
+        shown = shorten_links(text)[0] if self.counting == "bluesky" else text
+        return len(shown.encode()) <= self.max_bytes
 
     @classmethod
     def from_instance(cls, instance: dict) -> "Limits":

@@ -43,12 +43,13 @@ TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 SESSION_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired"}
 
 BLUESKY_LIMITS = Limits(
-    # app.bsky.feed.post: text maxGraphemes 300 (and maxLength 3000 bytes, which 300
+    # app.bsky.feed.post: text maxGraphemes 300 and maxLength 3000 bytes (which 300
     # graphemes reach only with long emoji sequences).
     max_characters=300,
+    max_bytes=3000,
     # app.bsky.embed.images: images maxLength 4.
     max_media=4,
-    # Links are counted as written (``counting="graphemes"``); this is unused.
+    # Links are counted as they are shown (``counting="bluesky"``); this is unused.
     characters_per_url=23,
     # app.bsky.embed.images#image: blob maxSize 1,000,000 bytes. The limit is in the lexicon,
     # which the PDS validates records against; no XRPC method says a larger one
