@@ -3,7 +3,7 @@
 
 import io
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -515,6 +515,28 @@ def test_record_keys_are_valid_tids_derived_from_the_key():
         assert len(tid) == 13
         assert set(tid) <= set(TID_ALPHABET)
         assert tid[0] in TID_ALPHABET[:16]  # the top bit is 0
+
+
+def tid_time(tid: str) -> datetime:
+    number = 0
+    for char in tid:
+        number = number * 32 + TID_ALPHABET.index(char)
+    return datetime.fromtimestamp((number >> 10) / 1_000_000, UTC)
+
+
+def test_a_record_key_holds_the_time_the_post_was_first_tried(fake_bluesky):
+    connect_bluesky_account(fake_bluesky)
+    page = make_photo_page(image=make_image())
+    # The first attempt's answer is lost after the post was stored; the retry sends the same
+    # key and time, so the same record key, and adopts the post.
+    fake_bluesky.inject(Fault(method="POST", path=CREATE, drop=True, after=True))
+    before = datetime.now(UTC)
+    assert run_tasks() == ["retrying", "posted"]
+    rkey = only_post(fake_bluesky).uri.rsplit("/", 1)[1]
+    first, second = [r for r in fake_bluesky.requests if r.path == CREATE]
+    assert first.json["rkey"] == second.json["rkey"] == rkey
+    assert before <= tid_time(rkey) <= before + timedelta(seconds=5)
+    assert SyndicationRecord.objects.get(page=page).remote_id.endswith(rkey)
 
 
 def xrpc(fake, nsid, session=None, **kwargs):

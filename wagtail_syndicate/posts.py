@@ -8,6 +8,7 @@ editor's preview and the publish-time checks all use ``plan_post`` and ``compose
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -37,6 +38,9 @@ class Post:
     spoiler_text: str = ""
     visibility: str = "public"
     language: str | None = None
+    # When the post was first tried: the same for every attempt with one idempotency key (set
+    # by the task; a network that names its posts by time, as Bluesky does, uses it).
+    created_at: datetime | None = None
 
     @property
     def sensitive(self) -> bool:

@@ -7,6 +7,7 @@ HTTP happens outside any database transaction.
 
 import logging
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from importlib import import_module
@@ -198,6 +199,9 @@ def _post(record: SyndicationRecord, page, network, post) -> dict:
         adopt = _outcome_unknown(record, key, network)
         # An earlier attempt sent this key: the create may return what that attempt stored.
         tried = record.unknown_outcome_key == key
+        # When this key was first tried: the same for every attempt with it.
+        since = record.unknown_outcome_since if tried else timezone.now()
+        post = replace(post, created_at=since)
         # Noted just before the create request (not before the uploads, which cannot post):
         # a worker killed while it waits for the answer leaves the key behind, so the next run
         # (of any generation) asks with it again.
@@ -206,7 +210,7 @@ def _post(record: SyndicationRecord, page, network, post) -> dict:
             post,
             key,
             adopt_existing=adopt,
-            before_create=partial(_note_unknown_outcome, record, key),
+            before_create=partial(_note_unknown_outcome, record, key, since),
             **uploads,
         )
         if (published.adopted or tried) and network.edits:
@@ -330,9 +334,9 @@ def _outcome_unknown(record: SyndicationRecord, key: str, network) -> bool:
     return _expired(record, network) or record.unknown_outcome_key != key
 
 
-def _note_unknown_outcome(record: SyndicationRecord, key: str) -> None:
+def _note_unknown_outcome(record: SyndicationRecord, key: str, since) -> None:
     if record.unknown_outcome_key != key:
-        record.unknown_outcome_key, record.unknown_outcome_since = key, timezone.now()
+        record.unknown_outcome_key, record.unknown_outcome_since = key, since
         SyndicationRecord.objects.filter(pk=record.pk).update(
             unknown_outcome_key=key, unknown_outcome_since=record.unknown_outcome_since
         )

@@ -70,10 +70,18 @@ BLUESKY_LIMITS = Limits(
 )
 
 
-def tid_from_key(key: str) -> str:
-    """A valid TID (13 characters of base32-sortable, top bit 0) derived from ``key``: the
-    same key always gives the same record key."""
-    number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") >> 1
+def tid_from_key(key: str, at: datetime | None = None) -> str:
+    """A valid TID (13 characters of base32-sortable, top bit 0) derived from ``key`` and the
+    time ``at``: the same key and time always give the same record key. A TID is microseconds
+    since the epoch (53 bits) and a 10-bit clock id: the time is ``at`` (when the post was
+    first tried, so the key sorts as a post of then) and the clock id comes from ``key``;
+    without ``at`` the whole TID comes from ``key``."""
+    digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+    if at is None:
+        number = digest >> 1
+    else:
+        micros = int(at.timestamp() * 1_000_000) & ((1 << 53) - 1)
+        number = (micros << 10) | (digest & 0x3FF)
     chars = []
     for _shift in range(13):
         chars.append(TID_ALPHABET[number & 31])
@@ -405,7 +413,7 @@ class BlueskyNetwork(Network):
     def create_post(
         self, client: BlueskyClient, post: Post, media_ids: list[str], idempotency_key: str
     ) -> Published:
-        rkey = tid_from_key(idempotency_key)
+        rkey = tid_from_key(idempotency_key, post.created_at)
         blobs = [json.loads(media_id) for media_id in media_ids]
         try:
             try:
