@@ -6,7 +6,6 @@ from django.core.cache import cache
 
 from .exceptions import PermanentNetworkError
 from .text import (
-    bluesky_length,
     count_graphemes,
     shorten_links,
     status_length,
@@ -36,8 +35,8 @@ COUNTING_RULES = {
     ),
     # Graphemes of the text as written, links included; no content-warning text.
     "graphemes": lambda text, spoiler, limits: count_graphemes(text),
-    # Bluesky: graphemes, each link as the post shows it (``text.short_url``).
-    "bluesky": lambda text, spoiler, limits: bluesky_length(text),
+    # Bluesky: graphemes of the text as shown, each link short (``Limits.shown``).
+    "bluesky": lambda text, spoiler, limits: count_graphemes(limits.shown(text)),
     # X: weighted characters (CJK and emoji 2), each URL as characters_per_url.
     "weighted": lambda text, spoiler, limits: weighted_length(text, limits.characters_per_url),
 }
@@ -64,14 +63,16 @@ class Limits:
         as the network counts it (compare with ``max_characters``)."""
         return COUNTING_RULES[self.counting](text, spoiler_text, self)
 
+    def shown(self, text: str) -> str:
+        """``text`` as the network shows it: on Bluesky each link short (``text.short_url``),
+        as its app writes links; elsewhere as it is."""
+        return shorten_links(text)[0] if self.counting == "bluesky" else text
+
     def fits(self, text: str, spoiler_text: str = "") -> bool:
         """Whether a post with ``text`` is within ``max_characters`` and ``max_bytes``."""
         if self.length(text, spoiler_text) > self.max_characters:
             return False
-        if self.max_bytes is None:
-            return True
-        shown = shorten_links(text)[0] if self.counting == "bluesky" else text
-        return len(shown.encode()) <= self.max_bytes
+        return self.max_bytes is None or len(self.shown(text).encode()) <= self.max_bytes
 
     @classmethod
     def from_instance(cls, instance: dict) -> "Limits":

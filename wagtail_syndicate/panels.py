@@ -52,7 +52,7 @@ class Preview:
     @property
     def text(self) -> str:
         """The text as the network will show it (Bluesky shows links short)."""
-        return self.network.shown_text(self.plan.text) if self.plan else ""
+        return self.limits.shown(self.plan.text) if self.plan else ""
 
 
 def previews(page, *, fetch_limits: bool = True) -> list[Preview]:

@@ -30,7 +30,6 @@ __all__ = [
     "graphemes",
     "status_length",
     "weighted_length",
-    "bluesky_length",
     "shorten_links",
     "URL_RE",
     "MENTION_RE",
@@ -287,11 +286,6 @@ def shorten_links(text: str) -> tuple[str, list[tuple[int, int, str]]]:
         pos = end
     pieces.append(text[pos:])
     return "".join(pieces), links
-
-
-def bluesky_length(text: str) -> int:
-    """Length of a Bluesky post: graphemes, each link counted as it will be shown."""
-    return count_graphemes(shorten_links(text)[0])
 
 
 def _strip_mention_domains(text: str) -> str:

@@ -150,10 +150,6 @@ class Network(ABC):
     def find_post(self, client: Any, url: str) -> Published | None:
         """The account's recent post that links to ``url``, if any."""
 
-    def shown_text(self, text: str) -> str:
-        """The text of a post as the network will show it (the editor's preview uses it)."""
-        return text
-
     def refused_over_limit(self, err: PermanentNetworkError) -> bool:
         """Whether the server refused a post for going over one of its limits (which may have
         changed since they were read: the worker reads them again and fits the post anew)."""

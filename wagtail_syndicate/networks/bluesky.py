@@ -388,9 +388,6 @@ class BlueskyNetwork(Network):
     # A content warning becomes the graphic-media self-label (see ``post_record``).
     content_warning = "label"
 
-    def shown_text(self, text: str) -> str:
-        return shorten_links(text)[0]
-
     def connect(self, credentials: Credentials) -> BlueskyClient:
         return BlueskyClient(credentials)
 
