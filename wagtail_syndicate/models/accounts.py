@@ -87,9 +87,7 @@ class SyndicationAccount(models.Model):
     @property
     def session(self) -> dict:
         """The network's session state, decrypted (empty when there is none)."""
-        if not self.encrypted_session:
-            return {}
-        return json.loads(decrypt_token(self.encrypted_session))
+        return _decrypt_session(self.encrypted_session)
 
     @session.setter
     def session(self, value: dict) -> None:
@@ -105,8 +103,7 @@ class SyndicationAccount(models.Model):
     def stored_session(self) -> dict:
         """The session as it is in the database now (another worker may have renewed it)."""
         stored = type(self).objects.filter(pk=self.pk).values_list("encrypted_session", flat=True)
-        ciphertext = stored.first() or ""
-        return json.loads(decrypt_token(ciphertext)) if ciphertext else {}
+        return _decrypt_session(stored.first() or "")
 
     def credentials(self):
         """What a network module needs to act as this account (it never sees the model)."""
@@ -144,6 +141,10 @@ class SyndicationAccount(models.Model):
         if isinstance(chosen, models.QuerySet):
             return accounts.filter(models.Q(pk__in=chosen) | ~models.Exists(chosen))
         return accounts.filter(pk__in=chosen) if chosen else accounts
+
+
+def _decrypt_session(ciphertext: str) -> dict:
+    return json.loads(decrypt_token(ciphertext)) if ciphertext else {}
 
 
 def _site_id(page):

@@ -39,6 +39,12 @@ class Credentials:
     # (a rotated refresh token then is only valid in the stored session).
     reload_session: Callable[[], dict] = field(default=dict, repr=False, compare=False)
 
+    def renewed_session(self, key: str, current: str | None) -> dict | None:
+        """The stored session if another run renewed it since this run read it (its ``key``,
+        a single-use refresh token, is no longer ``current``), else None."""
+        stored = self.reload_session()
+        return stored if stored.get(key) not in (None, current) else None
+
 
 @dataclass(frozen=True)
 class AccountInfo:

@@ -275,9 +275,8 @@ class BlueskyClient:
             except PermanentNetworkError:
                 # Refused: used up by another run that renewed the session first (then the
                 # stored session is newer), or expired or revoked (then sign in).
-                reload = getattr(self.credentials, "reload_session", dict)
-                stored = self._mine(reload())
-                if stored.get("refreshJwt") not in (None, self.session["refreshJwt"]):
+                renewed = self.credentials.renewed_session("refreshJwt", self.session["refreshJwt"])
+                if renewed and (stored := self._mine(renewed)):
                     self.session = stored
                     return
         self.create_session()

@@ -92,9 +92,11 @@ class XClient:
         try:
             tokens = XOAuth(self.credentials.instance_url).refresh(self.session["refresh_token"])
         except PermanentNetworkError:
-            stored = self.credentials.reload_session()
-            if stored.get("refresh_token") not in (None, self.session.get("refresh_token")):
-                self.session = stored
+            renewed = self.credentials.renewed_session(
+                "refresh_token", self.session.get("refresh_token")
+            )
+            if renewed:
+                self.session = renewed
                 return
             raise
         keep = {k: v for k, v in self.session.items() if k in ("username", "user_id")}
