@@ -303,18 +303,25 @@ def test_verify_signs_in_and_hands_over_the_session():
 # Failures and retries -------------------------------------------------------------------------
 
 
-def test_rate_limited_post_waits_for_the_reset_time(fake_bluesky):
-    connect_bluesky_account(fake_bluesky)
-    reset = int(datetime.now(UTC).timestamp()) + 2
-    fake_bluesky.inject(
+def rate_limit_create(fake, seconds: int, **headers) -> int:
+    """The next createRecord is answered 429 with a reset ``seconds`` ahead (epoch seconds,
+    as Bluesky sends it); returns that reset."""
+    reset = int(datetime.now(UTC).timestamp()) + seconds
+    fake.inject(
         Fault(
             method="POST",
             path=CREATE,
             status=429,
             body={"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
-            headers={"ratelimit-remaining": "0", "ratelimit-reset": str(reset)},
+            headers={**headers, "ratelimit-reset": str(reset)},
         )
     )
+    return reset
+
+
+def test_rate_limited_post_waits_for_the_reset_time(fake_bluesky):
+    connect_bluesky_account(fake_bluesky)
+    rate_limit_create(fake_bluesky, 2, **{"ratelimit-remaining": "0"})
     page = make_photo_page(image=make_image())
 
     assert run_tasks() == ["retrying", "posted"]  # the retry runs once the reset time is due
@@ -325,16 +332,7 @@ def test_rate_limited_post_waits_for_the_reset_time(fake_bluesky):
 
 def test_rate_limited_record_is_scheduled_no_earlier_than_the_reset(fake_bluesky):
     connect_bluesky_account(fake_bluesky)
-    reset = int(datetime.now(UTC).timestamp()) + 600
-    fake_bluesky.inject(
-        Fault(
-            method="POST",
-            path=CREATE,
-            status=429,
-            body={"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
-            headers={"ratelimit-reset": str(reset)},
-        )
-    )
+    reset = rate_limit_create(fake_bluesky, 600)
     page = make_photo_page(image=make_image())
 
     with pytest.raises(AssertionError, match="not due"):
