@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from ..text import status_length
 from . import _pages
+from ._counting import mastodon_length
 from ._http import ApiError, Headers, Params, ParsedBody, Response, json_response
 from ._media import MediaAPI, parse_focus
 from ._models import FakeMedia, FakeStatus, FakeStatusEdit
@@ -332,7 +332,7 @@ class MastodonAPI(MediaAPI, OAuthAPI):
             raise ApiError(422, "Validation failed: Text can't be blank")
         maximum = int(self.limits["max_characters"])
         url_length = int(self.limits["characters_reserved_per_url"])
-        if status_length(text, spoiler_text, url_length) > maximum:
+        if mastodon_length(text, spoiler_text, url_length) > maximum:
             raise ApiError(422, f"Validation failed: Text character limit of {maximum} exceeded")
 
     def _create_status(self, params, user, headers, **_):

@@ -9,7 +9,7 @@ import html
 import re
 from collections.abc import Iterable
 
-from ..text import URL_RE, url_end
+from ._counting import links as find_links
 
 __all__ = [
     "article",
@@ -51,11 +51,8 @@ code { background: #eee; padding: .1rem .3rem; border-radius: 3px; }
 
 def _links(text: str):
     """The http(s) URLs of ``text`` as Mastodon finds them: ``(start, end, url)``."""
-    for match in URL_RE.finditer(text):
-        end = url_end(text, match.start(), match.end())
-        url = text[match.start() : end]
-        if url.lower() not in ("http://", "https://"):
-            yield match.start(), end, url
+    for start, end in find_links(text):
+        yield start, end, text[start:end]
 
 
 def _linkify(text: str, links=None) -> str:

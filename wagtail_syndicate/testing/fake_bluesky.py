@@ -31,7 +31,8 @@ Errors are XRPC errors: ``{"error": "InvalidRequest", "message": "..."}`` with 4
 ``AuthenticationRequired``, 400 ``ExpiredToken`` / ``InvalidToken``. Faults (:class:`Fault`,
 chaos mode) come from :class:`FakeServer`, as for FakeMastodon.
 
-Only the standard library is used.
+The standard library is used, and ``regex`` (the test extra) to count graphemes
+(``_counting.py``, the fakes' own).
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..text import count_graphemes
 from . import _pages
+from ._counting import bluesky_text_problem
 from ._fake_server import FakeServer
 from ._http import ApiError, Headers, ParsedBody, Response, json_response
 from ._images import ImageError, image_info
@@ -61,7 +62,7 @@ LANGUAGE_RE = re.compile(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*")
 B32 = "abcdefghijklmnopqrstuvwxyz234567"  # CIDs
 B32_SORT = "234567abcdefghijklmnopqrstuvwxyz"  # TIDs
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
-MAX_GRAPHEMES, MAX_TEXT_BYTES, MAX_IMAGES, MAX_BLOB = 300, 3000, 4, 1_000_000
+MAX_IMAGES, MAX_BLOB = 4, 1_000_000
 
 
 @dataclass
@@ -481,10 +482,9 @@ class FakeBluesky(FakeServer):
         text = record.get("text")
         if not isinstance(text, str):
             raise _invalid('Record must have the property "text"')
-        if len(text.encode()) > MAX_TEXT_BYTES:
-            raise _invalid(f"Record/text must not be longer than {MAX_TEXT_BYTES} characters")
-        if count_graphemes(text) > MAX_GRAPHEMES:
-            raise _invalid(f"Record/text must not be longer than {MAX_GRAPHEMES} graphemes")
+        problem = bluesky_text_problem(text)
+        if problem:
+            raise _invalid(problem)
         created = record.get("createdAt")
         if not isinstance(created, str) or not DATETIME_RE.fullmatch(created):
             raise _invalid("Record/createdAt must be an valid atproto datetime")

@@ -29,12 +29,12 @@ Layout: this module holds the state (``_fake_server.py`` the lifecycle, requests
 and faults every fake shares); ``_api.py`` and
 ``_media.py`` the endpoints; ``_server.py`` the HTTP layer and faults;
 ``_chaos.py`` random faults; ``_http.py`` body parsing;
-``wagtail_syndicate.text`` status length (shared with the plugin);
+``_counting.py`` status length (the fakes' own, never the plugin's);
 ``_images.py`` image sniffing; ``_pages.py`` the HTML; ``_models.py`` the
 dataclasses.
 
-Only the standard library is used: this package must not import Django or the
-rest of wagtail_syndicate.
+The standard library is used, and ``regex`` (in the test extra) for grapheme clusters:
+this package must not import Django or the rest of wagtail_syndicate (a test checks).
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ wagtail-syndicate uses:
 Errors are X's problem documents: ``{"title", "detail", "type", "status"}``. Faults and chaos
 mode come from :class:`FakeServer` (chaos applies to ``/2/``).
 
-Only the standard library is used (and ``wagtail_syndicate.text``, which uses only it).
+The standard library is used, and ``regex`` (the test extra) for graphemes: text is counted by
+``_counting.py``, the fakes' own, never by the plugin's code.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
-from ..text import URL_RE, url_end, weighted_length
 from . import _pages
+from ._counting import links, x_weighted_length
 from ._fake_server import FakeServer
 from ._http import Headers, ParsedBody, Response, json_response
 from ._images import sniff_mime_type
@@ -405,7 +406,7 @@ class FakeX(FakeServer):
         media_ids = [str(i) for i in ((payload.get("media") or {}).get("media_ids") or [])]
         if not isinstance(text, str) or not (text.strip() or media_ids):
             raise XProblem(400, "Either text or media is required.")
-        if weighted_length(text) > MAX_TEXT:
+        if x_weighted_length(text) > MAX_TEXT:
             raise XProblem(403, TOO_LONG)
         if len(media_ids) > MAX_MEDIA:
             raise XProblem(400, f"At most {MAX_MEDIA} media may be attached.")
@@ -606,19 +607,17 @@ def _join(uri: str, params: dict) -> str:
 
 def _url_entities(text: str) -> list[dict]:
     entities = []
-    for match in URL_RE.finditer(text):
-        end = url_end(text, match.start(), match.end())
-        url = text[match.start() : end]
-        if url.lower() in ("http://", "https://"):
-            continue
+    for start, end in links(text, bare=True):
+        url = text[start:end]
+        expanded = url if "://" in url else "http://" + url
         short = "https://t.co/" + hashlib.sha256(url.encode()).hexdigest()[:10]
-        shown = url.split("://", 1)[1]
+        shown = url.split("://", 1)[-1]
         entities.append(
             {
-                "start": match.start(),
+                "start": start,
                 "end": end,
                 "url": short,
-                "expanded_url": url,
+                "expanded_url": expanded,
                 "display_url": shown if len(shown) <= 26 else shown[:25] + "\u2026",
             }
         )
