@@ -4,15 +4,18 @@ wagtail-syndicate uses:
 * ``GET /2/users/me``; ``GET /2/users/:id/tweets`` (newest first, ``entities.urls`` with each
   link's ``expanded_url``, the text with t.co links as X shows it);
 * ``POST /2/media/upload`` (multipart ``media``, at most 5 MB, JPEG/PNG/GIF/WebP as sniffed
-  from the bytes), ``POST /2/media/metadata`` (alt text at most 1,000 characters, on media of
-  the same user);
+  from the bytes, ``media_category`` one of ``MEDIA_CATEGORIES``; the media id expires after
+  ``expires_after_secs``, ``media_lifetime``), ``POST /2/media/metadata`` (alt text at most
+  1,000 characters, on media of the same user);
 * ``POST /2/tweets`` (JSON; text of at most 280 weighted characters as twitter-text counts
   them, at most 4 media of the same user, no duplicate of a recent post's text),
   ``DELETE /2/tweets/:id``;
 * OAuth 2.0: a consent page at ``/i/oauth2/authorize`` (PKCE S256 required), ``POST
   /2/oauth2/token`` (authorization code with its verifier; refresh token, rotated: a refresh
-  token works once), ``POST /2/oauth2/revoke``. Access tokens issued here expire after
-  ``token_lifetime`` seconds (two hours, as X's);
+  token works once, and there is one only with the ``offline.access`` scope), ``POST
+  /2/oauth2/revoke``. Access tokens issued here expire after ``token_lifetime`` seconds (two
+  hours, as X's) and do only what their scopes allow (``ROUTE_SCOPES``, from X's OpenAPI
+  document: ``media.write`` for the media endpoints), else 403;
 * OAuth 1.0a: requests signed with HMAC-SHA1 for the configured consumer and user tokens;
 * rate limits per user and endpoint: 429 with ``x-rate-limit-reset`` in epoch seconds.
 
@@ -58,6 +61,20 @@ KNOWN_SCOPES = {
     "like.read",
     "like.write",
 }
+# The scopes an OAuth 2.0 user token needs, by route (the security of each operation in X's
+# OpenAPI document, https://api.x.com/2/openapi.json).
+ROUTE_SCOPES = {
+    "GET /2/users/me": {"tweet.read", "users.read"},
+    "GET /2/users/tweets": {"tweet.read", "users.read"},
+    "POST /2/media/upload": {"media.write"},
+    "POST /2/media/metadata": {"media.write"},
+    "POST /2/tweets": {"tweet.read", "tweet.write", "users.read"},
+    "DELETE /2/tweets": {"tweet.read", "tweet.write", "users.read"},
+}
+MEDIA_CATEGORIES = ("tweet_image", "tweet_gif", "tweet_video")
+MEDIA_LIFETIME = 86400
+# What ``issue`` grants unless told otherwise: what the plugin asks for.
+ISSUED_SCOPES = ("tweet.read", "tweet.write", "users.read", "media.write", "offline.access")
 # Requests a user may make per window of seconds, by "METHOD /path" (X's numbers for a user).
 DEFAULT_RATE_LIMITS = {
     "POST /2/tweets": (100, 15 * 60),
@@ -85,6 +102,7 @@ class FakeXMedia:
     data: bytes = field(repr=False)
     category: str = ""
     alt_text: str = ""
+    expires_at: float = float("inf")
 
 
 @dataclass
@@ -163,6 +181,7 @@ class FakeX(FakeServer):
         consumer_secret: str | None = None,
         oauth1: dict[str, tuple[str, str]] | None = None,
         rate_limits: dict | None = None,
+        media_lifetime: float = MEDIA_LIFETIME,
         verbose: bool = False,
         log=None,
     ):
@@ -175,13 +194,15 @@ class FakeX(FakeServer):
         self.consumer_key, self.consumer_secret = consumer_key, consumer_secret
         self.oauth1 = dict(oauth1 or {})
         self.rate_limits = {**DEFAULT_RATE_LIMITS, **(rate_limits or {})}
+        self.media_lifetime = media_lifetime
         self._ids = itertools.count(int(time.time() * 1000) << 22)
         self._user_ids: dict[str, str] = {}
         # access token -> (username, expires at or None)
         self._access: dict[str, tuple[str, float | None]] = {
             token: (username, None) for token, username in tokens.items()
         }
-        self._refresh: dict[str, str] = {}  # refresh token -> username
+        self._scopes: dict[str, set[str]] = {}  # issued access token -> its scopes
+        self._refresh: dict[str, tuple[str, list[str]]] = {}  # refresh token -> (user, scopes)
         self._grants: dict[str, _Grant] = {}
         self._nonces: set[str] = set()
         for username in [*tokens.values(), *(u for _s, u in self.oauth1.values())]:
@@ -221,11 +242,12 @@ class FakeX(FakeServer):
         with self._lock:
             return token in self._refresh
 
-    def issue(self, username: str, lifetime: float | None = None) -> dict:
-        """Tokens for ``username`` as the token endpoint gives them (without the browser):
-        ``{"access_token", "refresh_token", "expires_in", ...}``."""
+    def issue(self, username: str, lifetime: float | None = None, scopes=ISSUED_SCOPES) -> dict:
+        """Tokens for ``username`` as the token endpoint gives them (without the browser) for
+        ``scopes``: ``{"access_token", "refresh_token", "expires_in", ...}`` (a refresh token
+        only with ``offline.access``)."""
         with self._lock:
-            return self._issue(username, ["tweet.read", "tweet.write", "users.read"], lifetime)
+            return self._issue(username, list(scopes), lifetime)
 
     def expire(self, token: str) -> None:
         """Make an access token expire now."""
@@ -235,17 +257,34 @@ class FakeX(FakeServer):
 
     def _issue(self, username: str, scopes: list[str], lifetime: float | None = None) -> dict:
         lifetime = self.token_lifetime if lifetime is None else lifetime
-        access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        access = secrets.token_urlsafe(32)
         self._access[access] = (username, self.clock() + lifetime)
-        self._refresh[refresh] = username
+        self._scopes[access] = set(scopes)
         self.user_id(username)
-        return {
+        issued = {
             "token_type": "bearer",
             "expires_in": int(lifetime),
             "access_token": access,
             "scope": " ".join(scopes),
-            "refresh_token": refresh,
         }
+        if "offline.access" in scopes:
+            issued["refresh_token"] = refresh = secrets.token_urlsafe(32)
+            self._refresh[refresh] = (username, list(scopes))
+        return issued
+
+    def _check_scopes(self, headers: Headers, route: str) -> None:
+        """403 when an OAuth 2.0 token issued here lacks a scope the route needs."""
+        _scheme, _sp, value = (headers.get("authorization") or "").strip().partition(" ")
+        with self._lock:
+            granted = self._scopes.get(value.strip())
+        missing = ROUTE_SCOPES.get(route, set()) - granted if granted is not None else set()
+        if missing:
+            raise XProblem(
+                403,
+                "You are not permitted to perform this action: the token lacks the scope "
+                + ", ".join(sorted(missing))
+                + ".",
+            )
 
     # ---------------------------------------------------------------- authentication
 
@@ -347,6 +386,7 @@ class FakeX(FakeServer):
                 if match is None or route_method != method:
                     continue
                 username = self._user(method, path, query, headers, body)
+                self._check_scopes(headers, route)
                 limits = self._throttle(route, username)
                 if body.error is not None:
                     raise XProblem(400, f"The request body could not be read: {body.error}")
@@ -375,21 +415,32 @@ class FakeX(FakeServer):
         if mime is None:
             raise XProblem(400, "Unsupported media type: JPEG, PNG, GIF or WebP images only.")
         category = dict(body.pairs).get("media_category", "")
-        if category and category != "tweet_image":
-            raise XProblem(400, f"Unsupported media category for an image: {category}.")
-        media = FakeXMedia(str(next(self._ids)), username, mime, len(data), data, category)
+        if category and category not in MEDIA_CATEGORIES:
+            raise XProblem(400, f"Unsupported media category: {category}.")
+        media = FakeXMedia(
+            str(next(self._ids)), username, mime, len(data), data, category,
+            expires_at=self.clock() + self.media_lifetime,
+        )  # fmt: skip
         with self._lock:
             self._media[media.id] = media
         info = {"id": media.id, "media_key": f"3_{media.id}", "size": media.size}
-        return json_response(200, {"data": {**info, "expires_after_secs": 86400}})
+        info["expires_after_secs"] = int(self.media_lifetime)
+        return json_response(200, {"data": info})
+
+    def _own_media(self, media_id: str, username: str) -> FakeXMedia | None:
+        """The user's media of that id, None if unknown, someone else's or expired."""
+        with self._lock:
+            media = self._media.get(media_id)
+        if media is None or media.username != username or self.clock() >= media.expires_at:
+            return None
+        return media
 
     def _metadata(self, username, query, body):
         payload = body.json if isinstance(body.json, dict) else {}
         media_id = str(payload.get("id") or "")
         alt = ((payload.get("metadata") or {}).get("alt_text") or {}).get("text")
-        with self._lock:
-            media = self._media.get(media_id)
-        if media is None or media.username != username:
+        media = self._own_media(media_id, username)
+        if media is None:
             raise XProblem(400, f"Media {media_id or '(none)'} was not found.")
         if not isinstance(alt, str):
             raise XProblem(400, "metadata.alt_text.text is required.")
@@ -411,10 +462,8 @@ class FakeX(FakeServer):
         if len(media_ids) > MAX_MEDIA:
             raise XProblem(400, f"At most {MAX_MEDIA} media may be attached.")
         with self._lock:
-            for media_id in media_ids:
-                media = self._media.get(media_id)
-                if media is None or media.username != username:
-                    raise XProblem(400, "Your media IDs are invalid.")
+            if any(self._own_media(media_id, username) is None for media_id in media_ids):
+                raise XProblem(400, "Your media IDs are invalid.")
             if any(t.username == username and t.text == text for t in self._tweets[-50:]):
                 raise XProblem(403, DUPLICATE)
             tweet = FakeTweet(
@@ -576,12 +625,12 @@ class FakeX(FakeServer):
                     )
                 return json_response(200, self._issue(grant.username, grant.scopes))
             if grant_type == "refresh_token":
-                username = self._refresh.pop(params.get("refresh_token", ""), None)  # rotated
-                if username is None:
+                known = self._refresh.pop(params.get("refresh_token", ""), None)  # rotated
+                if known is None:
                     return _oauth_error(
                         400, "invalid_request", "Value passed for the token was invalid."
                     )
-                return json_response(200, self._issue(username, sorted(KNOWN_SCOPES)))
+                return json_response(200, self._issue(*known))
         return _oauth_error(400, "unsupported_grant_type", "Unsupported grant type.")
 
     def _revoke(self, params: dict, headers: Headers) -> Response:
@@ -590,6 +639,7 @@ class FakeX(FakeServer):
         token = params.get("token", "")
         with self._lock:
             self._access.pop(token, None)
+            self._scopes.pop(token, None)
             self._refresh.pop(token, None)
         return json_response(200, {"revoked": True})
 
