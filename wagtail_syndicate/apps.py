@@ -9,7 +9,8 @@ class WagtailSyndicateAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, permissions, signal_handlers  # noqa: F401  (checks register on import)
+        # Permission policies are registered in wagtail_hooks.py (see permissions.py): here is
+        # too late on Wagtail 8 when this app comes after wagtail.snippets.
+        from . import checks, signal_handlers  # noqa: F401  (checks register on import)
 
-        permissions.register_policies()
         signal_handlers.connect()

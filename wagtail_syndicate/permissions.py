@@ -42,6 +42,14 @@ except ImportError:  # Wagtail 7.0 reads the policy from the viewset.
 
 
 def register_policies() -> None:
+    """Register the records' policy with Wagtail (7.1+; 7.0 reads it from the viewset).
+
+    Called at the top of ``wagtail_hooks.py``, before the viewsets are registered, never from
+    ``AppConfig.ready()``: Wagtail 8's snippets app loads every ``wagtail_hooks.py`` in its own
+    ``ready()``, so for this app listed after it the viewset has already made a fallback policy
+    and registering then raises ``ImproperlyConfigured``. Hooks are loaded once, whatever the
+    order of ``INSTALLED_APPS``.
+    """
     from .models import SyndicationRecord
 
     if register_permission_policy is not None:

@@ -14,8 +14,11 @@ from .history import FORMATTERS
 from .models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
 from .networks import get_network
 from .oauth_views import revoke_tokens
+from .permissions import register_policies
 from .views import CheckPostView
 from .viewsets import SyndicationAccountViewSet, SyndicationRecordViewSet
+
+register_policies()  # first: registering a viewset makes a fallback policy for its model
 
 record_viewset = SyndicationRecordViewSet()
 account_viewset = SyndicationAccountViewSet()
