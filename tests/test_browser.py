@@ -21,6 +21,7 @@ from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermi
 from wagtail.test.utils import WagtailTestUtils
 
 from tests.browser_support import SharedDummyBackend
+from tests.required import unavailable
 from tests.utils import connect_account, make_image, make_photo_page, run_tasks
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.testing import Fault
@@ -56,9 +57,7 @@ def missing_browser() -> str | None:
 @pytest.fixture(scope="module")
 def browser():
     if reason := missing_browser():
-        if os.environ.get("WAGTAIL_SYNDICATE_BROWSER_TESTS") == "required":
-            pytest.fail(f"Browser tests are required here, but {reason}")
-        pytest.skip(reason)
+        unavailable("Browser tests", reason, "WAGTAIL_SYNDICATE_BROWSER_TESTS")
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop in this thread; Django refuses database
