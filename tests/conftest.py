@@ -77,3 +77,17 @@ def fake_bluesky():
 
     with FakeBluesky(accounts={"alice.test": "alice-app-pass", "bob.test": "bob-app-pass"}) as fake:
         yield fake
+
+
+@pytest.fixture
+def real_pds():
+    """The official Bluesky PDS at ``TEST_BLUESKY_PDS_URL`` (``.ci/pds/start.sh``): an account of
+    the test's own on it, and a recording proxy for the plugin to reach it through. Skipped
+    without it; failed instead when ``WAGTAIL_SYNDICATE_PDS_TESTS=required`` (CI)."""
+    from tests.pds_support import REQUIRED_VARIABLE, OnPds, PdsAccount, Proxy, missing_pds, pds_url
+    from tests.required import unavailable
+
+    if reason := missing_pds():
+        unavailable("Tests against the real Bluesky PDS", reason, REQUIRED_VARIABLE)
+    with Proxy(pds_url()) as proxy:
+        yield OnPds(PdsAccount.create(), proxy)
