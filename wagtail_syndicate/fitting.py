@@ -1,9 +1,16 @@
 """Fit a post to a server's limits: images (as renditions if need be), alt text and text."""
 
+import io
 import math
 import re
 
 from django.utils.translation import gettext as _
+from PIL import Image as PILImage
+from PIL import ImageCms
+from wagtail import hooks
+from wagtail.images.image_operations import FilterOperation
+from willow.image import Image as WillowImage
+from willow.plugins.pillow import PillowImage
 
 from .exceptions import ContentError
 from .limits import Limits
@@ -18,8 +25,56 @@ CONTENT_TYPES = {
     "avif": "image/avif",
     "heic": "image/heic",
 }
-# Tried in order when an image is too large as it is: lossless first, then lossy at falling quality.
+# Tried in order at each size, when an image must be re-encoded to fit.
 JPEG_QUALITIES = (85, 75, 65, 50)
+# Below this many pixels on its longer side an image is not worth sharing: the fitter gives up.
+MIN_SIDE = 100
+# Each smaller size is at most this fraction of the one before (so the search ends), and aims a
+# little under the limit (bytes grow less than in proportion to the pixels as detail is lost).
+MAX_SHRINK = 0.85
+SHRINK_MARGIN = 0.9
+EXIF_ORIENTATION = 0x0112
+
+
+class WebReadyOperation(FilterOperation):
+    """``webready``: a picture as every viewer shows it alike, for JPEG and WebP: 16 or 32
+    bits a channel (a scan, a camera's export) made 8, CMYK made RGB (through its colour
+    profile when it has one, then sRGB). Other pictures pass unchanged."""
+
+    def construct(self):
+        pass
+
+    def run(self, willow, image, env):
+        picture = willow.get_pillow_image()
+        if picture.mode.startswith("I;16"):
+            picture = picture.convert("L")  # scaled to 0-255 by Pillow
+        elif picture.mode in ("I", "F"):
+            low, high = picture.getextrema()
+            scale = 255 / (high - low) if high > low else 0
+            picture = picture.point(lambda v: (v - low) * scale).convert("L")
+        elif picture.mode == "CMYK":
+            picture = _cmyk_to_srgb(picture)
+        else:
+            return None
+        return PillowImage(picture)
+
+
+def _cmyk_to_srgb(picture):
+    profile = picture.info.get("icc_profile")
+    try:
+        rgb = ImageCms.profileToProfile(
+            picture,
+            ImageCms.ImageCmsProfile(io.BytesIO(profile)),
+            ImageCms.createProfile("sRGB"),
+            outputMode="RGB",
+        )
+    except (TypeError, ImageCms.PyCMSError, OSError):  # no profile, or one that is broken
+        rgb = picture.convert("RGB")
+    rgb.info = {k: v for k, v in picture.info.items() if k != "icc_profile"}
+    return rgb
+
+
+hooks.register("register_image_operations", lambda: [("webready", WebReadyOperation)])
 
 
 def fit_image(image, alt_text: str, limits: Limits) -> Media:
@@ -39,56 +94,110 @@ def fit_image(image, alt_text: str, limits: Limits) -> Media:
 
 
 def _fitting_file(image, limits: Limits):
-    image_format = _format_of(image)
+    """The original when it fits; else renditions are tried: first at the network's display
+    size (when the original is larger), at falling quality, then at smaller sizes, until one
+    is within the byte limit. An original that fits but for its EXIF orientation is turned
+    at its own size. Raises ``ContentError`` naming the image when nothing fits."""
+    image_format, orientation = _probe(image)
     size = image.file_size or image.file.size
-    if (
+    width, height = image.width, image.height
+    fits_but_turned = (
         image_format in limits.supported_formats
         and size <= limits.image_size_limit
-        and image.width * image.height <= limits.image_matrix_limit
-    ):
-        return image.file, image_format, image.width, image.height, size
-    resize = _resize_filter(image.width, image.height, limits.image_matrix_limit)
-    for spec, rendition_format in _rendition_specs(resize, image_format, limits):
-        rendition = image.get_rendition(spec)
-        if rendition.file.size <= limits.image_size_limit:
-            return (
-                rendition.file,
-                rendition_format,
-                rendition.width,
-                rendition.height,
-                rendition.file.size,
+        and _within(width, height, limits)
+    )
+    if fits_but_turned and orientation == 1:
+        return image.file, image_format, width, height, size
+    if orientation in (5, 6, 7, 8):  # turned a quarter: the picture is shown the other way
+        width, height = height, width
+    side = _longest_side(width, height, limits, display=not fits_but_turned)
+    lossless = True
+    while True:
+        for spec, rendition_format in _rendition_specs(side, image_format, limits, lossless):
+            rendition = image.get_rendition(spec)
+            if rendition.file.size <= limits.image_size_limit:
+                return (
+                    rendition.file,
+                    rendition_format,
+                    rendition.width,
+                    rendition.height,
+                    rendition.file.size,
+                )
+        lossless = False
+        if side <= MIN_SIDE:
+            raise ContentError(
+                _(
+                    "The image “%(title)s” is too large to share even at reduced quality and "
+                    "size: at %(width)s×%(height)s pixels it is still %(size)s bytes, over this "
+                    "server's limit of %(limit)s. Upload a smaller or less detailed image, or "
+                    "choose another one."
+                )
+                % {
+                    "title": image.title,
+                    "width": rendition.width,
+                    "height": rendition.height,
+                    "size": f"{rendition.file.size:,}",
+                    "limit": f"{limits.image_size_limit:,}",
+                }
             )
-    raise ContentError(
-        _("The image “%(title)s” is too large to share even at reduced quality.")
-        % {"title": image.title}
+        shrink = SHRINK_MARGIN * math.sqrt(limits.image_size_limit / rendition.file.size)
+        side = max(MIN_SIDE, int(side * min(MAX_SHRINK, shrink)))
+
+
+def _probe(image) -> tuple[str, int]:
+    """The image's format (as Willow names it) and EXIF orientation (1: upright), read from
+    the file's header without decoding the picture."""
+    with image.open_file() as file:
+        image_format = WillowImage.open(file).format_name
+        file.seek(0)
+        try:
+            with PILImage.open(file) as picture:
+                orientation = picture.getexif().get(EXIF_ORIENTATION, 1)
+        except (OSError, ValueError, SyntaxError):  # a format Pillow cannot read (SVG)
+            orientation = 1
+    return image_format, orientation if orientation in range(1, 9) else 1
+
+
+def _within(width: int, height: int, limits: Limits) -> bool:
+    return width * height <= limits.image_matrix_limit and (
+        limits.max_side is None or max(width, height) <= limits.max_side
     )
 
 
-def _format_of(image) -> str:
-    with image.get_willow_image() as willow:
-        return willow.format_name
+def scaled_size(width: int, height: int, side: int) -> tuple[int, int]:
+    """``width``×``height`` with its longer side made ``side`` (as Wagtail's ``max-`` filter
+    scales, the shorter side rounded down, at least 1)."""
+    longest = max(width, height)
+    if side >= longest:
+        return width, height
+    if width >= height:
+        return side, max(1, int(height * side / longest))
+    return max(1, int(width * side / longest)), side
 
 
-def _resize_filter(width: int, height: int, matrix_limit: int) -> str:
-    """A ``max-WxH`` filter keeping the aspect ratio with W×H within the pixel limit."""
-    if width * height <= matrix_limit:
-        return f"max-{width}x{height}"
-    scale = math.sqrt(matrix_limit / (width * height))
-    new_width, new_height = max(1, int(width * scale)), max(1, int(height * scale))
-    while new_width * new_height > matrix_limit:
-        new_width -= 1
-        new_height = max(1, int(height * new_width / width))
-    return f"max-{new_width}x{new_height}"
+def _longest_side(width: int, height: int, limits: Limits, *, display: bool) -> int:
+    """The longer side of the largest picture within the pixel limits (and, with ``display``,
+    within the network's display size) at the aspect ratio of ``width``×``height``."""
+    side = max(width, height)
+    for limit in (limits.max_side, limits.display_side if display else None):
+        if limit:
+            side = min(side, limit)
+    scale = math.sqrt(limits.image_matrix_limit / (width * height))
+    side = min(side, int(max(width, height) * scale) + 1)
+    while side > 1 and not _within(*scaled_size(width, height, side), limits):
+        side -= 1
+    return side
 
 
-def _rendition_specs(resize: str, image_format: str, limits: Limits):
-    if image_format in limits.supported_formats and image_format in ("png", "gif"):
-        yield f"{resize}|format-{image_format}", image_format
+def _rendition_specs(side: int, image_format: str, limits: Limits, lossless: bool):
+    box = f"max-{side}x{side}"
+    if lossless and image_format in limits.supported_formats and image_format in ("png", "gif"):
+        yield f"{box}|format-{image_format}", image_format
     if image_format == "webp" and "webp" in limits.supported_formats:
         for quality in JPEG_QUALITIES:
-            yield f"{resize}|format-webp|webpquality-{quality}", "webp"
+            yield f"{box}|webready|format-webp|webpquality-{quality}", "webp"
     for quality in JPEG_QUALITIES:
-        yield f"{resize}|format-jpeg|jpegquality-{quality}", "jpeg"
+        yield f"{box}|webready|format-jpeg|jpegquality-{quality}", "jpeg"
 
 
 def _filename(name: str, image_format: str) -> str:
