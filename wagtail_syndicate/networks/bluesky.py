@@ -17,7 +17,9 @@ Bluesky posts cannot be edited (``edits = False``: a changed page leaves its pos
 import base64
 import hashlib
 import json
+import re
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -51,14 +53,16 @@ BLUESKY_LIMITS = Limits(
     max_media=4,
     # Links are counted as they are shown (``counting="bluesky"``); this is unused.
     characters_per_url=23,
-    # app.bsky.embed.images#image: blob maxSize 1,000,000 bytes. The limit is in the lexicon,
-    # which the PDS validates records against; no XRPC method says a larger one
-    # (describeServer does not, and PDS_BLOB_UPLOAD_LIMIT only bounds uploadBlob), so the
-    # limits are not read from the server.
+    # app.bsky.embed.images#image: blob maxSize 2,000,000 bytes since PDS 0.4.218 (April
+    # 2026), 1,000,000 before; the PDS validates records against its lexicon. These defaults
+    # hold the older limit: a server whose version cannot be read gets it (see
+    # ``limits_for_version``).
     image_size_limit=1_000_000,
-    # Not in the lexicon; the Bluesky app renders images up to 2000 px a side anyway. Keep
-    # Mastodon's matrix limit so very large photos are scaled before they are compressed.
+    # Not in the lexicon; keep Mastodon's matrix limit.
     image_matrix_limit=33_177_600,
+    # The Bluesky app scales images to 2000 px on the longer side: an image too large to send
+    # as it is, is scaled to that first.
+    display_side=2000,
     # The lexicon sets no length for ``alt``; the Bluesky app lets people write 2000
     # (``MAX_ALT_TEXT`` in bluesky-social/social-app). ``trim_alt_text`` counts code points,
     # never fewer than graphemes, so a trimmed text is within the app's limit too.
@@ -68,6 +72,24 @@ BLUESKY_LIMITS = Limits(
     supported_formats=frozenset({"jpeg", "png", "webp"}),
     counting="bluesky",
 )
+
+
+# The first PDS version whose lexicon allows 2,000,000 bytes an image, and that limit.
+LARGER_IMAGES_SINCE = (0, 4, 218)
+LARGER_IMAGE_LIMIT = 2_000_000
+VERSION_RE = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+
+
+def limits_for_version(version) -> Limits:
+    """Bluesky's limits on a PDS of ``version`` (``"0.4.218"``, as ``_health`` says it).
+
+    Below 0.4.218, or when the version cannot be read, an image gets 1,000,000 bytes: the
+    safer mistake, since a limit too high on an older server is a refused post and a limit too
+    low on a newer one only a smaller image."""
+    match = VERSION_RE.search(version) if isinstance(version, str) else None
+    if match and tuple(int(part) for part in match.groups()) >= LARGER_IMAGES_SINCE:
+        return replace(BLUESKY_LIMITS, image_size_limit=LARGER_IMAGE_LIMIT)
+    return BLUESKY_LIMITS
 
 
 def tid_from_key(key: str, at: datetime | None = None) -> str:
@@ -201,6 +223,18 @@ class BlueskyClient:
     def did(self) -> str:
         self._ensure_session()
         return self.session["did"]
+
+    def server_version(self):
+        """The PDS version from ``GET /xrpc/_health`` (``{"version": "0.4.218"}``), no
+        sign-in needed; None if the server does not say (it has no such method, 501, or
+        answers something else). A server that cannot be reached raises, as for any call."""
+        try:
+            answer = self.http.json("GET", "/xrpc/_health")[1]
+        except NetworkError as err:
+            if isinstance(err, PermanentNetworkError) or err.status == 501:
+                return None
+            raise
+        return answer.get("version")
 
     # ---------------------------------------------------------------- sessions
 
@@ -391,8 +425,9 @@ class BlueskyNetwork(Network):
         return BlueskyClient(credentials)
 
     def limits(self, credentials: Credentials) -> Limits:
-        # The limits are the lexicon's (see BLUESKY_LIMITS): no request to make.
-        return self.default_limits
+        # The lexicon's limits, which depend on the PDS version for images (cached with the
+        # account's limits, as a Mastodon instance's are).
+        return limits_for_version(self.connect(credentials).server_version())
 
     def verify(self, credentials: Credentials) -> AccountInfo:
         session = self.connect(credentials).create_session()

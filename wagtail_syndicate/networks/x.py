@@ -40,6 +40,9 @@ X_LIMITS = Limits(
     max_media=4,
     characters_per_url=23,
     image_size_limit=5 * 1024 * 1024,
+    # X takes images up to 8192 px a side (X's media guidelines as commonly published; its API
+    # reference gives only the 5 MB).
+    max_side=8192,
     description_limit=1000,
     supported_formats=frozenset({"jpeg", "png", "webp", "gif"}),
     counting="weighted",
