@@ -3,9 +3,11 @@ OAuth 1.0a signatures, the admin's connect flow, rate limits, lost answers, no e
 deletion, and tokens kept out of messages and logs."""
 
 import html
+import json
 import logging
 import re
 import time
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -145,6 +147,19 @@ TWITTER_TEXT_CASES = [
 @pytest.mark.parametrize(("text", "expected"), TWITTER_TEXT_CASES)
 def test_weighted_length_agrees_with_twitter_text(text, expected):
     assert weighted_length(text) == expected
+
+
+def test_weighted_length_agrees_with_every_stored_twitter_text_conformance_case():
+    # tests/data/twitter_text_weighted_v3.json: twitter-text's validate.yml, v3 sections.
+    data = json.loads(
+        (Path(__file__).parent / "data" / "twitter_text_weighted_v3.json").read_text()
+    )
+    wrong = [
+        (case["description"], weighted_length(case["text"]), case["weightedLength"])
+        for case in data["cases"]
+        if weighted_length(case["text"]) != case["weightedLength"]
+    ]
+    assert wrong == []
 
 
 def test_weighted_length_counts_each_url_as_23_and_flags_keycaps_and_zwj_sequences_as_one():

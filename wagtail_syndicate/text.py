@@ -37,8 +37,12 @@ __all__ = [
 
 CR, LF, ZWJ, ZWNJ = 0x0D, 0x0A, 0x200D, 0x200C
 
-# Twitter-text style URL: not glued to a preceding word, http(s) only.
-URL_RE = re.compile(r"(?<![A-Za-z0-9@$#＠＃])https?://[^\s<>\"'\u3000]+", re.IGNORECASE)
+# Twitter-text style URL: not glued to a preceding word, http(s) only, ending before a
+# directional formatting mark (as twitter-text's conformance cases have it).
+URL_RE = re.compile(
+    r"(?<![A-Za-z0-9@$#＠＃])https?://[^\s<>\"'\u3000\u200e\u200f\u202a-\u202e\u2066-\u2069]+",
+    re.IGNORECASE,
+)
 # Mastodon's Account::MENTION_RE: only "@username" counts, not the domain.
 MENTION_RE = re.compile(
     r"(?<![=/\w])@([a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)(?:@[\w.-]+\w+)?",
