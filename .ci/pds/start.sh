@@ -72,6 +72,8 @@ dir="$cache/$key-$(uname -m)"
         # Only the current install is kept.
         find "$cache" -mindepth 1 -maxdepth 1 ! -name "$(basename "$dir")" ! -name "$(basename "$dir").log" \
             ! -name .lock -exec rm -rf {} +
+    else
+        say "the PDS is installed (cached in $dir)"
     fi
 ) 9>"$cache/.lock"
 
