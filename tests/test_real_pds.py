@@ -183,6 +183,25 @@ def test_a_24_megapixel_high_detail_jpeg_posts(real_pds):
     assert abs(width / height - 1.5) < 0.01
 
 
+def test_a_photo_over_a_million_bytes_that_the_pds_takes_is_not_made_smaller(real_pds):
+    """The lexicon allows 2,000,000 bytes an image since PDS 0.4.218 (this one is newer)."""
+    real_pds.connect()
+    data = detailed_jpeg(1800, 1200)
+    assert 1_000_000 < len(data) < 2_000_000
+    original = get_image_model().objects.create(
+        title="Gravel", file=ImageFile(io.BytesIO(data), name="gravel.jpg")
+    )
+    make_photo_page(image=original)
+
+    assert run_tasks() == ["posted"]
+
+    (image,) = images_of(real_pds.account.only_post())
+    served = real_pds.account.blob(image["image"]["ref"]["$link"])
+    assert len(served) > 1_000_000
+    assert PILImage.open(io.BytesIO(served)).size == (1800, 1200)
+    assert image["aspectRatio"] == {"width": 1800, "height": 1200}
+
+
 # Republishing and unpublishing ----------------------------------------------------------------
 
 
