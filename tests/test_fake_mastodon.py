@@ -204,24 +204,31 @@ def test_binary_upload_survives_the_multipart_parser_byte_for_byte(fake):
     assert media.description == "Zoë’s 🐈 — “quoted”"
 
 
+def test_upload_field_validation(fake):
+    response = upload(fake, description="x" * 1501)
+    assert response.status_code == 422
+    assert error_of(response) == (
+        "Validation failed: Description is too long (maximum is 1500 characters)"
+    )
+    assert fake.media == {}
+
+
 @pytest.mark.parametrize(
-    "fields, message",
+    "focus, stored",
     [
-        (
-            {"description": "x" * 1501},
-            "Validation failed: Description is too long (maximum is 1500 characters)",
-        ),
-        ({"focus": "0.5"}, None),
-        ({"focus": "a,b"}, None),
-        ({"focus": "1.5,0"}, None),
-        ({"focus": "0,-1.01"}, None),
+        ("0.5", (0.5, None)),
+        ("a,b", (0.0, 0.0)),
+        ("1.5,0", (1.5, 0.0)),
+        ("0,-1.01", (0.0, -1.01)),
+        (" .25x,1e-1", (0.25, 0.1)),
+        ("", None),
     ],
 )
-def test_upload_field_validation(fake, fields, message):
-    response = upload(fake, **fields)
-    assert response.status_code == 422
-    assert error_of(response).startswith(message or "Validation failed: Focus")
-    assert fake.media == {}
+def test_a_focus_is_read_as_mastodon_reads_it_and_never_refused(fake, focus, stored):
+    # MediaAttachment#focus=: blank is skipped, else "x,y".split(",").map(&:to_f), no range.
+    response = upload(fake, focus=focus)
+    assert response.status_code == 200
+    assert fake.media[response.json()["id"]].focus == stored
 
 
 def test_description_at_the_limit_is_accepted(fake):
@@ -580,7 +587,7 @@ def test_media_upload_rate_limit(fake):
     # other endpoints carry their own (larger) limit
     other = requests.get(f"{fake.base_url}/api/v1/accounts/verify_credentials", headers=ALICE)
     assert other.status_code == 200 and other.headers["X-RateLimit-Limit"] == "300"
-    assert upload(fake, headers=BOB).status_code == 200  # per token
+    assert upload(fake, headers=BOB).status_code == 200  # per user
 
 
 # ------------------------------------------------------------------ HTML pages
@@ -672,3 +679,101 @@ def test_module_imports_only_the_standard_library():
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     ).stdout
     assert json.loads(out) == []
+
+
+# ------------------------------------------------------------------ as Mastodon's source does
+
+
+def clocked(fake, start=1_000_000.0):
+    """Put ``fake`` on a clock the test moves: returns the list holding the time."""
+    now = [start]
+    fake.clock = lambda: now[0]
+    return now
+
+
+def test_a_blank_focus_in_an_edit_leaves_the_focus_as_it_was(fake):
+    media_id = upload(fake, focus="0.25,-0.5").json()["id"]
+    status_id = post_status(fake, data={"status": "v1", "media_ids[]": [media_id]}).json()["id"]
+    response = requests.put(
+        f"{fake.base_url}/api/v1/statuses/{status_id}",
+        headers=ALICE,
+        data=[
+            ("status", "v2"),
+            ("media_ids[]", media_id),
+            ("media_attributes[][id]", media_id),
+            ("media_attributes[][description]", "New alt"),
+            ("media_attributes[][focus]", ""),
+        ],
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["media_attachments"][0]["meta"]["focus"] == {"x": 0.25, "y": -0.5}
+    assert fake.statuses[0].media[0].description == "New alt"
+
+
+def test_media_no_status_uses_are_deleted_after_a_day(fake):
+    now = clocked(fake)
+    kept = upload(fake).json()["id"]
+    post_status(fake, data={"status": "uses it", "media_ids[]": [kept]})
+    lost = upload(fake).json()["id"]
+    now[0] += 86400 - 1
+    assert requests.get(f"{fake.base_url}/api/v1/media/{lost}", headers=ALICE).status_code == 200
+    now[0] += 1
+    assert requests.get(f"{fake.base_url}/api/v1/media/{lost}", headers=ALICE).status_code == 404
+    late = post_status(fake, data={"status": "too late", "media_ids[]": [lost]})
+    assert late.status_code == 422
+    assert set(fake.media) == {kept}
+
+
+def test_a_repeated_idempotency_key_whose_status_was_deleted_is_not_found(fake):
+    headers = {**ALICE, "Idempotency-Key": "gone-1"}
+    status_id = post_status(fake, headers=headers, data={"status": "Once"}).json()["id"]
+    requests.delete(f"{fake.base_url}/api/v1/statuses/{status_id}", headers=ALICE)
+    again = post_status(fake, headers=headers, data={"status": "Once"})
+    assert again.status_code == 404
+    assert fake.statuses == []
+
+
+def test_a_content_warning_makes_a_status_sensitive_even_with_sensitive_false(fake):
+    # PostStatusService: sensitive = options[:sensitive] || options[:spoiler_text].present?
+    # (mastodon/mastodon app/services/post_status_service.rb, main as of 2026).
+    data = {"status": "x", "spoiler_text": "cw", "sensitive": "false"}
+    assert post_status(fake, data=data).json()["sensitive"] is True
+    plain = post_status(fake, data={"status": "y", "sensitive": "false", "spoiler_text": " "})
+    assert plain.json()["sensitive"] is False
+
+
+def test_deletes_are_limited_to_30_per_30_minutes_per_user(fake):
+    now = clocked(fake)
+    answers = [
+        requests.delete(f"{fake.base_url}/api/v1/statuses/{i}", headers=ALICE) for i in range(31)
+    ]
+    assert [a.status_code for a in answers] == [404] * 30 + [429]
+    assert answers[-1].json() == {"error": "Too many requests"}
+    assert requests.delete(f"{fake.base_url}/api/v1/statuses/1", headers=BOB).status_code == 404
+    now[0] += 30 * 60
+    assert requests.delete(f"{fake.base_url}/api/v1/statuses/1", headers=ALICE).status_code == 404
+
+
+def test_statuses_are_limited_to_300_per_3_hours_per_user():
+    limits = {"api_rate_limit": 10_000}  # the per-token API limit out of the way
+    with FakeMastodon(tokens={"good-token": "alice", "second": "alice"}, limits=limits) as fake:
+        now = clocked(fake)
+        for i in range(300):
+            answer = post_status(fake, data={"status": f"post {i}"})
+            assert answer.status_code == 200
+        assert answer.headers["X-RateLimit-Limit"] == "300"
+        assert answer.headers["X-RateLimit-Remaining"] == "0"
+        # The same user with another token: the limit is the user's.
+        refused = post_status(fake, headers={"Authorization": "Bearer second"},
+                              data={"status": "one more"})  # fmt: skip
+        assert refused.status_code == 429
+        assert len(fake.statuses) == 300
+        now[0] += 3 * 3600
+        assert post_status(fake, data={"status": "later"}).status_code == 200
+
+
+def test_a_refused_status_does_not_count_towards_the_limit():
+    with FakeMastodon(tokens={"good-token": "alice"}, limits={"status_rate_limit": 1}) as fake:
+        assert post_status(fake, data={"status": ""}).status_code == 422
+        assert post_status(fake, data={"status": "first"}).status_code == 200
+        assert post_status(fake, data={"status": "second"}).status_code == 429

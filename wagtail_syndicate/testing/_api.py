@@ -15,6 +15,12 @@ from ._oauth import OAuthAPI
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 IDEMPOTENCY_TTL = 3600
+# Handlers limited per user as well (rack-attack's throttle_api_media and throttle_api_delete).
+PER_USER_THROTTLES = {
+    "_upload_media_v1": "media",
+    "_upload_media_v2": "media",
+    "_delete_status": "delete",
+}
 NOT_READY = "Cannot attach files that have not finished processing. Try again in a moment!"
 
 
@@ -55,19 +61,22 @@ class MastodonAPI(MediaAPI, OAuthAPI):
         except ApiError:
             return None
 
-    def _throttle(self, name: str, token: str) -> dict:
-        """Count one request in a fixed window and return its X-RateLimit
-        headers; raise 429 when over the limit."""
+    def _throttle(self, name: str, key: str, *, refund: bool = False) -> dict:
+        """Count one request of ``key`` (a token or a user) in a fixed window and return its
+        X-RateLimit headers; raise 429 when over the limit (with ``refund``, the refused
+        request is not counted: Mastodon's RateLimiter rolls back with the status)."""
         limit = int(self.limits[f"{name}_rate_limit"])
         period = float(self.limits[f"{name}_rate_period"])
         now = self.clock()
         with self._lock:
-            window = self._throttles.get((name, token))
+            window = self._throttles.get((name, key))
             if window is None or now >= window[0] + period:
                 start = now - now % period if self.aligned_rate_windows else now
-                window = self._throttles[(name, token)] = [start, 0]
+                window = self._throttles[(name, key)] = [start, 0]
             window[1] += 1
             start, count = window
+            if refund and count > limit:
+                window[1] -= 1
         reset = datetime.fromtimestamp(start + period, UTC)
         headers = {
             "X-RateLimit-Limit": str(limit),
@@ -202,6 +211,7 @@ class MastodonAPI(MediaAPI, OAuthAPI):
             path = path.rstrip("/")  # Rails ignores a trailing slash
         is_api = path.startswith("/api/")
         rate_headers: dict = {}
+        self._forget_unattached_media()
         try:
             for route_method, pattern, handler, auth in self._COMPILED:
                 match = pattern.fullmatch(path)
@@ -215,8 +225,9 @@ class MastodonAPI(MediaAPI, OAuthAPI):
                 if token is not None:
                     self._check_scope(token, handler)
                     rate_headers = self._throttle("api", token)
-                    if handler.startswith("_upload_media"):
-                        rate_headers = self._throttle("media", token)
+                    family = PER_USER_THROTTLES.get(handler)
+                    if family and username is not None:
+                        rate_headers = self._throttle(family, username)
                 if body.error is not None:
                     raise ApiError(400, f"Error processing request: {body.error}")
                 params = Params(query, body)
@@ -343,8 +354,9 @@ class MastodonAPI(MediaAPI, OAuthAPI):
                 remembered = self._idempotency.get((user, key))
                 if remembered and remembered[1] > now:
                     original = next((s for s in self._statuses if s.id == remembered[0]), None)
-                    if original is not None:
-                        return json_response(200, self._status_json(original))
+                    if original is None:  # deleted since: Status.find fails
+                        raise ApiError(404, "Record not found")
+                    return json_response(200, self._status_json(original))
             text = params.scalar("status") or ""
             visibility = params.scalar("visibility") or "public"
             if visibility not in VISIBILITIES:
@@ -352,6 +364,7 @@ class MastodonAPI(MediaAPI, OAuthAPI):
             spoiler_text = params.scalar("spoiler_text") or ""
             media = self._resolve_media(user, params.array("media_ids"))
             self._check_text(text, spoiler_text, media)
+            limit_headers = self._throttle("status", user, refund=True)
             status_id = str(next(self._status_ids))
             status = FakeStatus(
                 id=status_id,
@@ -371,7 +384,7 @@ class MastodonAPI(MediaAPI, OAuthAPI):
             self._statuses.append(status)
             if key:
                 self._idempotency[(user, key)] = (status_id, now + IDEMPOTENCY_TTL)
-            return json_response(200, self._status_json(status))
+            return json_response(200, self._status_json(status), limit_headers)
 
     def _find_status(self, id: str) -> FakeStatus | None:
         return next((s for s in self._statuses if s.id == id), None)
@@ -401,8 +414,8 @@ class MastodonAPI(MediaAPI, OAuthAPI):
                 description = attrs.get("description")
                 if description is not None:
                     self._check_description(description)
-                focus = parse_focus(attrs["focus"]) if attrs.get("focus") is not None else None
-                updates.append((target, description, attrs.get("focus") is not None, focus))
+                focus = parse_focus(attrs.get("focus") or "")  # blank: left as it was
+                updates.append((target, description, focus is not None, focus))
             self._check_text(text, spoiler_text, media)
             status.edits.append(
                 FakeStatusEdit(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 
 from . import _pages
@@ -29,21 +28,28 @@ def _human_size(size: int) -> str:
     return f"{text} {unit}"
 
 
-def parse_focus(value: str) -> tuple[float, float] | None:
+_LEADING_NUMBER = re.compile(r"\s*[+-]?(?:\d+(?:_\d+)*)?(?:\.\d+(?:_\d+)*)?(?:[eE][+-]?\d+)?")
+
+
+def _to_f(text: str) -> float:
+    """Ruby's String#to_f: the number the text starts with, 0.0 when there is none."""
+    number = _LEADING_NUMBER.match(text).group(0).strip().replace("_", "")
+    try:
+        return float(number)
+    except ValueError:
+        return 0.0
+
+
+def parse_focus(value: str) -> tuple[float, float | None] | None:
+    """A focus as MediaAttachment#focus= reads it: None (leave the focus as it is) when blank,
+    else ``"x,y".split(",").map(&:to_f)``; nothing is checked (no range, no count)."""
     if value.strip() == "":
         return None
     parts = value.split(",")
-    try:
-        if len(parts) != 2:
-            raise ValueError
-        x, y = (float(p) for p in parts)
-    except ValueError:
-        x = y = math.nan
-    if not all(math.isfinite(v) and -1.0 <= v <= 1.0 for v in (x, y)):
-        raise ApiError(
-            422, "Validation failed: Focus must be two numbers between -1.0 and 1.0, like 0.5,-0.25"
-        )
-    return (x, y)
+    while parts and parts[-1] == "":  # Ruby's split drops trailing empty fields
+        parts.pop()
+    x = _to_f(parts[0]) if parts else 0.0
+    return (x, _to_f(parts[1]) if len(parts) > 1 else None)
 
 
 class MediaAPI:
@@ -142,11 +148,23 @@ class MediaAPI:
                 account=user,
                 declared_content_type=declared_type,
                 polls_left=max(0, polls),
+                uploaded_at=self.clock(),
             )
             self._media[media.id] = media
             if seconds > 0:
                 self._ready_at[media.id] = self.clock() + seconds
             return json_response(200 if media.processed else 202, self._media_json(media))
+
+    def _forget_unattached_media(self) -> None:
+        """Delete the media no status uses once ``unattached_media_lifetime`` has passed since
+        their upload, as Mastodon's MediaCleanupScheduler does."""
+        cutoff = self.clock() - float(self.limits["unattached_media_lifetime"])
+        with self._lock:
+            for media in list(self._media.values()):
+                uploaded = media.uploaded_at
+                if media.status_id is None and uploaded is not None and uploaded <= cutoff:
+                    del self._media[media.id]
+                    self._ready_at.pop(media.id, None)
 
     def _own_unattached_media(self, id: str, user: str) -> FakeMedia:
         media = self._media.get(id)
@@ -174,7 +192,7 @@ class MediaAPI:
             media = self._own_unattached_media(id, user)
             if description is not None:
                 media.description = description
-            if params.has("focus"):
+            if focus is not None:
                 media.focus = focus
             processed = self._processing_done(media)
             return json_response(200 if processed else 206, self._media_json(media))

@@ -30,11 +30,18 @@ DEFAULT_LIMITS: dict = {
     "video_size_limit": 103_809_024,
     "video_frame_rate_limit": 120,
     "video_matrix_limit": 8_294_400,
-    # rate limits (Mastodon's rack-attack defaults)
+    # rate limits: per token for the API, per user for media uploads and deletes (Mastodon's
+    # rack-attack defaults) and for statuses posted (its RateLimiter's "statuses" family)
     "media_rate_limit": 30,
     "media_rate_period": 30 * 60,
     "api_rate_limit": 300,
     "api_rate_period": 5 * 60,
+    "delete_rate_limit": 30,
+    "delete_rate_period": 30 * 60,
+    "status_rate_limit": 300,
+    "status_rate_period": 3 * 3600,
+    # media no status uses are deleted this long after their upload (MediaCleanupScheduler)
+    "unattached_media_lifetime": 86400,
 }
 
 
@@ -78,7 +85,7 @@ class FakeMedia:
     content_type: str  # sniffed from the bytes, not the declared one
     data: bytes = field(repr=False)
     description: str
-    focus: tuple[float, float] | None
+    focus: tuple[float, float | None] | None  # y is None when only x was sent
     width: int | None
     height: int | None
     processed: bool
@@ -86,6 +93,7 @@ class FakeMedia:
     declared_content_type: str = ""
     status_id: str | None = None  # the status it is attached to
     polls_left: int = 0  # GET polls answered 206 before it is processed
+    uploaded_at: float | None = None  # by the fake's clock
 
 
 @dataclass

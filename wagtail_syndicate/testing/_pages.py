@@ -124,7 +124,8 @@ def feed_page(
 
 def _figure(media) -> str:
     focus = media["meta"].get("focus")
-    note = f"focus ({focus['x']:g}, {focus['y']:g})" if focus else ""
+    shown = ("-" if v is None else f"{v:g}" for v in (focus or {}).values())
+    note = f"focus ({', '.join(shown)})" if focus else ""
     return figure(media["url"] or media["preview_url"], media["description"] or "", note)
 
 

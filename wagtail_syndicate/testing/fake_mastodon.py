@@ -92,10 +92,16 @@ class FakeMastodon(MastodonAPI, FakeServer):
     attaching the image before fails with 422 as on Mastodon. ``/api/v1/media``
     uploads are processed at once.
 
-    Rate limits (``limits["media_rate_limit"]`` per ``["media_rate_period"]`` seconds,
-    ``api_rate_*`` likewise) count per token in fixed windows, each starting at the token's
-    first request after the last one ended; with ``aligned_rate_windows`` they start at
-    multiples of the period since the epoch instead, as Mastodon's (Rack::Attack) do.
+    Rate limits (``limits["api_rate_limit"]`` per ``["api_rate_period"]`` seconds per token;
+    ``media_rate_*`` for uploads, ``delete_rate_*`` for deletes, ``status_rate_*`` for
+    statuses posted, per user) count in fixed windows, each starting at the first request
+    after the last one ended; with ``aligned_rate_windows`` they start at multiples of the
+    period since the epoch instead, as Mastodon's (Rack::Attack) do.
+
+    As in Mastodon's source: media no status uses are deleted
+    ``limits["unattached_media_lifetime"]`` seconds (a day) after their upload; a blank
+    ``focus`` leaves the focus as it was and any other is read as Ruby's ``to_f`` reads it,
+    never refused; a repeated ``Idempotency-Key`` whose status was deleted answers 404.
 
     OAuth (``_oauth.py``): apps register with ``POST /api/v1/apps``; the consent
     page at ``/oauth/authorize`` acts for ``signed_in_user`` (default: the first
