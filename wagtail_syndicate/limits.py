@@ -51,18 +51,18 @@ class Limits:
     characters_per_url: int = 23
     image_size_limit: int = 16 * 1024 * 1024
     image_matrix_limit: int = 33_177_600
-    # The longest side, in pixels, the network takes (None: no limit but the matrix limit).
-    max_side: int | None = None
-    # The longest side the network shows an image at (the Bluesky app: 2000 px). An image that
-    # must be made smaller is first scaled to it, when it is larger; one that fits as it is,
-    # is sent as it is. None: the image's own size, within the limits above.
-    display_side: int | None = None
     description_limit: int = 1500
     supported_formats: frozenset[str] = field(default=DEFAULT_FORMATS)
     # The name of the rule the network counts text with (a key of ``COUNTING_RULES``).
     counting: str = "mastodon"
     # A limit on the size of the text as posted, in UTF-8 bytes, when the network has one.
     max_bytes: int | None = None
+    # The longest side, in pixels, the network takes (None: no limit but the matrix limit).
+    max_side: int | None = None
+    # The longest side the network shows an image at (the Bluesky app: 2000 px). An image that
+    # must be made smaller is first scaled to it, when it is larger; one that fits as it is,
+    # is sent as it is. None: the image's own size, within the pixel limits.
+    display_side: int | None = None
 
     def length(self, text: str, spoiler_text: str = "") -> int:
         """The length of a post with ``text`` and content warning ``spoiler_text``, counted
