@@ -37,6 +37,7 @@ COMMAND_TIMEOUT = 300
 BUNDLED_QUEUE = importlib.util.find_spec("django_tasks.backends.database") is not None
 QUEUE_APP = "django_tasks.backends.database" if BUNDLED_QUEUE else "django_tasks_db"
 QUEUE_BACKEND = f"{QUEUE_APP}.DatabaseBackend"
+WORKER_SETTINGS = ["--settings", "mysite.settings.worker"] if BUNDLED_QUEUE else []
 
 README_ORDER = "as the README shows"
 ORDERS = (README_ORDER, "after every Wagtail app")
@@ -248,6 +249,13 @@ def add_apps(site: Path, order: str) -> None:
         'WAGTAIL_SYNDICATE = {"ALLOW_INSECURE_INSTANCES": True}\n'
     )
     base.write_text(settings)
+    if BUNDLED_QUEUE:
+        # django-tasks 0.7's db_worker reloads on code changes under DEBUG (wagtail start's
+        # dev settings), and a reloading worker never ends, --batch or not (later versions turn
+        # reloading off for --batch). Its worker runs with DEBUG off.
+        (site / "mysite" / "settings" / "worker.py").write_text(
+            "from .dev import *\n\nDEBUG = False\n"
+        )
     models = site / "home" / "models.py"
     models.write_text(models.read_text() + PAGE_MODEL)
 
@@ -275,7 +283,7 @@ def share_from_a_new_site(python: Path, folder: Path, order: str) -> Shared:
             stdin="good-token\n",
         )
         admin = manage("shell", "-c", PUBLISH + ADMIN)
-        manage("db_worker", "--batch")
+        manage("db_worker", "--batch", *WORKER_SETTINGS)
         statuses = list(fake.statuses)
     return Shared(checked=checked, added=added, admin=admin, host=fake.host, statuses=statuses)
 
