@@ -16,13 +16,19 @@ from wagtail.images import get_image_model
 from wagtail.models import Locale
 
 from tests.testapp.models import PhotoPage
-from tests.utils import connect_account, make_image, make_photo_page, run_tasks
+from tests.utils import (
+    connect_account,
+    give_the_site_a_public_name,
+    make_image,
+    make_photo_page,
+    run_tasks,
+)
 from wagtail_syndicate.exceptions import ContentError
 from wagtail_syndicate.limits import Limits, limits_for
 from wagtail_syndicate.models import SyndicationRecord
 from wagtail_syndicate.posts import compose_post, plan_post
 from wagtail_syndicate.testing import FakeMastodon, Fault
-from wagtail_syndicate.text import status_length
+from wagtail_syndicate.text import status_length, weighted_length
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -123,6 +129,7 @@ def record_of(page) -> SyndicationRecord:
 
 
 def test_a_page_over_every_limit_is_fitted_and_posted_as_previewed(small_fake, monkeypatch):
+    give_the_site_a_public_name()
     account = connect_account(small_fake)
     panorama = make_noisy_image()
     assert panorama.file.size > SMALL_LIMITS["image_size_limit"]
@@ -475,3 +482,12 @@ def test_the_pages_visibility_and_language_win(fake_mastodon, language_code, lan
     assert (status.spoiler_text, status.sensitive) == ("", False)
     assert status.visibility == "private"
     assert status.language == language
+
+
+def test_a_link_without_a_top_level_domain_counts_at_full_length_on_mastodon_and_x():
+    # Mastodon and X (twitter-text's rule) link only hosts with a top-level domain.
+    local, public = "http://localhost/" + "a" * 40, "https://photos.example.com/" + "a" * 40
+    assert status_length(f"Boats {local}") == status_length(f"Boats {public}") + len(local) - 23
+    assert weighted_length(f"Boats {local}") == 6 + len(local)
+    assert weighted_length(f"Boats {public}") == 6 + 23
+    assert status_length("http://localhost/") == 23  # the longer of the two readings

@@ -13,11 +13,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from django.urls import reverse
-from wagtail.models import Site
 from wagtail.test.utils import WagtailTestUtils
 
 from tests.utils import (
     connect_x_account,
+    give_the_site_a_public_name,
     make_image,
     make_photo_page,
     publish_page,
@@ -103,8 +103,7 @@ def test_publishing_a_photo_page_posts_one_tweet_with_the_image_and_its_alt_text
 def test_a_long_cjk_and_emoji_title_is_fitted_to_280_weighted_characters_with_the_url_whole(
     fake_x, x_settings
 ):
-    # X counts a link as 23 only when its host has a top-level domain (not "localhost").
-    Site.objects.filter(is_default_site=True).update(hostname="photos.example.com")
+    give_the_site_a_public_name()
     connect_x_account(fake_x)
     title = "港の朝🌅" * 40  # 4 CJK characters and an emoji: 10 weighted characters each
     page = make_photo_page(image=make_image(), title=title[:255])

@@ -7,7 +7,7 @@ from django.core.files.images import ImageFile
 from django.utils import timezone
 from PIL import Image as PILImage
 from wagtail.images import get_image_model
-from wagtail.models import Page
+from wagtail.models import Page, Site
 
 from tests.testapp.models import PhotoPage
 from wagtail_syndicate.compat import task_backends
@@ -26,6 +26,12 @@ def make_image(width=640, height=480, *, image_format="PNG", title="Harbour at d
         file=ImageFile(io.BytesIO(buffer.getvalue()), name=f"photo.{extension}"),
         **fields,
     )
+
+
+def give_the_site_a_public_name(hostname="photos.example.com"):
+    """Name the default site as a real one is named: Mastodon and X count a link as 23 only
+    when its host has a top-level domain (not "localhost", the tests' own site)."""
+    Site.objects.filter(is_default_site=True).update(hostname=hostname)
 
 
 def make_photo_page(

@@ -255,7 +255,10 @@ def countable_text(text: str, url_length: int = 23) -> str:
     pos = 0
     for start, end in link_spans(text):
         pieces.append(_strip_mention_domains(text[pos:start]))
-        pieces.append("x" * url_length)
+        url = text[start:end]
+        # A URL that may not be linked counts as the longer of the two readings.
+        linked = _surely_linked(url) or count_graphemes(url) <= url_length
+        pieces.append("x" * url_length if linked else url)
         pos = end
     pieces.append(_strip_mention_domains(text[pos:]))
     return "".join(pieces)
@@ -327,16 +330,30 @@ def _weight(cluster: str) -> int:
     )
 
 
+def _host(url: str) -> str:
+    host = re.split(r"[/?#]", url.split("://", 1)[1], maxsplit=1)[0].rsplit("@", 1)[-1]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 def _valid_host(url: str) -> bool:
     """twitter-text takes no URL whose host has a label longer than 63 characters once
     encoded for DNS (punycode for labels that are not ASCII)."""
-    host = re.split(r"[/?#]", url.split("://", 1)[1], maxsplit=1)[0].rsplit("@", 1)[-1]
-    host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    for label in host.split("."):
+    for label in _host(url).split("."):
         encoded = label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
         if len(encoded) > 63:
             return False
     return True
+
+
+_TLD_RE = re.compile(r"[^\W\d_]{2,}|xn--[a-z0-9-]+", re.IGNORECASE)
+
+
+def _surely_linked(url: str) -> bool:
+    """Whether every server takes ``url`` for a link. Mastodon and X link only hosts that end
+    in a top-level domain (twitter-text's rule: not ``http://localhost/`` nor an address),
+    and count any other URL at its full length."""
+    host = _host(url).rstrip(".")
+    return "." in host and bool(_TLD_RE.fullmatch(host.rsplit(".", 1)[-1]))
 
 
 # A domain written without http(s):// ("example.com", "example.com/path"), which X links too
@@ -369,8 +386,10 @@ def weighted_length(text: str, url_length: int = 23) -> int:
     text = unicodedata.normalize("NFC", text)
     length, pos = 0, 0
     for start, end in link_spans(text):
-        if not _valid_host(text[start:end]):
+        url = text[start:end]
+        if not _valid_host(url):
             continue
-        length += _plain_weight(text[pos:start], url_length) + url_length
+        own = 0 if _surely_linked(url) else sum(map(_weight, graphemes(url)))
+        length += _plain_weight(text[pos:start], url_length) + max(own, url_length)
         pos = end
     return length + _plain_weight(text[pos:], url_length)
