@@ -7,7 +7,6 @@ import re
 from django.utils.translation import gettext as _
 from PIL import Image as PILImage
 from PIL import ImageCms
-from wagtail import hooks
 from wagtail.images.image_operations import FilterOperation
 from willow.image import Image as WillowImage
 from willow.plugins.pillow import PillowImage
@@ -37,9 +36,10 @@ EXIF_ORIENTATION = 0x0112
 
 
 class WebReadyOperation(FilterOperation):
-    """``webready``: a picture as every viewer shows it alike, for JPEG and WebP: 16 or 32
-    bits a channel (a scan, a camera's export) made 8, CMYK made RGB (through its colour
-    profile when it has one, then sRGB). Other pictures pass unchanged."""
+    """``webready`` (registered in ``wagtail_hooks.py``): a picture as every viewer shows it
+    alike, for JPEG and WebP: 16 or 32 bits a channel (a scan, a camera's export) made 8, CMYK
+    made RGB (through its colour profile when it has one, then sRGB). Other pictures pass
+    unchanged."""
 
     def construct(self):
         pass
@@ -72,9 +72,6 @@ def _cmyk_to_srgb(picture):
         rgb = picture.convert("RGB")
     rgb.info = {k: v for k, v in picture.info.items() if k != "icc_profile"}
     return rgb
-
-
-hooks.register("register_image_operations", lambda: [("webready", WebReadyOperation)])
 
 
 def fit_image(image, alt_text: str, limits: Limits) -> Media:

@@ -10,6 +10,7 @@ from wagtail.admin.widgets.button import Button
 from wagtail.snippets.models import register_snippet
 
 from .components import RecentFailuresPanel, view_post_buttons
+from .fitting import WebReadyOperation
 from .history import FORMATTERS
 from .models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
 from .networks import get_network
@@ -24,6 +25,11 @@ record_viewset = SyndicationRecordViewSet()
 account_viewset = SyndicationAccountViewSet()
 register_snippet(record_viewset)
 register_snippet(account_viewset)
+
+
+@hooks.register("register_image_operations")
+def register_image_operations():
+    return [("webready", WebReadyOperation)]
 
 
 @hooks.register("register_settings_menu_item")
