@@ -136,24 +136,35 @@ def with_this_queue(apps: list[str]) -> list[str]:
     return [QUEUE_APP if app == "django_tasks_db" else app for app in apps]
 
 
-def run(args, *, cwd, stdin: str = "", timeout: int = COMMAND_TIMEOUT) -> str:
+def run(args, *, cwd, stdin: str = "", timeout: int = COMMAND_TIMEOUT, failing: str = "") -> str:
+    """Run a command of the newcomer's; fail the test with its output (after ``failing``, what
+    the failure likely means) if it fails."""
     env = {
         key: value
         for key, value in os.environ.items()
         if key not in {"DJANGO_SETTINGS_MODULE", "PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME"}
     }
-    result = subprocess.run(
-        [str(arg) for arg in args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
+    command = " ".join(map(str, args))
+    try:
+        result = subprocess.run(
+            [str(arg) for arg in args],
+            cwd=cwd,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as hung:
+        parts = (hung.stdout or b"", hung.stderr or b"")  # bytes, even with text=True
+        output = "".join(p.decode(errors="replace") if isinstance(p, bytes) else p for p in parts)
+        pytest.fail(
+            f"{failing}{command} did not end in {timeout} s:\n{output[-6000:]}",
+            pytrace=False,
+        )
     if result.returncode:
         pytest.fail(
-            f"{' '.join(map(str, args))} failed ({result.returncode}):\n"
+            f"{failing}{command} failed ({result.returncode}):\n"
             f"{result.stdout[-3000:]}\n{result.stderr[-6000:]}",
             pytrace=False,
         )
@@ -161,17 +172,12 @@ def run(args, *, cwd, stdin: str = "", timeout: int = COMMAND_TIMEOUT) -> str:
 
 
 def pip(python: Path, *args, cwd) -> None:
-    try:
-        run(
-            [python, "-m", "pip", "--disable-pip-version-check", "install", "--quiet", *args],
-            cwd=cwd,
-            timeout=PIP_TIMEOUT,
-        )
-    except pytest.fail.Exception as failure:
-        pytest.fail(
-            "pip could not install the newcomer's site (is PyPI reachable?):\n" + str(failure),
-            pytrace=False,
-        )
+    run(
+        [python, "-m", "pip", "--disable-pip-version-check", "install", "--quiet", *args],
+        cwd=cwd,
+        timeout=PIP_TIMEOUT,
+        failing="pip could not install the newcomer's site (is PyPI reachable?):\n",
+    )
 
 
 def requirements() -> tuple[list[str], list[str]]:
