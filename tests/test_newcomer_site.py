@@ -307,6 +307,7 @@ def new_sites(newcomer_python, tmp_path_factory):
         }
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("order", ORDERS)
 def test_a_new_wagtail_site_shares_a_published_page(new_sites, order):
     shared = new_sites[order].result()  # raises what failed in that site
