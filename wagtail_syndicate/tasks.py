@@ -286,8 +286,16 @@ def _settle(record: SyndicationRecord, page, changes: dict) -> str:
 
 
 def record_media(record: SyndicationRecord) -> list[UploadedMedia]:
+    """The media kept on the record (entries kept before upload times were kept have none)."""
     return [
-        UploadedMedia(m["source"], m["id"], m["alt"], tuple(m["focus"]) if m["focus"] else None)
+        UploadedMedia(
+            m["source"],
+            m["id"],
+            m["alt"],
+            tuple(m["focus"]) if m["focus"] else None,
+            uploaded_at=m.get("uploaded_at"),
+            expires_at=m.get("expires_at"),
+        )
         for m in record.media
     ]
 
@@ -298,12 +306,15 @@ def _media_entry(media: UploadedMedia) -> dict:
         "id": media.remote_id,
         "alt": media.alt_text,
         "focus": list(media.focus) if media.focus else None,
+        "uploaded_at": media.uploaded_at,
+        "expires_at": media.expires_at,
     }
 
 
 def _remember(record: SyndicationRecord, used: list, media: UploadedMedia) -> None:
-    """Keep each upload on the record at once, so a retry after a crash can reuse it."""
-    used.append(media)
+    """Keep each upload on the record at once, so a retry after a crash can reuse it (an
+    image uploaded again replaces its earlier upload)."""
+    used[:] = [m for m in used if m.source != media.source] + [media]
     entry = _media_entry(media)
     if entry in record.media:
         return

@@ -5,6 +5,7 @@ Network modules never touch the database: they get plain ``Credentials`` and a c
 reported through ``remember`` so the caller can keep it for retries and edits.
 """
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,6 +20,10 @@ from ..posts import Media, Post
 
 def _keep(session: dict) -> None:
     pass
+
+
+# Media uploaded this many seconds before the server forgets them are uploaded again.
+MEDIA_EXPIRY_MARGIN = 3600
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,21 @@ class Credentials:
     # The session as stored now: another worker may have renewed it since this run began
     # (a rotated refresh token then is only valid in the stored session).
     reload_session: Callable[[], dict] = field(default=dict, repr=False, compare=False)
+    # Renew the session with ``renew(stored) -> new``, given the stored session, keeping what
+    # it returns; the account's model holds a lock on the account meanwhile, so two runs never
+    # spend one single-use refresh token. ``None``: read, renew and save without a lock.
+    locked_renewal: Callable[[Callable[[dict], dict]], dict] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def renew_session(self, renew: Callable[[dict], dict]) -> dict:
+        """The session ``renew`` makes from the stored one, kept (under the account's lock
+        when the caller gave one)."""
+        if self.locked_renewal is not None:
+            return self.locked_renewal(renew)
+        session = renew(self.reload_session())
+        self.save_session(session)
+        return session
 
     def renewed_session(self, key: str, current: str | None) -> dict | None:
         """The stored session if another run renewed it since this run read it (its ``key``,
@@ -71,13 +91,17 @@ class UploadedMedia:
     remote_id: str
     alt_text: str
     focus: tuple[float, float] | None
+    # When it was uploaded and when the server forgets it unless a post uses it (epoch
+    # seconds; None when not known, or when the network keeps media).
+    uploaded_at: float | None = None
+    expires_at: float | None = None
 
     def shows(self, media: Media) -> bool:
         return (self.alt_text, self.focus) == (media.alt_text, media.focus)
 
     @classmethod
-    def of(cls, media: Media, remote_id: str) -> "UploadedMedia":
-        return cls(media.source, remote_id, media.alt_text, media.focus)
+    def of(cls, media: Media, remote_id: str, **times) -> "UploadedMedia":
+        return cls(media.source, remote_id, media.alt_text, media.focus, **times)
 
 
 def _ignore(uploaded: UploadedMedia) -> None:
@@ -112,6 +136,9 @@ class Network(ABC):
     # Media uploads an account may make, as (count, seconds), for the ``syndicate`` command to
     # pace itself to; None when the network has no such limit to keep to.
     upload_rate: tuple[int, float] | None = None
+    # Seconds the server keeps an uploaded medium that no post uses (None: kept); one older
+    # than that, or of unknown age, is uploaded again before a post is created with it.
+    media_lifetime: float | None = None
 
     @abstractmethod
     def connect(self, credentials: Credentials) -> Any:
@@ -156,6 +183,42 @@ class Network(ABC):
     def find_post(self, client: Any, url: str) -> Published | None:
         """The account's recent post that links to ``url``, if any."""
 
+    def media_expires_at(self, client: Any, remote_id: str, uploaded_at: float) -> float | None:
+        """When the server forgets a medium just uploaded unless a post uses it."""
+        return None if self.media_lifetime is None else uploaded_at + self.media_lifetime
+
+    def refused_unknown_media(self, err: PermanentNetworkError) -> bool:
+        """Whether the server refused a post because it no longer knows one of its media."""
+        words = str(err).lower()
+        return err.status in (400, 404, 422) and "media" in words and "not found" in words
+
+    def _upload(self, client: Any, media: Media) -> UploadedMedia:
+        remote_id = self.upload_media(client, media)
+        now = time.time()
+        return UploadedMedia.of(
+            media,
+            remote_id,
+            uploaded_at=now,
+            expires_at=self.media_expires_at(client, remote_id, now),
+        )
+
+    def _still_known(self, uploaded: UploadedMedia) -> bool:
+        """Whether the server still keeps an upload long enough to post with it."""
+        if self.media_lifetime is None:
+            return True
+        expires_at = uploaded.expires_at
+        return expires_at is not None and expires_at - MEDIA_EXPIRY_MARGIN > time.time()
+
+    def _media_for_create(self, client, post: Post, known: dict, remember) -> list[str]:
+        media_ids = []
+        for media in post.media:
+            earlier = known.get(media.source)
+            if earlier is None or not earlier.shows(media) or not self._still_known(earlier):
+                earlier = self._upload(client, media)
+            remember(earlier)
+            media_ids.append(earlier.remote_id)
+        return media_ids
+
     def refused_over_limit(self, err: PermanentNetworkError) -> bool:
         """Whether the server refused a post for going over one of its limits (which may have
         changed since they were read: the worker reads them again and fits the post anew)."""
@@ -184,14 +247,17 @@ class Network(ABC):
         if adopt_existing and (found := self.find_post(client, post.url)):
             return Published(found.remote_id, found.url, adopted=True)
         known = {u.source: u for u in uploaded}
-        media_ids = []
-        for media in post.media:
-            earlier = known.get(media.source)
-            if earlier is None or not earlier.shows(media):
-                earlier = UploadedMedia.of(media, self.upload_media(client, media))
-            remember(earlier)
-            media_ids.append(earlier.remote_id)
+        media_ids = self._media_for_create(client, post, known, remember)
         before_create()
+        try:
+            return self.create_post(client, post, media_ids, idempotency_key)
+        except PermanentNetworkError as err:
+            # Media kept from an earlier attempt that the server has forgotten (deleted
+            # unused, expired): upload them again, once.
+            reused = any(u.remote_id in media_ids for u in known.values())
+            if not (reused and self.refused_unknown_media(err)):
+                raise
+        media_ids = self._media_for_create(client, post, {}, remember)
         return self.create_post(client, post, media_ids, idempotency_key)
 
     def update(

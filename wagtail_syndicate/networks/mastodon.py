@@ -152,6 +152,8 @@ class MastodonNetwork(Network):
     content_warning = "text"
     # 30 media uploads per 30 minutes per account (Mastodon's rate limits).
     upload_rate = (30, 1800.0)
+    # Mastodon deletes media no status uses a day after their upload (MediaAttachmentsVacuum).
+    media_lifetime = 86400.0
 
     def connect(self, credentials: Credentials) -> MastodonClient:
         return MastodonClient(credentials)
