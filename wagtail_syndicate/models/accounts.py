@@ -2,7 +2,7 @@
 
 import json
 
-from django.db import models
+from django.db import connections, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from ..tokens import decrypt_token, encrypt_token, encrypted_property
@@ -105,6 +105,27 @@ class SyndicationAccount(models.Model):
         stored = type(self).objects.filter(pk=self.pk).values_list("encrypted_session", flat=True)
         return _decrypt_session(stored.first() or "")
 
+    def renew_session(self, renew) -> dict:
+        """Renew the session under a lock on the account's row: ``renew`` gets the session as
+        stored now (another worker may have renewed it, spending the refresh token this run
+        read) and returns the new one, which is kept before the lock is let go. A second
+        worker waits, then finds the renewed session. The lock is held for the one token
+        request (its time-outs bound it)."""
+        if not self.pk:
+            session = renew(self.session)
+            self.save_session(session)
+            return session
+        rows = type(self).objects.filter(pk=self.pk)
+        with transaction.atomic(using=rows.db):
+            if not connections[rows.db].features.has_select_for_update:
+                # SQLite has no row locks: a write takes the database's write lock until the
+                # transaction ends, which serialises renewals the same way.
+                rows.update(encrypted_session=models.F("encrypted_session"))
+            stored = rows.select_for_update().values_list("encrypted_session", flat=True)
+            session = renew(_decrypt_session(stored.first() or ""))
+            self.save_session(session)
+        return session
+
     def credentials(self):
         """What a network module needs to act as this account (it never sees the model)."""
         from ..networks.base import Credentials
@@ -116,6 +137,7 @@ class SyndicationAccount(models.Model):
             session=self.session,
             save_session=self.save_session,
             reload_session=self.stored_session,
+            locked_renewal=self.renew_session,
         )
 
     @classmethod

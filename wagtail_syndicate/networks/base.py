@@ -193,8 +193,8 @@ class Network(ABC):
         return err.status in (400, 404, 422) and "media" in words and "not found" in words
 
     def _upload(self, client: Any, media: Media) -> UploadedMedia:
+        now = time.time()  # before the request: the server's day may start a moment later
         remote_id = self.upload_media(client, media)
-        now = time.time()
         return UploadedMedia.of(
             media,
             remote_id,

@@ -17,13 +17,19 @@ links to the page before an attempt whose outcome is unknown is repeated.
 """
 
 import time
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import requests
 from django.utils.translation import gettext as _
 
 from ..conf import get_setting
-from ..exceptions import ConfigurationError, PermanentNetworkError, RateLimited
+from ..exceptions import (
+    ConfigurationError,
+    PermanentNetworkError,
+    RateLimited,
+    TransientNetworkError,
+)
 from ..limits import Limits
 from ..posts import Media, Post
 from .base import AccountInfo, Credentials, Network, Published, UploadedMedia
@@ -34,6 +40,8 @@ from .x_oauth import XOAuth, error_detail, oauth1_header
 REFRESH_MARGIN = 300
 # How many of the account's latest posts ``find_post`` reads.
 RECENT_POSTS = 20
+# How long X keeps an uploaded medium no post uses when its answer does not say (X's example).
+MEDIA_LIFETIME = 86400
 
 X_LIMITS = Limits(
     max_characters=280,
@@ -44,13 +52,45 @@ X_LIMITS = Limits(
     # reference gives only the 5 MB).
     max_side=8192,
     description_limit=1000,
-    supported_formats=frozenset({"jpeg", "png", "webp", "gif"}),
+    # No GIF: X's one-shot image upload is for still images (an animated GIF needs
+    # ``tweet_gif`` and processing, and a post may carry only one), so a GIF is sent as a still
+    # rendition (its first frame), like any other image.
+    supported_formats=frozenset({"jpeg", "png", "webp"}),
     counting="weighted",
 )
 
 
 def post_url(username: str, post_id: str) -> str:
     return f"https://x.com/{quote(username)}/status/{post_id}"
+
+
+class XHttpClient(HttpClient):
+    """X's answers to a spent limit: a 429 while the account's 24-hour cap is spent
+    (``x-user-limit-24hour-remaining: 0``) waits for the later of the 15-minute window's
+    reset and the daily cap's, not only for the window (which would retry all day)."""
+
+    def _error(self, response, method: str, path: str):
+        err = super()._error(response, method, path)
+        if isinstance(err, RateLimited):
+            err.retry_at = daily_cap_reset(response.headers, err.retry_at)
+        return err
+
+
+def daily_cap_reset(headers, retry_at: datetime | None) -> datetime | None:
+    """``retry_at``, or when the 24-hour per-user cap resets if that is later and the cap is
+    spent."""
+    if str(headers.get("x-user-limit-24hour-remaining", "")).strip() != "0":
+        return retry_at
+    daily = retry_time_of(headers.get("x-user-limit-24hour-reset", ""))
+    if daily is None:
+        return retry_at
+    return daily if retry_at is None or daily > retry_at else retry_at
+
+
+def retry_time_of(reset: str) -> datetime | None:
+    """An X reset header (epoch seconds) as a time."""
+    reset = str(reset).strip()
+    return datetime.fromtimestamp(int(reset), UTC) if reset.isdigit() else None
 
 
 class XClient:
@@ -66,8 +106,10 @@ class XClient:
         self.token_secret = str(self.session.get("token_secret") or secret.strip())
         # No token on the HttpClient: each request carries its own Authorization header,
         # since a bearer token is renewed and a signature is per request.
-        self.http = HttpClient(credentials.instance_url, None, label="X")
+        self.http = XHttpClient(credentials.instance_url, None, label="X")
         self._me: dict | None = None
+        # When X forgets each medium this client uploaded (epoch seconds), from its answer.
+        self.media_expiry: dict[str, float] = {}
         if self.oauth1 and not (get_setting("X_CONSUMER_KEY") and get_setting("X_CONSUMER_SECRET")):
             raise ConfigurationError(
                 _(
@@ -90,23 +132,28 @@ class XClient:
         )
 
     def renew(self) -> None:
-        """Exchange the refresh token for new tokens and keep them at once. If X refuses the
-        refresh token because another run renewed it first, take the tokens that run kept."""
+        """Exchange the refresh token for new tokens and keep them at once. X's refresh
+        tokens are single-use: this is done under the account's lock, from the session as
+        stored then, so when another run renewed it first its tokens are taken and the spent
+        refresh token is never sent. If X still refuses the refresh token (a renewal made
+        without the lock), the tokens another run kept are taken too."""
+        spent = self.session.get("refresh_token")
+        keep = {k: v for k, v in self.session.items() if k in ("username", "user_id")}
+
+        def exchange(stored: dict) -> dict:
+            if stored.get("refresh_token") not in (None, spent):
+                return stored  # another run renewed it while this one waited
+            tokens = XOAuth(self.credentials.instance_url).refresh(spent)
+            return tokens.session(refresh_token=tokens.refresh_token or spent, **keep)
+
         try:
-            tokens = XOAuth(self.credentials.instance_url).refresh(self.session["refresh_token"])
+            self.session = self.credentials.renew_session(exchange)
         except PermanentNetworkError:
-            renewed = self.credentials.renewed_session(
-                "refresh_token", self.session.get("refresh_token")
-            )
+            renewed = self.credentials.renewed_session("refresh_token", spent)
             if renewed:
                 self.session = renewed
                 return
             raise
-        keep = {k: v for k, v in self.session.items() if k in ("username", "user_id")}
-        self.session = tokens.session(
-            refresh_token=tokens.refresh_token or self.session["refresh_token"], **keep
-        )
-        self.credentials.save_session(self.session)
 
     def _authorization(self, method: str, path: str, params, data, files) -> str:
         if not self.oauth1:
@@ -221,6 +268,10 @@ class XClient:
         media_id = str(data.get("id") or data.get("media_id_string") or "")
         if not media_id:
             raise PermanentNetworkError(_("X answered the upload without a media id."))
+        data = self.wait_for_media(media_id, data)
+        self.media_expiry[media_id] = time.time() + _seconds(
+            data.get("expires_after_secs"), MEDIA_LIFETIME
+        )
         if media.alt_text:
             self.json(
                 "POST",
@@ -228,6 +279,34 @@ class XClient:
                 json={"id": media_id, "metadata": {"alt_text": {"text": media.alt_text}}},
             )
         return media_id
+
+    def wait_for_media(self, media_id: str, data: dict) -> dict:
+        """The upload's answer once X has processed the medium: while its ``processing_info``
+        says ``pending`` or ``in_progress``, ask again (``GET /2/media/upload?command=STATUS``)
+        after the ``check_after_secs`` it gives, within ``MEDIA_PROCESSING_TIMEOUT``."""
+        deadline = time.monotonic() + get_setting("MEDIA_PROCESSING_TIMEOUT")
+        while True:
+            info = data.get("processing_info")
+            state = info.get("state") if isinstance(info, dict) else None
+            if state in (None, "succeeded"):
+                return data
+            if state == "failed":
+                error = info.get("error") if isinstance(info.get("error"), dict) else {}
+                raise PermanentNetworkError(
+                    _("X could not process the image: %(reason)s")
+                    % {"reason": error.get("message") or error.get("name") or state}
+                )
+            wait = _seconds(info.get("check_after_secs"), 1)
+            if time.monotonic() + wait > deadline:
+                raise TransientNetworkError(
+                    _("X was still processing the image after %(seconds)s seconds.")
+                    % {"seconds": f"{get_setting('MEDIA_PROCESSING_TIMEOUT'):g}"}
+                )
+            time.sleep(wait)
+            answer = self.json(
+                "GET", "/2/media/upload", params={"command": "STATUS", "media_id": media_id}
+            )
+            data = answer.get("data") or {}
 
     def create_tweet(self, text: str, media_ids: list[str]) -> dict:
         body: dict = {"text": text}
@@ -256,6 +335,14 @@ class XClient:
         return tweets if isinstance(tweets, list) else []
 
 
+def _seconds(value, default: float) -> float:
+    """A number of seconds X gave, or ``default`` when it gave none that can be read."""
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return default
+
+
 def _links_to(tweet: dict, url: str) -> bool:
     wanted = url.rstrip("/")
     urls = ((tweet.get("entities") or {}).get("urls")) or []
@@ -271,6 +358,8 @@ class XNetwork(Network):
     idempotency_window = None
     default_limits = X_LIMITS
     default_instance_url = "https://api.x.com"
+    # X forgets a medium no post uses after the ``expires_after_secs`` its upload answers.
+    media_lifetime = float(MEDIA_LIFETIME)
 
     def connect(self, credentials: Credentials) -> XClient:
         return XClient(credentials)
@@ -297,6 +386,15 @@ class XNetwork(Network):
 
     def upload_media(self, client: XClient, media: Media) -> str:
         return client.upload_media(media)
+
+    def media_expires_at(self, client: XClient, remote_id: str, uploaded_at: float) -> float:
+        return client.media_expiry.get(remote_id, uploaded_at + MEDIA_LIFETIME)
+
+    def refused_unknown_media(self, err: PermanentNetworkError) -> bool:
+        words = str(err).lower()
+        return (
+            err.status == 400 and "media" in words and ("invalid" in words or "not found" in words)
+        )
 
     def create_post(
         self, client: XClient, post: Post, media_ids: list[str], idempotency_key: str

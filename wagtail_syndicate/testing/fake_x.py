@@ -17,7 +17,15 @@ wagtail-syndicate uses:
   hours, as X's) and do only what their scopes allow (``ROUTE_SCOPES``, from X's OpenAPI
   document: ``media.write`` for the media endpoints), else 403;
 * OAuth 1.0a: requests signed with HMAC-SHA1 for the configured consumer and user tokens;
-* rate limits per user and endpoint: 429 with ``x-rate-limit-reset`` in epoch seconds.
+* ``GET /2/media/upload?command=STATUS&media_id=``: the ``processing_info`` of media being
+  processed (``pending`` -> ``in_progress`` -> ``succeeded`` or ``failed``); GIFs and videos
+  are processed (``processing_polls`` answers before they succeed, ``check_after_secs`` apart;
+  ``process_images`` processes images too, ``processing_error`` makes processing fail), and
+  media still processing cannot be posted;
+* rate limits per user and endpoint: 429 with ``x-rate-limit-reset`` in epoch seconds; with
+  ``daily_limits`` ({route: count}), a 24-hour per-user cap as well, reported in
+  ``x-user-limit-24hour-limit``/``-remaining``/``-reset`` (429 once spent, while
+  ``x-rate-limit-reset`` names only the 15-minute window).
 
 Errors are X's problem documents: ``{"title", "detail", "type", "status"}``. Faults and chaos
 mode come from :class:`FakeServer` (chaos applies to ``/2/``).
@@ -67,6 +75,7 @@ ROUTE_SCOPES = {
     "GET /2/users/me": {"tweet.read", "users.read"},
     "GET /2/users/tweets": {"tweet.read", "users.read"},
     "POST /2/media/upload": {"media.write"},
+    "GET /2/media/upload": {"media.write"},
     "POST /2/media/metadata": {"media.write"},
     "POST /2/tweets": {"tweet.read", "tweet.write", "users.read"},
     "DELETE /2/tweets": {"tweet.read", "tweet.write", "users.read"},
@@ -80,6 +89,7 @@ DEFAULT_RATE_LIMITS = {
     "POST /2/tweets": (100, 15 * 60),
     "DELETE /2/tweets": (50, 15 * 60),
     "POST /2/media/upload": (500, 15 * 60),
+    "GET /2/media/upload": (900, 15 * 60),
     "POST /2/media/metadata": (500, 15 * 60),
     "GET /2/users/me": (75, 15 * 60),
     "GET /2/users/tweets": (900, 15 * 60),
@@ -103,6 +113,9 @@ class FakeXMedia:
     category: str = ""
     alt_text: str = ""
     expires_at: float = float("inf")
+    # STATUS answers left before processing ends (0: processed); "failed" once it failed.
+    polls_left: int = 0
+    state: str = "succeeded"
 
 
 @dataclass
@@ -182,6 +195,11 @@ class FakeX(FakeServer):
         oauth1: dict[str, tuple[str, str]] | None = None,
         rate_limits: dict | None = None,
         media_lifetime: float = MEDIA_LIFETIME,
+        daily_limits: dict[str, int] | None = None,
+        processing_polls: int = 1,
+        check_after_secs: int = 1,
+        process_images: bool = False,
+        processing_error: str | None = None,
         verbose: bool = False,
         log=None,
     ):
@@ -195,6 +213,9 @@ class FakeX(FakeServer):
         self.oauth1 = dict(oauth1 or {})
         self.rate_limits = {**DEFAULT_RATE_LIMITS, **(rate_limits or {})}
         self.media_lifetime = media_lifetime
+        self.daily_limits = dict(daily_limits or {})
+        self.processing_polls, self.check_after_secs = processing_polls, check_after_secs
+        self.process_images, self.processing_error = process_images, processing_error
         self._ids = itertools.count(int(time.time() * 1000) << 22)
         self._user_ids: dict[str, str] = {}
         # access token -> (username, expires at or None)
@@ -215,6 +236,7 @@ class FakeX(FakeServer):
             self._tweets: list[FakeTweet] = []
             self._media: dict[str, FakeXMedia] = {}
             self._windows: dict[tuple[str, str], list[float]] = {}
+            self._days: dict[tuple[str, str], list[float]] = {}
 
     # ---------------------------------------------------------------- state
 
@@ -353,9 +375,29 @@ class FakeX(FakeServer):
             "x-rate-limit-remaining": str(max(0, limit - int(used))),
             "x-rate-limit-reset": str(int(start + window)),
         }
-        if used > limit:
+        daily, spent = self._daily_cap(route, username, now)
+        headers.update(daily)
+        if used > limit or spent:
             raise XProblem(429, "Too Many Requests", headers=headers)
         return headers
+
+    def _daily_cap(self, route: str, username: str, now: float) -> tuple[dict, bool]:
+        """The 24-hour per-user cap's headers, and whether this request is over it."""
+        if route not in self.daily_limits:
+            return {}, False
+        limit = self.daily_limits[route]
+        with self._lock:
+            day = self._days.get((route, username))
+            if day is None or now >= day[0] + 86400:
+                day = self._days[(route, username)] = [now, 0]
+            day[1] += 1
+            start, used = day
+        headers = {
+            "x-user-limit-24hour-limit": str(limit),
+            "x-user-limit-24hour-remaining": str(max(0, limit - int(used))),
+            "x-user-limit-24hour-reset": str(int(start + 86400)),
+        }
+        return headers, used > limit
 
     # ---------------------------------------------------------------- routing
 
@@ -363,6 +405,7 @@ class FakeX(FakeServer):
         ("GET", r"/2/users/me", "_me", "GET /2/users/me"),
         ("GET", r"/2/users/(?P<user_id>\d+)/tweets", "_user_tweets", "GET /2/users/tweets"),
         ("POST", r"/2/media/upload", "_upload", "POST /2/media/upload"),
+        ("GET", r"/2/media/upload", "_upload_status", "GET /2/media/upload"),
         ("POST", r"/2/media/metadata", "_metadata", "POST /2/media/metadata"),
         ("POST", r"/2/tweets", "_create", "POST /2/tweets"),
         ("DELETE", r"/2/tweets/(?P<tweet_id>\d+)", "_delete", "DELETE /2/tweets"),
@@ -421,11 +464,38 @@ class FakeX(FakeServer):
             str(next(self._ids)), username, mime, len(data), data, category,
             expires_at=self.clock() + self.media_lifetime,
         )  # fmt: skip
+        if category in ("tweet_gif", "tweet_video") or self.process_images:
+            media.polls_left, media.state = self.processing_polls, "pending"
         with self._lock:
             self._media[media.id] = media
+        return json_response(200, {"data": self._media_info(media)})
+
+    def _media_info(self, media: FakeXMedia) -> dict:
         info = {"id": media.id, "media_key": f"3_{media.id}", "size": media.size}
-        info["expires_after_secs"] = int(self.media_lifetime)
-        return json_response(200, {"data": info})
+        info["expires_after_secs"] = max(0, round(media.expires_at - self.clock()))
+        if media.state == "failed":
+            error = {"code": 1, "name": "InvalidMedia", "message": self.processing_error}
+            info["processing_info"] = {"state": "failed", "error": error}
+        elif media.state != "succeeded" or media.category in ("tweet_gif", "tweet_video"):
+            info["processing_info"] = {"state": media.state}
+            if media.state != "succeeded":
+                info["processing_info"]["check_after_secs"] = self.check_after_secs
+        return info
+
+    def _upload_status(self, username, query, body):
+        if query.get("command") != "STATUS":
+            raise XProblem(400, "command must be STATUS for a GET of /2/media/upload.")
+        media = self._own_media(str(query.get("media_id") or ""), username)
+        if media is None:
+            raise XProblem(400, f"Media {query.get('media_id') or '(none)'} was not found.")
+        with self._lock:
+            if media.state in ("pending", "in_progress"):
+                if media.polls_left > 0:
+                    media.polls_left -= 1
+                    media.state = "in_progress"
+                else:
+                    media.state = "failed" if self.processing_error else "succeeded"
+        return json_response(200, {"data": self._media_info(media)})
 
     def _own_media(self, media_id: str, username: str) -> FakeXMedia | None:
         """The user's media of that id, None if unknown, someone else's or expired."""
@@ -464,6 +534,8 @@ class FakeX(FakeServer):
         with self._lock:
             if any(self._own_media(media_id, username) is None for media_id in media_ids):
                 raise XProblem(400, "Your media IDs are invalid.")
+            if any(self._media[media_id].state != "succeeded" for media_id in media_ids):
+                raise XProblem(400, "Your media IDs are invalid: media are still processing.")
             if any(t.username == username and t.text == text for t in self._tweets[-50:]):
                 raise XProblem(403, DUPLICATE)
             tweet = FakeTweet(
