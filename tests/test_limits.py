@@ -237,13 +237,19 @@ def test_an_instance_that_does_not_describe_itself_gets_the_defaults():
 
 
 def test_a_server_error_on_the_instance_is_retried_not_guessed(small_fake):
+    # v2 failing falls back to v1; only when both fail is the post retried.
     small_fake.inject(Fault(method="GET", path="/api/v2/instance", status=502, body=HTML_502))
+    small_fake.inject(Fault(method="GET", path="/api/v1/instance", status=502, body=HTML_502))
     connect_account(small_fake)
     page = make_photo_page(image=make_image(), title=LONG_TITLE, search_description=LONG_INTRO)
 
     assert run_tasks() == ["retrying", "posted"]
 
-    assert instance_requests(small_fake) == ["/api/v2/instance", "/api/v2/instance"]
+    assert instance_requests(small_fake) == [
+        "/api/v2/instance",
+        "/api/v1/instance",
+        "/api/v2/instance",
+    ]
     assert_within_limits(small_fake, only_status(small_fake), page.get_full_url())
 
 

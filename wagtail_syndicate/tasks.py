@@ -31,6 +31,7 @@ from .limits import limits_for
 from .models import SyndicationRecord
 from .networks import get_network
 from .networks.base import UploadedMedia
+from .networks.http import too_far
 from .posts import compose_post
 
 logger = logging.getLogger(__name__)
@@ -237,6 +238,13 @@ def _post(record: SyndicationRecord, page, network, post) -> dict:
 
 
 def _retry_or_give_up(record: SyndicationRecord, err: TransientNetworkError) -> dict:
+    if isinstance(err, RateLimited) and too_far(err.retry_at):
+        # No server may park a record for more than a day (one cap for every network).
+        return {
+            "state": State.FAILED,
+            "last_error": _("%(reason)s It asks to wait more than a day: retry it later.")
+            % {"reason": err},
+        }
     if isinstance(err, RateLimited) and err.retry_at:
         # The server said when it takes more: waiting for that is not a failed attempt, so a
         # burst of posts (a backfill, a busy account) cannot use up MAX_ATTEMPTS on 429s.

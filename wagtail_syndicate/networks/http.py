@@ -4,8 +4,10 @@ Every request of every network goes through ``HttpClient.request``. Tokens trave
 Authorization header and never appear in an exception message or a log line.
 """
 
+import html
 import ipaddress
 import logging
+import re
 import socket
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -29,6 +31,17 @@ logger = logging.getLogger(__name__)
 MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 
 USER_AGENT = f"wagtail-syndicate/{__version__} (+https://pypi.org/project/wagtail-syndicate/)"
+
+# The longest a server may make a record wait (its Retry-After or rate-limit reset): past it,
+# the record fails with the server's words rather than waiting (for centuries, at worst).
+MAX_RETRY_WAIT = timedelta(days=1)
+# What a body is reduced to in a message: at most this many characters.
+MESSAGE_CHARS = 200
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+_HIDDEN = re.compile(
+    r"<(script|style|head)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL
+)
+_TAG = re.compile(r"<[^>]*>")
 
 
 def normalize_instance_url(url: str) -> str:
@@ -116,8 +129,24 @@ def error_message(response: requests.Response) -> str:
         if isinstance(payload.get("message"), str) and payload["message"]:
             return f"{payload['error']}: {payload['message']}"
         return str(payload["error"])
-    text = " ".join(response.text.split())
-    return text[:200] or response.reason or "no message"
+    return reduce_body(response.text) or response.reason or "no message"
+
+
+def reduce_body(text: str) -> str:
+    """A body that is not the server's JSON, in a few words: an HTML page's title, else its
+    first line of text (never its markup), else the first line of a plain body."""
+    if _TAG.search(text):
+        title = _TITLE.search(text)
+        if title and title.group(1).strip():
+            return _words(html.unescape(_TAG.sub(" ", title.group(1))))
+        text = html.unescape(_TAG.sub("\n", _HIDDEN.sub("", text)))
+    line = next((line for line in text.splitlines() if line.strip()), "")
+    return _words(line)
+
+
+def _words(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1] + "…"
 
 
 def retry_time(response: requests.Response) -> datetime | None:
@@ -131,16 +160,17 @@ def retry_time(response: requests.Response) -> datetime | None:
         or headers.get("RateLimit-Reset")
     )
     if reset:
-        if reset.strip().isdigit():
-            return datetime.fromtimestamp(int(reset), UTC)
+        reset = reset.strip()
+        if reset.isdigit():
+            return _at(lambda: datetime.fromtimestamp(int(reset), UTC))
         try:
             return datetime.fromisoformat(reset.replace("Z", "+00:00"))
         except ValueError:
             pass
-    after = response.headers.get("Retry-After")
+    after = (headers.get("Retry-After") or "").strip()
     if after:
         if after.isdigit():
-            return datetime.now(UTC) + timedelta(seconds=int(after))
+            return _at(lambda: datetime.now(UTC) + timedelta(seconds=int(after)))
         try:
             return parsedate_to_datetime(after)
         except (TypeError, ValueError):
@@ -148,12 +178,36 @@ def retry_time(response: requests.Response) -> datetime | None:
     return None
 
 
+def _at(moment) -> datetime:
+    """``moment()``, or the last time there is when it is beyond the clock's range (a server
+    can send any number of seconds)."""
+    try:
+        return moment()
+    except (OverflowError, OSError, ValueError):
+        return datetime.max.replace(tzinfo=UTC)
+
+
+def too_far(retry_at: datetime | None) -> bool:
+    """Whether a server asks to wait longer than ``MAX_RETRY_WAIT`` (then the record fails)."""
+    if retry_at is None:
+        return False
+    if retry_at.tzinfo is None:
+        retry_at = retry_at.replace(tzinfo=UTC)
+    return retry_at - datetime.now(UTC) > MAX_RETRY_WAIT
+
+
 class HttpClient:
-    """Requests to one server on behalf of one token."""
+    """Requests to one server on behalf of one token. Messages name the server as ``label``
+    (a network or the software it runs) at its host, or by its host alone when ``label`` is
+    empty (a server whose software is not known)."""
 
     def __init__(self, base_url: str, access_token: str | None, *, label: str) -> None:
         self.base_url = base_url.rstrip("/")
         self.label = label
+        host = urlsplit(self.base_url).netloc
+        self.name = (
+            _("%(network)s at %(host)s") % {"network": label, "host": host} if label else host
+        )
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         if access_token:
@@ -177,18 +231,17 @@ class HttpClient:
                 stream=True,
                 **kwargs,
             )
-            _read_capped(response, f"{self.label} ({method} {path})")
+            _read_capped(response, f"{self.name} ({method} {path})")
         except requests.Timeout as err:
             raise TransientNetworkError(
-                _("%(network)s at %(host)s did not answer in time (%(request)s).")
-                % {"network": self.label, "host": host, "request": f"{method} {path}"}
+                _("%(server)s did not answer in time (%(request)s).")
+                % {"server": self.name, "request": f"{method} {path}"}
             ) from err
         except requests.ConnectionError as err:
             raise TransientNetworkError(
-                _("Could not connect to %(network)s at %(host)s (%(request)s): %(reason)s.")
+                _("Could not connect to %(server)s (%(request)s): %(reason)s.")
                 % {
-                    "network": self.label,
-                    "host": host,
+                    "server": self.name,
                     "request": f"{method} {path}",
                     "reason": _connection_reason(err),
                 }
@@ -201,11 +254,11 @@ class HttpClient:
     def json(self, method: str, path: str, **kwargs) -> tuple[int, dict]:
         """``request``, then the status and the JSON object the server answered with."""
         response = self.request(method, path, **kwargs)
-        return response.status_code, json_object(response, f"{self.label} ({method} {path})")
+        return response.status_code, json_object(response, f"{self.name} ({method} {path})")
 
     def _error(self, response: requests.Response, method: str, path: str):
         status, message = response.status_code, error_message(response)
-        where = f"{self.label} ({method} {path})"
+        where = f"{self.name} ({method} {path})"
         words = {"where": where, "message": message, "status": status}
         kwargs = {"status": status, "body": response.text[:2000]}
         if status == 401:
@@ -224,6 +277,15 @@ class HttpClient:
             )
         if status == 429:
             retry_at = retry_time(response)
+            if too_far(retry_at):
+                return PermanentNetworkError(
+                    _(
+                        "%(where)s is rate-limiting this account (429) and asks to wait until "
+                        "%(time)s, more than a day: %(message)s. Retry it later."
+                    )
+                    % {**words, "time": f"{retry_at:%Y-%m-%d %H:%M %Z}"},
+                    **kwargs,
+                )
             when = (
                 _(" until %(time)s") % {"time": f"{retry_at:%Y-%m-%d %H:%M:%S %Z}"}
                 if retry_at

@@ -9,11 +9,12 @@ from urllib.parse import urlsplit
 from django.utils.translation import gettext as _
 
 from ..conf import get_setting
-from ..exceptions import PermanentNetworkError, TransientNetworkError
+from ..exceptions import NetworkError, PermanentNetworkError, TransientNetworkError
 from ..limits import Limits
 from ..posts import Media, Post
 from .base import AccountInfo, Credentials, Network, Published, UploadedMedia
 from .http import HttpClient
+from .mastodon_instance import remember_software, server_label
 
 # Words of Mastodon's 422 messages about a limit.
 LIMIT_WORDS = re.compile(
@@ -31,10 +32,15 @@ LIMIT_WORDS = re.compile(
 # 10 s), a 3 s one two, and a minute of video 10 instead of 60.
 FIRST_POLL_INTERVAL = 1.0
 MAX_POLL_INTERVAL = 8.0
+# Keys tried for one create when a repeated Idempotency-Key answers 404 (see ``post_status``).
+MAX_KEYS = 4
 
 
-def format_focus(focus: tuple[float, float]) -> str:
-    return f"{focus[0]:.2f},{focus[1]:.2f}"
+def format_focus(focus: tuple[float, float] | None) -> str:
+    """A focus point as Mastodon takes it; no focus is the centre, ``0.00,0.00`` (Mastodon
+    ignores a blank focus, so sending one would leave the old point)."""
+    x, y = focus or (0.0, 0.0)
+    return f"{x:.2f},{y:.2f}"
 
 
 def status_fields(post: Post, media_ids: list[str]) -> dict:
@@ -52,13 +58,16 @@ def status_fields(post: Post, media_ids: list[str]) -> dict:
 
 class MastodonClient:
     def __init__(self, credentials: Credentials) -> None:
-        self.http = HttpClient(credentials.instance_url, credentials.access_token, label="Mastodon")
+        # Named by its software when its instance said (many servers are not Mastodon).
+        label = server_label(credentials)
+        self.http = HttpClient(credentials.instance_url, credentials.access_token, label=label)
 
     def instance(self) -> dict:
-        """``GET /api/v2/instance``, else (older servers, forks) ``/api/v1/instance``."""
+        """``GET /api/v2/instance``, else ``/api/v1/instance``: v2 may be missing (older
+        servers, forks) or fail (a 500, a time-out, an HTML page) where v1 works."""
         try:
             return self.http.json("GET", "/api/v2/instance")[1]
-        except PermanentNetworkError:
+        except NetworkError:
             return self.http.json("GET", "/api/v1/instance")[1]
 
     def verify_credentials(self) -> dict:
@@ -89,8 +98,12 @@ class MastodonClient:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TransientNetworkError(
-                    _("Mastodon was still processing image %(id)s after %(seconds)s seconds.")
-                    % {"id": media_id, "seconds": f"{get_setting('MEDIA_PROCESSING_TIMEOUT'):g}"}
+                    _("%(server)s was still processing image %(id)s after %(seconds)s seconds.")
+                    % {
+                        "server": self.http.name,
+                        "id": media_id,
+                        "seconds": f"{get_setting('MEDIA_PROCESSING_TIMEOUT'):g}",
+                    }
                 )
             time.sleep(min(interval, left))
             interval = min(interval * 2, MAX_POLL_INTERVAL)
@@ -99,25 +112,37 @@ class MastodonClient:
                 return attachment
 
     def post_status(self, post: Post, media_ids: list[str], idempotency_key: str) -> dict:
-        """``POST /api/v1/statuses``; ``media_ids[]`` with its brackets, once per id."""
+        """``POST /api/v1/statuses``; ``media_ids[]`` with its brackets, once per id.
+
+        Mastodon answers 404 to a repeated ``Idempotency-Key`` whose status was deleted: the
+        post is gone, so it is created anew with the next key (``key-1``, ``key-2``, …; the
+        same on every attempt, so a repeat still returns what the new key created)."""
         data = {**status_fields(post, media_ids), "visibility": post.visibility}
-        return self.http.json(
-            "POST", "/api/v1/statuses", data=data, headers={"Idempotency-Key": idempotency_key}
-        )[1]
+        for attempt in range(MAX_KEYS):
+            key = f"{idempotency_key}-{attempt}" if attempt else idempotency_key
+            try:
+                return self.http.json(
+                    "POST", "/api/v1/statuses", data=data, headers={"Idempotency-Key": key}
+                )[1]
+            except PermanentNetworkError as err:
+                if err.status != 404 or attempt == MAX_KEYS - 1:
+                    raise
 
     def edit_status(
         self, status_id: str, post: Post, media_ids: list[str], changed: list[UploadedMedia]
     ) -> dict:
-        """``PUT /api/v1/statuses/:id``: the full text and every ``media_ids[]`` (Mastodon
-        removes media left out), plus ``media_attributes[]`` for changed alt text or focus."""
-        data = list(status_fields(post, media_ids).items())
-        for media in changed:
-            data += [
-                ("media_attributes[][id]", media.remote_id),
-                ("media_attributes[][description]", media.alt_text),
-                ("media_attributes[][focus]", format_focus(media.focus) if media.focus else ""),
+        """``PUT /api/v1/statuses/:id`` with a JSON body: the full text and every media id
+        (Mastodon removes media left out), plus ``media_attributes`` for changed alt text or
+        focus. JSON, as Mastodon.py sends it: some servers answer 500 to form-encoded
+        ``media_attributes[][…]``, and JSON keeps ``sensitive`` a boolean."""
+        body = {k.removesuffix("[]"): v for k, v in status_fields(post, media_ids).items()}
+        body["sensitive"] = post.sensitive
+        if changed:
+            body["media_attributes"] = [
+                {"id": m.remote_id, "description": m.alt_text, "focus": format_focus(m.focus)}
+                for m in changed
             ]
-        return self.http.json("PUT", f"/api/v1/statuses/{status_id}", data=data)[1]
+        return self.http.json("PUT", f"/api/v1/statuses/{status_id}", json=body)[1]
 
     def delete_status(self, status_id: str) -> None:
         try:
@@ -163,7 +188,9 @@ class MastodonNetwork(Network):
         return err.status == 422 and bool(LIMIT_WORDS.search(str(err)))
 
     def limits(self, credentials: Credentials) -> Limits:
-        return Limits.from_instance(self.connect(credentials).instance())
+        instance = self.connect(credentials).instance()
+        remember_software(credentials, instance)
+        return Limits.from_instance(instance)
 
     def verify(self, credentials: Credentials) -> AccountInfo:
         account = self.connect(credentials).verify_credentials()
@@ -183,7 +210,10 @@ class MastodonNetwork(Network):
     ) -> Published:
         status = client.post_status(post, media_ids, idempotency_key)
         if not status.get("id"):
-            raise PermanentNetworkError(_("Mastodon answered the post without a status id."))
+            raise PermanentNetworkError(
+                _("%(server)s answered the post without a status id.")
+                % {"server": client.http.name}
+            )
         return Published(
             remote_id=str(status["id"]), url=status.get("url") or status.get("uri", "")
         )

@@ -3,6 +3,7 @@ instance and account endpoints, statuses, and the HTML pages (OAuth is in ``_oau
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime
 
@@ -22,6 +23,15 @@ PER_USER_THROTTLES = {
     "_delete_status": "delete",
 }
 NOT_READY = "Cannot attach files that have not finished processing. Try again in a moment!"
+# What a server that is not Mastodon answers when it fails inside (``form_edits_fail``,
+# ``instance_v2="html"``): an HTML page, as web frameworks render an unhandled error.
+INTERNAL_ERROR = "Internal Error"
+
+
+def _html_error(status: int, message: str) -> Response:
+    """An error as an HTML page whose title is ``message``."""
+    body = _pages.page(message, f"<h1>{html.escape(message)}</h1><p>Status {status}.</p>")
+    return Response(status, body, "text/html; charset=utf-8")
 
 
 def _timestamp(moment: datetime, digits: int = 3) -> str:
@@ -240,6 +250,10 @@ class MastodonAPI(MediaAPI, OAuthAPI):
                 return Response(404, _pages.not_found_page(), "text/html; charset=utf-8")
             raise ApiError(404, "Record not found")
         except ApiError as exc:
+            if self.html_errors:
+                response = _html_error(exc.status, exc.message)
+                response.headers = {**rate_headers, **exc.headers}
+                return response
             return json_response(
                 exc.status, {"error": exc.message}, {**rate_headers, **exc.headers}
             )
@@ -247,13 +261,18 @@ class MastodonAPI(MediaAPI, OAuthAPI):
     # ---------------------------------------------------------------- instance & accounts
 
     def _instance_v2(self, **_):
+        if self.instance_v2 == "html":
+            return _html_error(500, INTERNAL_ERROR)
+        if self.instance_v2 in ("500", "404"):
+            status = int(self.instance_v2)
+            raise ApiError(status, "Record not found" if status == 404 else "Internal error")
         return json_response(
             200,
             {
                 "domain": self.host,
                 "title": "FakeMastodon",
-                "version": "4.3.0",
-                "source_url": "https://github.com/mastodon/mastodon",
+                "version": self.version,
+                "source_url": self.source_url,
                 "description": "A local stand-in for a Mastodon server (wagtail-syndicate).",
                 "usage": {"users": {"active_month": len(self._account_ids)}},
                 "languages": ["en"],
@@ -273,7 +292,7 @@ class MastodonAPI(MediaAPI, OAuthAPI):
                 "short_description": "A local stand-in for a Mastodon server.",
                 "description": "",
                 "email": "",
-                "version": "4.3.0",
+                "version": self.version,
                 "urls": {"streaming_api": f"ws://{self.host}"},
                 "stats": {"user_count": len(self._account_ids), "status_count": 0},
                 "languages": ["en"],
@@ -403,6 +422,10 @@ class MastodonAPI(MediaAPI, OAuthAPI):
             status = self._find_status(id)
             if status is None or status.account != user:
                 raise ApiError(404, "Record not found")
+            if self.form_edits_fail and any(
+                key.startswith("media_attributes[]") for key, _ in params.pairs
+            ):
+                return _html_error(500, INTERNAL_ERROR)
             text = params.scalar("status") or ""
             spoiler_text = params.scalar("spoiler_text") or ""
             media = self._resolve_media(user, params.array("media_ids"), status)

@@ -103,6 +103,14 @@ class FakeMastodon(MastodonAPI, FakeServer):
     ``focus`` leaves the focus as it was and any other is read as Ruby's ``to_f`` reads it,
     never refused; a repeated ``Idempotency-Key`` whose status was deleted answers 404.
 
+    Servers that speak Mastodon's API without being Mastodon: ``form_edits_fail=True``
+    answers 500 to an edit whose form has ``media_attributes[][…]`` (the same edit as a JSON
+    body works); ``instance_v2`` makes ``/api/v2/instance`` fail (``"500"``: a JSON 500,
+    ``"html"``: a 500 HTML page, ``"404"``: not there) while ``/api/v1/instance`` works;
+    ``version`` is the version the instance endpoints give (v1's may be a compatible one such
+    as ``"2.7.2 (compatible; Pleroma 2.5.0)"``) and ``source_url`` v2's; ``html_errors=True``
+    answers every API error with an HTML page (its title the error) instead of JSON.
+
     OAuth (``_oauth.py``): apps register with ``POST /api/v1/apps``; the consent
     page at ``/oauth/authorize`` acts for ``signed_in_user`` (default: the first
     username of ``tokens``); ``/oauth/token`` issues tokens limited to their
@@ -127,8 +135,18 @@ class FakeMastodon(MastodonAPI, FakeServer):
         oauth_metadata: bool = True,
         scopes_supported: Iterable[str] | None = None,
         signed_in_user: str | None = None,
+        form_edits_fail: bool = False,
+        instance_v2: str | None = None,
+        version: str = "4.3.0",
+        source_url: str = "https://github.com/mastodon/mastodon",
+        html_errors: bool = False,
     ):
         super().__init__(host, port, verbose=verbose, log=log)
+        self.form_edits_fail = form_edits_fail
+        self.instance_v2 = instance_v2
+        self.version = version
+        self.source_url = source_url
+        self.html_errors = html_errors
         self.tokens = dict(tokens if tokens is not None else {"demo-token": "demo"})
         self.processing_polls = processing_polls
         self.processing_seconds = processing_seconds
