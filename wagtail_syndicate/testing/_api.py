@@ -329,6 +329,8 @@ class MastodonAPI(MediaAPI, OAuthAPI):
         visible = VISIBILITIES if user == owner else ("public", "unlisted")
         with self._lock:
             found = [s for s in self._statuses if s.account == owner and s.visibility in visible]
+            if (max_id := params.scalar("max_id") or "").isdigit():  # older than max_id
+                found = [s for s in found if int(s.id) < int(max_id)]
             found = sorted(found, key=lambda s: int(s.id), reverse=True)[:limit]
             return json_response(200, [self._status_json(s) for s in found])
 
@@ -366,7 +368,7 @@ class MastodonAPI(MediaAPI, OAuthAPI):
             raise ApiError(422, f"Validation failed: Text character limit of {maximum} exceeded")
 
     def _create_status(self, params, user, headers, **_):
-        key = headers.get("idempotency-key")
+        key = headers.get("idempotency-key") if self.idempotency else None
         now = self.clock()
         with self._lock:
             if key:
@@ -406,6 +408,8 @@ class MastodonAPI(MediaAPI, OAuthAPI):
             return json_response(200, self._status_json(status), limit_headers)
 
     def _find_status(self, id: str) -> FakeStatus | None:
+        while id in self._former_ids:  # an id a status had before an edit (new_id_per_edit)
+            id = self._former_ids[id]
         return next((s for s in self._statuses if s.id == id), None)
 
     def _get_status(self, user, id, **_):
@@ -439,6 +443,8 @@ class MastodonAPI(MediaAPI, OAuthAPI):
                     self._check_description(description)
                 focus = parse_focus(attrs.get("focus") or "")  # blank: left as it was
                 updates.append((target, description, focus is not None, focus))
+            if self.partial_edits:  # the text changes; the media stay as they were
+                media, updates = status.media, []
             self._check_text(text, spoiler_text, media)
             status.edits.append(
                 FakeStatusEdit(
@@ -464,6 +470,12 @@ class MastodonAPI(MediaAPI, OAuthAPI):
                 status.language = params.scalar("language")
             status.media = media
             status.edited_at = datetime.fromtimestamp(self.clock(), UTC)
+            if self.new_id_per_edit:
+                new_id = str(next(self._status_ids))
+                self._former_ids[status.id] = new_id
+                status.id, status.url = new_id, f"{self.base_url}/@{user}/{new_id}"
+                for m in media:
+                    m.status_id = new_id
             return json_response(200, self._status_json(status))
 
     def _delete_status(self, user, id, **_):

@@ -118,6 +118,13 @@ class FakeMastodon(MastodonAPI, FakeServer):
     a server older than 4.3 (no ``/.well-known/oauth-authorization-server``, no
     ``profile`` scope, no PKCE); ``scopes_supported`` replaces the scopes the
     server knows.
+
+    As servers that speak the Mastodon API but are not Mastodon do:
+    ``idempotency=False`` ignores ``Idempotency-Key`` (the same key twice makes two
+    statuses); ``partial_edits=True`` applies an edit's text, content warning and language
+    but keeps the status's media and their descriptions as they were;
+    ``new_id_per_edit=True`` gives the status a new id on every edit (its old ids still
+    resolve to it).
     """
 
     def __init__(
@@ -140,6 +147,9 @@ class FakeMastodon(MastodonAPI, FakeServer):
         version: str = "4.3.0",
         source_url: str = "https://github.com/mastodon/mastodon",
         html_errors: bool = False,
+        idempotency: bool = True,
+        partial_edits: bool = False,
+        new_id_per_edit: bool = False,
     ):
         super().__init__(host, port, verbose=verbose, log=log)
         self.form_edits_fail = form_edits_fail
@@ -147,6 +157,9 @@ class FakeMastodon(MastodonAPI, FakeServer):
         self.version = version
         self.source_url = source_url
         self.html_errors = html_errors
+        self.idempotency = idempotency
+        self.partial_edits = partial_edits
+        self.new_id_per_edit = new_id_per_edit
         self.tokens = dict(tokens if tokens is not None else {"demo-token": "demo"})
         self.processing_polls = processing_polls
         self.processing_seconds = processing_seconds
@@ -165,6 +178,7 @@ class FakeMastodon(MastodonAPI, FakeServer):
             self._media: dict[str, FakeMedia] = {}
             self._ready_at: dict[str, float] = {}  # media id → when its processing ends
             self._idempotency: dict[tuple[str, str], tuple[str, float]] = {}
+            self._former_ids: dict[str, str] = {}  # an edited status's old id → its new one
             self._throttles: dict[tuple[str, str], list[float]] = {}
             first = _snowflake()
             self._status_ids = itertools.count(first + 1)
