@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tests.utils import (
     connect_account,
+    connect_x_account,
     make_image,
     make_photo_page,
     publish_page,
@@ -330,3 +331,32 @@ def test_a_wait_of_less_than_a_day_is_kept(fake_mastodon):
     record = record_of(page)
     wait = record.next_attempt_at - timezone.now()
     assert 3500 < wait.total_seconds() <= 3601
+
+
+def test_the_cap_holds_for_every_network_an_x_daily_reset_days_away(settings, fake_x):
+    settings.WAGTAIL_SYNDICATE = {
+        **settings.WAGTAIL_SYNDICATE,
+        "X_CLIENT_ID": fake_x.client_id,
+        "X_API_URL": fake_x.base_url,
+    }
+    connect_x_account(fake_x)
+    now = int(timezone.now().timestamp())
+    fake_x.inject(
+        Fault(
+            method="POST",
+            path="/2/tweets",
+            status=429,
+            body={"title": "Too Many Requests", "detail": "Too Many Requests", "status": 429},
+            headers={
+                "x-rate-limit-reset": str(now + 600),
+                "x-user-limit-24hour-remaining": "0",
+                "x-user-limit-24hour-reset": str(now + 3 * 86400),
+            },
+        )
+    )
+    page = make_photo_page(image=make_image())
+    assert run_tasks() == ["failed"]
+    record = record_of(page)
+    assert record.next_attempt_at is None
+    assert "rate-limiting" in record.last_error and "more than a day" in record.last_error
+    assert not fake_x.tweets
