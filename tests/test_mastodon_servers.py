@@ -333,7 +333,8 @@ def test_a_wait_of_less_than_a_day_is_kept(fake_mastodon):
     assert 3500 < wait.total_seconds() <= 3601
 
 
-def test_the_cap_holds_for_every_network_an_x_daily_reset_days_away(settings, fake_x):
+@pytest.mark.parametrize("daily_reset", [3 * 86400, 10**20])
+def test_the_cap_holds_for_every_network_an_x_daily_reset_days_away(settings, fake_x, daily_reset):
     settings.WAGTAIL_SYNDICATE = {
         **settings.WAGTAIL_SYNDICATE,
         "X_CLIENT_ID": fake_x.client_id,
@@ -350,7 +351,7 @@ def test_the_cap_holds_for_every_network_an_x_daily_reset_days_away(settings, fa
             headers={
                 "x-rate-limit-reset": str(now + 600),
                 "x-user-limit-24hour-remaining": "0",
-                "x-user-limit-24hour-reset": str(now + 3 * 86400),
+                "x-user-limit-24hour-reset": str(now + daily_reset),
             },
         )
     )

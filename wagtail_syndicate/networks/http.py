@@ -162,7 +162,7 @@ def retry_time(response: requests.Response) -> datetime | None:
     if reset:
         reset = reset.strip()
         if reset.isdigit():
-            return _at(lambda: datetime.fromtimestamp(int(reset), UTC))
+            return epoch_time(reset)
         try:
             return datetime.fromisoformat(reset.replace("Z", "+00:00"))
         except ValueError:
@@ -176,6 +176,13 @@ def retry_time(response: requests.Response) -> datetime | None:
         except (TypeError, ValueError):
             pass
     return None
+
+
+def epoch_time(value: str) -> datetime | None:
+    """A reset header in epoch seconds (X's, Bluesky's) as a time; the last time there is
+    when it is beyond the clock's range, None when it is not a number."""
+    value = str(value).strip()
+    return _at(lambda: datetime.fromtimestamp(int(value), UTC)) if value.isdigit() else None
 
 
 def _at(moment) -> datetime:

@@ -17,7 +17,7 @@ links to the page before an attempt whose outcome is unknown is repeated.
 """
 
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import quote
 
 import requests
@@ -33,7 +33,7 @@ from ..exceptions import (
 from ..limits import Limits
 from ..posts import Media, Post
 from .base import AccountInfo, Credentials, Network, Published, UploadedMedia
-from .http import HttpClient, json_object
+from .http import HttpClient, epoch_time, json_object
 from .x_oauth import XOAuth, error_detail, oauth1_header
 
 # Renew an access token this many seconds before it expires.
@@ -81,16 +81,10 @@ def daily_cap_reset(headers, retry_at: datetime | None) -> datetime | None:
     spent."""
     if str(headers.get("x-user-limit-24hour-remaining", "")).strip() != "0":
         return retry_at
-    daily = retry_time_of(headers.get("x-user-limit-24hour-reset", ""))
+    daily = epoch_time(headers.get("x-user-limit-24hour-reset", ""))
     if daily is None:
         return retry_at
     return daily if retry_at is None or daily > retry_at else retry_at
-
-
-def retry_time_of(reset: str) -> datetime | None:
-    """An X reset header (epoch seconds) as a time."""
-    reset = str(reset).strip()
-    return datetime.fromtimestamp(int(reset), UTC) if reset.isdigit() else None
 
 
 class XClient:
