@@ -30,7 +30,7 @@ from wagtail_syndicate.testing._oauth import s256
 pytestmark = pytest.mark.django_db
 
 NS = "wagtailsnippets_wagtail_syndicate_syndicationaccount"
-ISSUED = "write:media write:statuses profile"
+ISSUED = "write:media write:statuses read:statuses profile"
 
 
 @pytest.fixture
@@ -180,7 +180,7 @@ def test_without_the_metadata_document_no_pkce_and_read_accounts(admin_client):
         authorize_url = start(admin_client, fake.base_url)
         authorize = query_of(authorize_url)
         assert "code_challenge" not in authorize and "code_challenge_method" not in authorize
-        assert authorize["scope"] == "write:media write:statuses read:accounts"
+        assert authorize["scope"] == "write:media write:statuses read:statuses read:accounts"
         back(admin_client, consent(authorize_url))
 
         [exchange] = [r for r in fake.requests if r.path == "/oauth/token"]
@@ -189,10 +189,13 @@ def test_without_the_metadata_document_no_pkce_and_read_accounts(admin_client):
 
 
 def test_read_accounts_where_the_server_does_not_know_profile(admin_client):
-    scopes = ["read", "write", "read:accounts", "write:media", "write:statuses"]
+    scopes = ["read", "write", "read:accounts", "read:statuses", "write:media", "write:statuses"]
     with FakeMastodon(tokens={}, scopes_supported=scopes, signed_in_user="dan") as fake:
         authorize_url = start(admin_client, fake.base_url)
-        assert query_of(authorize_url)["scope"] == "write:media write:statuses read:accounts"
+        assert (
+            query_of(authorize_url)["scope"]
+            == "write:media write:statuses read:statuses read:accounts"
+        )
         assert query_of(authorize_url)["code_challenge_method"] == "S256"
         back(admin_client, consent(authorize_url))
         assert SyndicationAccount.objects.get().handle == f"@dan@{fake.host}"
@@ -273,7 +276,7 @@ def test_denying_access_connects_nothing(admin_client, fake_mastodon):
 
 def test_another_refusal_by_the_server_is_explained(admin_client, fake_mastodon):
     authorize_url = start(admin_client, fake_mastodon.base_url)
-    tampered = authorize_url.replace("scope=", "scope=read%3Astatuses+")
+    tampered = authorize_url.replace("scope=", "scope=read%3Afollows+")
     response = requests.get(tampered, allow_redirects=False, timeout=5)
     response = back(admin_client, response.headers["Location"])
 
@@ -504,7 +507,7 @@ def test_with_the_fewest_scopes_a_post_whose_outcome_is_unknown_is_still_found(
     admin_client, fake_mastodon
 ):
     """Looking for the page's post among the account's recent posts needs ``read:statuses``
-    with a token; the public listing shows the post all the same."""
+    with a token, which the plugin asks for when connecting."""
     connect(admin_client, fake_mastodon.base_url)
     fake_mastodon.inject(Fault(method="POST", path="/api/v1/statuses", drop=True, after=True))
     page = make_photo_page(image=make_image())

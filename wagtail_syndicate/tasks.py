@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from importlib import import_module
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import router, transaction
@@ -230,11 +231,19 @@ def _post(record: SyndicationRecord, page, network, post) -> dict:
         "content_hash": post.fingerprint,
         "media": [_media_entry(m) for m in used],
         "last_error": "",
-        "notice": "",
+        "notice": _kept_media_notice(account) if published.media_kept else "",
         "next_attempt_at": None,
         "unknown_outcome_key": "",
         "unknown_outcome_since": None,
     }
+
+
+def _kept_media_notice(account) -> str:
+    """What the record says when the server applied an edit's text but not its media."""
+    return _(
+        "%(server)s kept the post's earlier image or image description (it applied only the "
+        "new text): delete the post and share the page again to change it."
+    ) % {"server": urlsplit(account.instance_url).netloc or account.instance_url}
 
 
 def _retry_or_give_up(record: SyndicationRecord, err: TransientNetworkError) -> dict:
@@ -347,9 +356,13 @@ def _expired(record: SyndicationRecord, network) -> bool:
 
 
 def _outcome_unknown(record: SyndicationRecord, key: str, network) -> bool:
-    """Whether an earlier create may have succeeded unseen and the key no longer covers it."""
+    """Whether an earlier create may have succeeded unseen and the key may not cover it: then
+    the post is looked for before creating again. A key some servers ignore (Mastodon's, on
+    servers that are not Mastodon) covers nothing for sure, so it is only a second guard."""
     if not record.unknown_outcome_since:
         return False
+    if not network.key_always_honoured:
+        return True
     return _expired(record, network) or record.unknown_outcome_key != key
 
 

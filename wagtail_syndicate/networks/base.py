@@ -81,6 +81,9 @@ class Published:
     url: str
     # True when an existing post was found and taken as this one, rather than created.
     adopted: bool = False
+    # True when an edit's answer shows the post's earlier images or descriptions, not those
+    # sent: the server applied the text only.
+    media_kept: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,9 @@ class Network(ABC):
     # Posts can be deleted (``delete_post``).
     deletes: bool = True
     # How long the server recognises a repeated create by its idempotency key; ``None`` when
-    # it has no such key, so an attempt whose outcome is unknown is always looked for first.
+    # it has no such key. ``timedelta.max`` when the key names the post itself (a record key),
+    # so every server honours it; any other key is only a second guard, since some servers
+    # ignore it: an attempt whose outcome is unknown is then looked for before creating again.
     idempotency_window: timedelta | None = None
     default_limits: Limits = Limits()
     # Posts have a visibility (public, quiet public, followers only, mentioned people only).
@@ -219,6 +224,16 @@ class Network(ABC):
             media_ids.append(earlier.remote_id)
         return media_ids
 
+    def find_created(self, client: Any, post: Post) -> Published | None:
+        """The post an earlier attempt at ``post`` may have made unseen (``post.created_at``
+        says when that attempt was first made), if any."""
+        return self.find_post(client, post.url)
+
+    @property
+    def key_always_honoured(self) -> bool:
+        """Whether every server recognises a repeated create by its key (see above)."""
+        return self.idempotency_window == timedelta.max
+
     def refused_over_limit(self, err: PermanentNetworkError) -> bool:
         """Whether the server refused a post for going over one of its limits (which may have
         changed since they were read: the worker reads them again and fits the post anew)."""
@@ -244,7 +259,7 @@ class Network(ABC):
         page is taken as the post instead (for when an earlier attempt's outcome is unknown).
         """
         client = self.connect(credentials)
-        if adopt_existing and (found := self.find_post(client, post.url)):
+        if adopt_existing and (found := self.find_created(client, post)):
             return Published(found.remote_id, found.url, adopted=True)
         known = {u.source: u for u in uploaded}
         media_ids = self._media_for_create(client, post, known, remember)
@@ -270,7 +285,10 @@ class Network(ABC):
         remember: Callable[[UploadedMedia], None] = _ignore,
     ) -> Published:
         """Edit the post to show ``post``: images already attached are kept (with new alt text
-        or focus if those changed), new images are uploaded, images left out are removed."""
+        or focus if those changed), new images are uploaded, images left out are removed.
+
+        A new alt text or focus is passed to ``remember`` only once the server has confirmed
+        the edit (and shows it), so an edit that fails is sent again in full by the retry."""
         client = self.connect(credentials)
         known = {u.source: u for u in uploaded}
         media_ids, changed = [], []
@@ -280,11 +298,15 @@ class Network(ABC):
                 current = UploadedMedia.of(media, self.upload_media(client, media))
             else:
                 current = UploadedMedia.of(media, earlier.remote_id)
-                if not earlier.shows(media):
-                    changed.append(current)
-            remember(current)
+            if earlier is None or earlier.shows(media):
+                remember(current)  # an upload carries its alt text and focus
+            else:
+                changed.append(current)
             media_ids.append(current.remote_id)
-        return self.update_post(client, remote_id, post, media_ids, changed)
+        published = self.update_post(client, remote_id, post, media_ids, changed)
+        for media in changed:
+            remember(known[media.source] if published.media_kept else media)
+        return published
 
     def delete(self, credentials: Credentials, remote_id: str) -> None:
         self.delete_post(self.connect(credentials), remote_id)

@@ -3,7 +3,8 @@
 import html
 import re
 import time
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
@@ -32,6 +33,12 @@ LIMIT_WORDS = re.compile(
 # 10 s), a 3 s one two, and a minute of video 10 instead of 60.
 FIRST_POLL_INTERVAL = 1.0
 MAX_POLL_INTERVAL = 8.0
+
+# Looking for a post whose answer was lost: the account's posts are read back, 40 a page, to
+# an hour before the attempt (the server's clock may differ from ours), at most this many
+# pages, so posts made since (a backfill, another app) cannot hide it.
+LOOKUP_PAGES = 25
+LOOKUP_CLOCK_MARGIN = timedelta(hours=1)
 # Keys tried for one create when a repeated Idempotency-Key answers 404 (see ``post_status``).
 MAX_KEYS = 4
 
@@ -54,6 +61,20 @@ def status_fields(post: Post, media_ids: list[str]) -> dict:
     if post.language:
         fields["language"] = post.language
     return fields
+
+
+def shows_media(status: dict, media_ids: list[str], changed: list[UploadedMedia]) -> bool:
+    """Whether an edit's answer shows the media sent (and the changed descriptions); an
+    answer without a media list is taken at its word."""
+    attachments = status.get("media_attachments")
+    if not isinstance(attachments, list):
+        return True
+    shown = {
+        str(a.get("id")): a.get("description") or "" for a in attachments if isinstance(a, dict)
+    }
+    if sorted(shown) != sorted(media_ids):
+        return False
+    return all(shown[m.remote_id] == m.alt_text for m in changed)
 
 
 class MastodonClient:
@@ -151,21 +172,31 @@ class MastodonClient:
             if err.status != 404:  # already gone is what we wanted
                 raise
 
-    def recent_statuses(self, limit: int = 40) -> list[dict]:
-        """The account's latest posts. A token without ``read:statuses`` (OAuth asks for the
-        fewest scopes) may not list them (403): then the public listing is read, which has the
-        public and quiet public posts, not those for followers or mentioned people only."""
+    def statuses_back_to(self, since: datetime | None) -> Iterator[dict]:
+        """The account's posts, newest first: the latest 40, and with ``since`` page after
+        page until one older than ``since`` (at most ``LOOKUP_PAGES``). They are read with
+        the token, every visibility with ``read:statuses`` (which connecting asks for); a
+        token without it (pasted, or connected by an older release) may be refused (403):
+        then the public listing is read, which has the public and quiet public posts, not
+        those for followers or mentioned people only."""
         account_id = self.verify_credentials()["id"]
-        path, params = f"/api/v1/accounts/{account_id}/statuses", {"limit": limit}
-        try:
-            response = self.http.request("GET", path, params=params)
-        except PermanentNetworkError as err:
-            if err.status != 403:
-                raise
-            public = HttpClient(self.http.base_url, None, label=self.http.label)
-            response = public.request("GET", path, params=params)
-        statuses = response.json()
-        return statuses if isinstance(statuses, list) else []
+        path, params = f"/api/v1/accounts/{account_id}/statuses", {"limit": 40}
+        client = self.http
+        for _page in range(LOOKUP_PAGES):
+            try:
+                statuses = client.request("GET", path, params=params).json()
+            except PermanentNetworkError as err:
+                if err.status != 403 or client is not self.http:
+                    raise
+                client = HttpClient(self.http.base_url, None, label=self.http.label)
+                statuses = client.request("GET", path, params=params).json()
+            statuses = (
+                [s for s in statuses if isinstance(s, dict)] if isinstance(statuses, list) else []
+            )
+            yield from statuses
+            if not statuses or since is None or _created_before(statuses[-1], since):
+                return
+            params = {"limit": 40, "max_id": statuses[-1].get("id")}
 
 
 class MastodonNetwork(Network):
@@ -227,14 +258,35 @@ class MastodonNetwork(Network):
         changed: list[UploadedMedia],
     ) -> Published:
         status = client.edit_status(remote_id, post, media_ids, changed)
-        return Published(remote_id=str(status.get("id", remote_id)), url=status.get("url", ""))
+        # Some servers give the status a new id on every edit: the id answered is the post's.
+        return Published(
+            remote_id=str(status.get("id") or remote_id),
+            url=status.get("url", ""),
+            media_kept=not shows_media(status, media_ids, changed),
+        )
 
     def delete_post(self, client: MastodonClient, remote_id: str) -> None:
         client.delete_status(remote_id)
 
     def find_post(self, client: MastodonClient, url: str) -> Published | None:
-        for status in client.recent_statuses():
-            content = status.get("content") or ""
-            if url in content or html.escape(url) in content:
-                return Published(remote_id=str(status["id"]), url=status.get("url", ""))
-        return None
+        return _linking_to(client.statuses_back_to(None), url)
+
+    def find_created(self, client: MastodonClient, post: Post) -> Published | None:
+        since = post.created_at - LOOKUP_CLOCK_MARGIN if post.created_at else None
+        return _linking_to(client.statuses_back_to(since), post.url)
+
+
+def _linking_to(statuses: Iterator[dict], url: str) -> Published | None:
+    for status in statuses:
+        content = status.get("content") or ""
+        if status.get("id") and (url in content or html.escape(url) in content):
+            return Published(remote_id=str(status["id"]), url=status.get("url", ""))
+    return None
+
+
+def _created_before(status: dict, since: datetime) -> bool:
+    """Whether ``status`` was created before ``since`` (False when it does not say when)."""
+    try:
+        return datetime.fromisoformat(str(status.get("created_at"))) < since
+    except (TypeError, ValueError):
+        return False

@@ -33,10 +33,12 @@ class ServerOAuth:
 
     @property
     def scopes(self) -> str:
-        """The fewest scopes that let this plugin post and learn whose account it is:
-        ``profile`` where the server knows it (4.3+), else ``read:accounts``."""
+        """The fewest scopes that let this plugin post, find a post whose answer was lost
+        (``read:statuses``: the account's own posts, whatever their visibility) and learn
+        whose account it is: ``profile`` where the server knows it (4.3+), else
+        ``read:accounts``."""
         who = "profile" if "profile" in self.scopes_supported else "read:accounts"
-        return " ".join([*WRITE_SCOPES, who])
+        return " ".join([*WRITE_SCOPES, "read:statuses", who])
 
 
 @dataclass(frozen=True)
