@@ -333,10 +333,12 @@ def test_changed_alt_text_sends_one_put_with_every_media_id(fake_mastodon):
     new_requests = fake_mastodon.requests[before:]
     assert [(r.method, r.path) for r in new_requests] == [("PUT", f"/api/v1/statuses/{status.id}")]
     put = new_requests[0]
-    assert put.form["media_ids[]"] == [media_id]
-    assert put.form["media_attributes[][id]"] == [media_id]
-    assert put.form["media_attributes[][description]"] == [page.alt_text]
-    assert put.form["status"] == [status.text]
+    # A JSON body, as Mastodon.py sends an edit with media attributes.
+    assert put.json["media_ids"] == [media_id]
+    assert [(a["id"], a["description"]) for a in put.json["media_attributes"]] == [
+        (media_id, page.alt_text)
+    ]
+    assert put.json["status"] == status.text
     (edited,) = fake_mastodon.statuses
     assert edited.media[0].description == page.alt_text
     assert PageLogEntry.objects.filter(page=page, action="wagtail_syndicate.edited").exists()
