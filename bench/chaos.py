@@ -3,13 +3,16 @@
     python bench/chaos.py                       # 500 pages, 2 accounts, 4 workers, 2 kills
     python bench/chaos.py --pages 100 --workers 2 --kills 1
     python bench/chaos.py --postgres postgresql://USER@127.0.0.1:PORT/postgres
+    python bench/chaos.py --no-idempotency      # a server that ignores Idempotency-Key
 
 One run:
 
 1. a fresh database (a SQLite file in a temporary folder, or a new PostgreSQL database on the
    server given), migrated with ``python -m django migrate`` and ``tests.chaos_settings``;
 2. FakeMastodon in this process, with two accounts and chaos mode (5xx, 429, time-outs and
-   dropped connections, some after the server did the work) on a fixed seed;
+   dropped connections, some after the server did the work) on a fixed seed; with
+   ``idempotency=False`` it ignores ``Idempotency-Key``, as some servers that speak the
+   Mastodon API do, so only looking before creating again keeps a post from being doubled;
 3. ``bench.chaos_driver`` creates the pages (each with its own image and alt text) and
    publishes each twice, retitling it at once, while its run is in flight, or after it posted;
 4. ``python -m django db_worker`` processes do the work; one is SIGKILLed in the middle of a
@@ -72,6 +75,7 @@ class Result:
     workers: int
     seed: int
     rate: float
+    idempotency: bool = True
     elapsed: float = 0.0
     records: Counter = field(default_factory=Counter)
     statuses: int = 0
@@ -123,6 +127,7 @@ class Result:
             ("pages × accounts", f"{self.pages} × {self.accounts} = {self.expected}"),
             ("workers (SIGKILLed mid-run)", f"{self.workers} ({len(self.kills)})"),
             ("chaos", f"{self.rate:.0%} of API requests, seed {self.seed}"),
+            ("Idempotency-Key", "honoured" if self.idempotency else "ignored"),
             ("elapsed", f"{self.elapsed:.1f} s (publishing took {self.publish_seconds:.1f} s)"),
             ("requests to the fake", self.requests),
             ("faults injected", f"{sum(self.faults.values())} {_counts(self.faults)}"),
@@ -304,6 +309,7 @@ def run(
     retry_due_interval: float = 2.0,
     lease_timeout: float = 8.0,
     read_timeout: float = 1.0,
+    idempotency: bool = True,
     keep: bool = False,
     log=None,
 ) -> Result:
@@ -325,6 +331,7 @@ def run(
         workers=workers,
         seed=seed,
         rate=rate,
+        idempotency=idempotency,
     )
     env = {
         **os.environ,
@@ -343,7 +350,9 @@ def run(
 
     # Mastodon allows 30 uploads per 30 minutes per account: lifted, or a run takes hours.
     fake = FakeMastodon(
-        tokens=ACCOUNTS, limits={"media_rate_limit": 10**6, "api_rate_limit": 10**6}
+        tokens=ACCOUNTS,
+        limits={"media_rate_limit": 10**6, "api_rate_limit": 10**6},
+        idempotency=idempotency,
     )
     started_processes: list[Process] = []
     retry_due = RetryDue(env, workdir, retry_due_interval)
@@ -628,6 +637,11 @@ def main(argv=None) -> int:
         "--immediate", action="store_true", help="SQLite transactions BEGIN IMMEDIATE"
     )
     parser.add_argument("--wal", action="store_true", help="SQLite in write-ahead-log mode")
+    parser.add_argument(
+        "--no-idempotency",
+        action="store_true",
+        help="the fake ignores Idempotency-Key, as some servers that speak Mastodon's API do",
+    )
     parser.add_argument("--time-limit", type=float, default=1200.0)
     parser.add_argument("--keep", action="store_true", help="keep the database and logs")
     args = parser.parse_args(argv)
@@ -641,6 +655,7 @@ def main(argv=None) -> int:
         sqlite_immediate=args.immediate,
         sqlite_wal=args.wal,
         time_limit=args.time_limit,
+        idempotency=not args.no_idempotency,
         keep=args.keep,
         log=sys.stderr,
     )

@@ -123,14 +123,21 @@ def postgres_url():
     return url
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_real_workers_against_a_failing_mastodon_post_each_page_once(database):
+@pytest.mark.parametrize(
+    "database, idempotency",
+    [("sqlite", True), ("postgresql", True), ("sqlite", False)],
+    ids=["sqlite", "postgresql", "sqlite-no-idempotency"],
+)
+def test_real_workers_against_a_failing_mastodon_post_each_page_once(database, idempotency):
     """100 pages × 2 accounts, each page published twice; 2 db_workers, one SIGKILLed in the
-    middle of a run and replaced; --retry-due every 2 s; 20 % of requests fail."""
+    middle of a run and replaced; --retry-due every 2 s; 20 % of requests fail. Also against
+    a server that ignores Idempotency-Key: looking before creating again is all that keeps a
+    post from being doubled there."""
     from bench import chaos
 
     postgres = postgres_url() if database == "postgresql" else None
     result = chaos.run(
+        idempotency=idempotency,
         pages=100,
         workers=2,
         kills=1,
