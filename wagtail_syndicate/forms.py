@@ -21,7 +21,8 @@ class SyndicationAccountForm(WagtailAdminModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text=_(
             "On Mastodon: Preferences → Development → New application, with the scopes "
-            "write:media, write:statuses and read:accounts; paste “Your access token”. "
+            "write:media, write:statuses, read:statuses and read:accounts; paste “Your "
+            "access token”. "
             "On Bluesky: Settings → Privacy and security → App passwords; enter your handle "
             "too. Leave empty to keep the current one."
         ),
