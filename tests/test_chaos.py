@@ -10,7 +10,6 @@ import os
 from datetime import timedelta
 
 import pytest
-import requests
 from django.core.management import call_command
 from django.utils import timezone
 from wagtail.models import Page
@@ -19,6 +18,7 @@ from tests.utils import (
     connect_account,
     make_image,
     make_photo_page,
+    post_other_statuses,
     publish_page,
     run_next,
     run_tasks,
@@ -91,13 +91,7 @@ def test_lost_answer_then_many_posts_then_a_new_publish_makes_one_post(fake_mast
     fake_mastodon.inject(Fault(method="POST", path="/api/v1/statuses", drop=True, after=True))
     page = make_photo_page(image=make_image())
     assert run_next() == "retrying"  # Mastodon stored the status; the worker never heard
-    for number in range(45):
-        requests.post(
-            f"{fake_mastodon.base_url}/api/v1/statuses",
-            headers={"Authorization": "Bearer good-token"},
-            data={"status": f"Another post {number}"},
-            timeout=5,
-        ).raise_for_status()
+    post_other_statuses(fake_mastodon, 45)
 
     publish_page(page, title="Morning boats, renamed")
     run_tasks()

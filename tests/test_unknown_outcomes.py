@@ -14,6 +14,7 @@ from tests.utils import (
     connect_account,
     make_image,
     make_photo_page,
+    post_other_statuses,
     publish_page,
     run_next,
     run_tasks,
@@ -107,13 +108,7 @@ def test_a_lost_post_is_found_behind_many_newer_ones():
         lose_the_answer(fake, "dropped")
         page = make_photo_page(image=make_image())
         assert run_next() == "retrying"
-        for number in range(45):
-            requests.post(
-                f"{fake.base_url}/api/v1/statuses",
-                headers={"Authorization": "Bearer good-token"},
-                data={"status": f"Another post {number}"},
-                timeout=5,
-            ).raise_for_status()
+        post_other_statuses(fake, 45)
         assert run_tasks() == ["posted"]
 
         mine = [s for s in fake.statuses if page.get_full_url() in s.text]

@@ -3,6 +3,7 @@
 import io
 import time
 
+import requests
 from django.core.files.images import ImageFile
 from django.utils import timezone
 from PIL import Image as PILImage
@@ -133,3 +134,15 @@ def connect_bluesky_account(
     account.access_token = app_password or fake.accounts[handle].password
     account.save()
     return account
+
+
+def post_other_statuses(fake, count, token="good-token"):
+    """``count`` statuses of the account's own, posted straight to ``fake`` (not by the
+    plugin): newer posts that a look-up for the plugin's post must page past."""
+    for number in range(count):
+        requests.post(
+            f"{fake.base_url}/api/v1/statuses",
+            headers={"Authorization": f"Bearer {token}"},
+            data={"status": f"Another post {number}"},
+            timeout=5,
+        ).raise_for_status()
