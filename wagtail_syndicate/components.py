@@ -49,7 +49,7 @@ def view_post_buttons(page) -> list[Button]:
     ).exclude(remote_url="")
     return [
         Button(
-            _("View post on %s") % record.account,
+            _("View post on %s") % record.account_name(),
             url=record.remote_url,
             icon_name="link-external",
             priority=90,

@@ -49,7 +49,7 @@ def _action(record, action: str | None) -> str:
 
 def _data(record) -> dict:
     return {
-        "account": str(record.account),
+        "account": record.account_name(),
         "url": record.remote_url,
         "reason": record.last_error,
         "attempt": record.attempts,

@@ -156,6 +156,10 @@ def share(record_id: int, generation: int) -> str:
 def _act(record: SyndicationRecord, page) -> dict:
     """Do what the page needs on the network; return the changes that record success."""
     account = record.account
+    if account is None:
+        raise ContentError(
+            _("The account was removed. Connect it again to update or delete this post.")
+        )
     network = get_network(account.network)
     if not page.live:
         if record.remote_id and get_setting("DELETE_ON_UNPUBLISH") and network.deletes:

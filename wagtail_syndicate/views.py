@@ -108,7 +108,7 @@ class RetryView(ConfirmActionView):
         record = self.object
         record = retry_record(record) if record.can_retry else record
         if record.state == SyndicationRecord.State.QUEUED:
-            messages.success(request, _("Sharing to %s is queued again.") % record.account)
+            messages.success(request, _("Sharing to %s is queued again.") % record.account_name())
         elif record.state == SyndicationRecord.State.FAILED:
             messages.error(request, _("Not queued: %s") % record.last_error)
         else:

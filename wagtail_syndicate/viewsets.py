@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
 from wagtail.admin.widgets.button import Button, HeaderButton
-from wagtail.snippets.views.snippets import IndexView, InspectView, SnippetViewSet
+from wagtail.snippets.views.snippets import DeleteView, IndexView, InspectView, SnippetViewSet
 
 from .conf import get_setting
 from .forms import SyndicationAccountForm
@@ -59,7 +59,7 @@ class SyndicationRecordViewSet(SnippetViewSet):
     search_backend_name = None
     list_display = [
         "page",
-        Column("account", label=_("Account")),
+        Column("account_name", label=_("Account")),
         StatusTagColumn(
             "get_state_display",
             label=_("State"),
@@ -71,7 +71,7 @@ class SyndicationRecordViewSet(SnippetViewSet):
     ]
     inspect_view_fields = [
         "page",
-        "account",
+        "account_name",
         "state",
         "post_link",
         "last_error",
@@ -126,6 +126,16 @@ class AccountIndexView(IndexView):
         return buttons
 
 
+class AccountDeleteView(DeleteView):
+    @property
+    def confirmation_message(self):
+        return _(
+            "Remove the account %(account)s? Its posts stay on the network and their records "
+            "stay here, with their links; connect the same account again and it takes them "
+            "back, so no page is posted twice. Until then they are no longer edited or deleted."
+        ) % {"account": self.object}
+
+
 class SyndicationAccountViewSet(SnippetViewSet):
     model = SyndicationAccount
     icon = "user"
@@ -149,6 +159,7 @@ class SyndicationAccountViewSet(SnippetViewSet):
         base_form_class=SyndicationAccountForm,
     )
     index_view_class = AccountIndexView
+    delete_view_class = AccountDeleteView
 
     def get_index_view_kwargs(self, **kwargs):
         connect = self.get_url_name("oauth_connect")

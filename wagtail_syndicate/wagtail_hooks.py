@@ -123,5 +123,5 @@ def tell_editor_what_is_shared(request, page):
             messages.warning(
                 request,
                 _("Not shared to %(account)s: %(reason)s")
-                % {"account": record.account, "reason": record.last_error},
+                % {"account": record.account_name(), "reason": record.last_error},
             )

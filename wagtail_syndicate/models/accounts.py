@@ -3,6 +3,8 @@
 import json
 
 from django.db import connections, models, transaction
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from ..tokens import decrypt_token, encrypt_token, encrypted_property
@@ -77,6 +79,41 @@ class SyndicationAccount(models.Model):
 
     def __str__(self) -> str:
         return self.handle or self.instance_url
+
+    def save(self, *args, **kwargs):
+        """Saving an account (however it was connected: the admin's sign-ins, a pasted token,
+        the command) adopts the records of the same account removed before, so its posts are
+        edited, not posted again. Identity: network, server and handle."""
+        with transaction.atomic(using=kwargs.get("using") or self._state.db):
+            super().save(*args, **kwargs)
+            # How many it took back, over every save of this instance.
+            self.adopted_records = getattr(self, "adopted_records", 0) + self.adopt_records()
+
+    def identity(self) -> dict:
+        """Who the account is on its network, as its records keep it once it is removed."""
+        return {
+            "former_network": self.network,
+            "former_instance_url": self.instance_url,
+            "former_handle": self.handle.lower(),
+        }
+
+    def adopt_records(self) -> int:
+        """Take over the records a removed account with this identity left (one per page:
+        the latest, where the account has no record of its page yet); return how many."""
+        from .records import SyndicationRecord
+
+        if not self.handle:
+            return 0
+        orphans = (
+            SyndicationRecord.objects.filter(account__isnull=True, **self.identity())
+            .exclude(page__in=SyndicationRecord.objects.filter(account=self).values("page"))
+            .order_by("page_id", "-updated_at")
+            .values_list("pk", "page_id")
+        )
+        latest = {}
+        for pk, page_id in orphans:
+            latest.setdefault(page_id, pk)
+        return SyndicationRecord.objects.filter(pk__in=latest.values()).update(account=self)
 
     # The token is only ever held encrypted; there is deliberately no plain-text field.
     access_token = encrypted_property(
@@ -163,6 +200,13 @@ class SyndicationAccount(models.Model):
         if isinstance(chosen, models.QuerySet):
             return accounts.filter(models.Q(pk__in=chosen) | ~models.Exists(chosen))
         return accounts.filter(pk__in=chosen) if chosen else accounts
+
+
+@receiver(pre_delete, sender=SyndicationAccount, dispatch_uid="wagtail_syndicate_keep_records")
+def _keep_identity_on_records(sender, instance, **kwargs):
+    """Before an account goes (its records' link to it is then cleared), its records learn
+    who it was."""
+    instance.records.update(**instance.identity())
 
 
 def _decrypt_session(ciphertext: str) -> dict:

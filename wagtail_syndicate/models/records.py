@@ -123,12 +123,19 @@ class SyndicationRecord(models.Model):
         on_delete=models.CASCADE,
         related_name="syndication_records",
     )
+    # A removed account's records stay (its posts are still out there), without the account but
+    # with who it was (``former_*``), so that connecting the same account again adopts them.
     account = models.ForeignKey(
         "wagtail_syndicate.SyndicationAccount",
         verbose_name=_("account"),
-        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="records",
     )
+    former_network = models.CharField(max_length=32, blank=True, editable=False)
+    former_instance_url = models.URLField(max_length=500, blank=True, editable=False)
+    former_handle = models.CharField(max_length=255, blank=True, editable=False)
     state = models.CharField(
         _("state"), max_length=16, choices=State.choices, default=State.QUEUED, db_index=True
     )
@@ -173,7 +180,16 @@ class SyndicationRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.page.title} → {self.account}"
+        return f"{self.page.title} → {self.account_name()}"
+
+    @admin.display(description=_("account"))
+    def account_name(self) -> str:
+        """The account the post was shared to, or who it was if it has since been removed."""
+        if self.account_id is not None:
+            return str(self.account)
+        return _("%(account)s (removed)") % {
+            "account": self.former_handle or self.former_instance_url or "-"
+        }
 
     @admin.display(description=_("post"))
     def post_link(self):

@@ -21,5 +21,5 @@ def syndication_links(page):
     return format_html_join(
         "\n",
         '<a class="u-syndication" rel="syndication" href="{}">{}</a>',
-        ((record.remote_url, str(record.account)) for record in records),
+        ((record.remote_url, record.account_name()) for record in records),
     )

@@ -101,7 +101,7 @@ class Command(BaseCommand):
         for record in due:
             outcome = share(record.pk, record.generation)
             count += 1
-            self.stdout.write(f"{record.page.title} → {record.account}: {outcome}")
+            self.stdout.write(f"{record.page.title} → {record.account_name()}: {outcome}")
         self.stdout.write(self.style.SUCCESS(f"{count} due record(s) run."))
 
 

@@ -32,7 +32,11 @@ class Command(BaseCommand):
         )
         add.add_argument("--site", type=int, help="ID of the Wagtail Site to share pages of.")
         actions.add_parser("list", help="List connected accounts.")
-        remove = actions.add_parser("remove", help="Remove an account and its records.")
+        remove = actions.add_parser(
+            "remove",
+            help="Remove an account; its records and their post links stay, for the same "
+            "account connected again to take back.",
+        )
         remove.add_argument("id", type=int)
 
     def handle(self, *args, action, **options):
@@ -63,6 +67,8 @@ class Command(BaseCommand):
         account.save()
         verb = "Connected" if created else "Updated"
         self.stdout.write(self.style.SUCCESS(f"{verb} {account.handle} (id {account.pk})."))
+        if account.adopted_records:
+            self.stdout.write(f"Took back {account.adopted_records} posts it shared before.")
 
     def handle_list(self, **options):
         accounts = SyndicationAccount.objects.select_related("site")
@@ -82,8 +88,14 @@ class Command(BaseCommand):
         account = SyndicationAccount.objects.filter(pk=id).first()
         if account is None:
             raise CommandError(f"No account with id {id}.")
+        kept = account.records.count()
         account.delete()
         self.stdout.write(self.style.SUCCESS(f"Removed account {id}."))
+        if kept:
+            self.stdout.write(
+                f"Kept the records of its {kept} posts; adding the same account again takes "
+                "them back."
+            )
         # As in the admin: revoke what this site can, and say what it cannot.
         level, text = disconnect(account)
         style = {"success": self.style.SUCCESS, "warning": self.style.WARNING}.get(level, str)
