@@ -265,13 +265,13 @@ def fit_text(template: str, values: dict[str, str], limits: Limits, spoiler_text
             )
             % {"limit": limits.max_bytes}
         )
-    raise ContentError(
-        _(
-            "The text of the post is %(over)s characters over this server's limit of "
-            "%(limit)s and cannot be shortened: shorten the custom text or content warning."
-        )
-        % {"over": over, "limit": limits.max_characters}
-    )
+    message = _(
+        "The text of the post is %(over)s characters over this server's limit of "
+        "%(limit)s and cannot be shortened: shorten the custom text or content warning."
+    ) % {"over": over, "limit": limits.max_characters}
+    if limits.full_length_links:
+        message += " " + _("This server counts every link at its full length.")
+    raise ContentError(message)
 
 
 def _longest_fitting(words: str, fits) -> str | None:

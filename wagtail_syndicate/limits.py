@@ -1,6 +1,6 @@
 """What an instance accepts: read from the server, cached per account, with safe defaults."""
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from django.core.cache import cache
 
@@ -24,14 +24,19 @@ MIME_FORMATS = {
     "image/heif": "heic",
 }
 CACHE_SECONDS = 3600
+# Kept in the account's session once its server refused a text as too long that was counted
+# with each link as ``characters_reserved_per_url``: the server counts links at full length.
+FULL_LENGTH_LINKS = "full_length_links"
 
 
 # How a network counts the length of a post (``Limits.counting``).
 COUNTING_RULES = {
     # Mastodon: graphemes of the content warning and the text, each URL as characters_per_url,
     # remote mentions without their domain.
-    "mastodon": lambda text, spoiler, limits: status_length(
-        text, spoiler, limits.characters_per_url
+    "mastodon": lambda text, spoiler, limits: (
+        count_graphemes(spoiler + text)
+        if limits.full_length_links
+        else status_length(text, spoiler, limits.characters_per_url)
     ),
     # Graphemes of the text as written, links included; no content-warning text.
     "graphemes": lambda text, spoiler, limits: count_graphemes(text),
@@ -63,6 +68,9 @@ class Limits:
     # must be made smaller is first scaled to it, when it is larger; one that fits as it is,
     # is sent as it is. None: the image's own size, within the pixel limits.
     display_side: int | None = None
+    # The server counts every link (and mention) as written, whatever it says it reserves per
+    # URL (``FULL_LENGTH_LINKS``).
+    full_length_links: bool = False
 
     def length(self, text: str, spoiler_text: str = "") -> int:
         """The length of a post with ``text`` and content warning ``spoiler_text``, counted
@@ -146,11 +154,13 @@ def limits_for(account, *, fetch: bool = True, refresh: bool = False) -> Limits:
     from .networks import get_network
 
     network = get_network(account.network)
+    full_length = account.credentials().session.get(FULL_LENGTH_LINKS) is True
     cached = None if refresh else cache.get(_cache_key(account))
     if cached is not None:
-        return Limits(**{**cached, "supported_formats": frozenset(cached["supported_formats"])})
+        limits = Limits(**{**cached, "supported_formats": frozenset(cached["supported_formats"])})
+        return replace(limits, full_length_links=full_length)
     if not fetch:
-        return network.default_limits
+        return replace(network.default_limits, full_length_links=full_length)
     try:
         limits = network.limits(account.credentials())
     except PermanentNetworkError:
@@ -158,7 +168,13 @@ def limits_for(account, *, fetch: bool = True, refresh: bool = False) -> Limits:
     value = asdict(limits)
     value["supported_formats"] = sorted(limits.supported_formats)
     cache.set(_cache_key(account), value, CACHE_SECONDS)
-    return limits
+    return replace(limits, full_length_links=full_length)
+
+
+def count_links_in_full(account) -> None:
+    """Remember that the account's server counts links at their full length: every later
+    post is fitted so (``Limits.full_length_links``)."""
+    account.credentials().renew_session(lambda stored: {**stored, FULL_LENGTH_LINKS: True})
 
 
 def forget_limits(account) -> None:

@@ -1,6 +1,6 @@
 """Panels for the page editor: what will be posted, per connected account."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -65,7 +65,8 @@ def previews(page, *, fetch_limits: bool = True) -> list[Preview]:
         defaults = get_network(account.network).default_limits
         try:
             limits = limits_for(account, fetch=fetch_limits)
-            unknown = not fetch_limits and limits == defaults
+            # (a server known to count links at full length is still on the defaults)
+            unknown = not fetch_limits and replace(limits, full_length_links=False) == defaults
         except NetworkError:
             limits, unknown = defaults, True
         preview = Preview(account=account, limits=limits, limits_unknown=unknown)

@@ -28,7 +28,7 @@ from .exceptions import (
     TransientNetworkError,
 )
 from .history import log_outcome
-from .limits import limits_for
+from .limits import count_links_in_full, limits_for
 from .models import SyndicationRecord
 from .networks import get_network
 from .networks.base import UploadedMedia
@@ -177,7 +177,12 @@ def _act(record: SyndicationRecord, page) -> dict:
         if not network.refused_over_limit(err):
             raise
         fresh = limits_for(account, refresh=True)
-        if fresh == limits:
+        if network.refused_too_long(err) and not fresh.full_length_links:
+            # Some servers count links at full length whatever they say: fit the text so,
+            # now and for every later post to this account.
+            count_links_in_full(account)
+            fresh = replace(fresh, full_length_links=True)
+        elif fresh == limits:
             raise
         return _post(record, page, network, compose_post(page, account, fresh))
 

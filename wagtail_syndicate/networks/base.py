@@ -239,6 +239,11 @@ class Network(ABC):
         changed since they were read: the worker reads them again and fits the post anew)."""
         return False
 
+    def refused_too_long(self, err: PermanentNetworkError) -> bool:
+        """Whether the server refused a post's text as too long (the worker then fits it
+        again counting links at full length, as some servers count them)."""
+        return False
+
     def publish(
         self,
         credentials: Credentials,

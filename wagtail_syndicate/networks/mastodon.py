@@ -21,6 +21,9 @@ from .mastodon_instance import remember_software, server_label
 LIMIT_WORDS = re.compile(
     r"limit|too long|too large|exceed|maximum|more than|less than|not supported", re.IGNORECASE
 )
+# A text refused as too long (Mastodon: 422; servers that count links at full length: 400
+# "Status is too long").
+TOO_LONG = re.compile(r"too long", re.IGNORECASE)
 
 # Polling an image that is still processing (the upload answered 202): wait 1 s before the
 # first poll, then twice as long before each next one, at most 8 s, and poll once more at the
@@ -216,7 +219,11 @@ class MastodonNetwork(Network):
 
     def refused_over_limit(self, err: PermanentNetworkError) -> bool:
         # Mastodon answers 422 with its own wording of the limit.
-        return err.status == 422 and bool(LIMIT_WORDS.search(str(err)))
+        over = err.status == 422 and bool(LIMIT_WORDS.search(str(err)))
+        return over or self.refused_too_long(err)
+
+    def refused_too_long(self, err: PermanentNetworkError) -> bool:
+        return err.status in (400, 422) and bool(TOO_LONG.search(str(err)))
 
     def limits(self, credentials: Credentials) -> Limits:
         instance = self.connect(credentials).instance()

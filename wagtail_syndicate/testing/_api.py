@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 
 from . import _pages
-from ._counting import mastodon_length
+from ._counting import count_graphemes, mastodon_length
 from ._http import ApiError, Headers, Params, ParsedBody, Response, json_response
 from ._media import MediaAPI, parse_focus
 from ._models import FakeMedia, FakeStatus, FakeStatusEdit
@@ -363,6 +363,10 @@ class MastodonAPI(MediaAPI, OAuthAPI):
         if not text.strip() and not media:
             raise ApiError(422, "Validation failed: Text can't be blank")
         maximum = int(self.limits["max_characters"])
+        if self.full_length_links:
+            if count_graphemes(spoiler_text) + count_graphemes(text) > maximum:
+                raise ApiError(self.too_long_status, "Status is too long")
+            return
         url_length = int(self.limits["characters_reserved_per_url"])
         if mastodon_length(text, spoiler_text, url_length) > maximum:
             raise ApiError(422, f"Validation failed: Text character limit of {maximum} exceeded")

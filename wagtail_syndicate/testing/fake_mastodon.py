@@ -124,7 +124,9 @@ class FakeMastodon(MastodonAPI, FakeServer):
     statuses); ``partial_edits=True`` applies an edit's text, content warning and language
     but keeps the status's media and their descriptions as they were;
     ``new_id_per_edit=True`` gives the status a new id on every edit (its old ids still
-    resolve to it).
+    resolve to it); ``full_length_links=True`` counts every link at its full length (though
+    the instance still says ``characters_reserved_per_url``) and refuses a longer text with
+    ``too_long_status`` (400, or 422) ``{"error": "Status is too long"}``.
     """
 
     def __init__(
@@ -150,6 +152,8 @@ class FakeMastodon(MastodonAPI, FakeServer):
         idempotency: bool = True,
         partial_edits: bool = False,
         new_id_per_edit: bool = False,
+        full_length_links: bool = False,
+        too_long_status: int = 400,
     ):
         super().__init__(host, port, verbose=verbose, log=log)
         self.form_edits_fail = form_edits_fail
@@ -160,6 +164,8 @@ class FakeMastodon(MastodonAPI, FakeServer):
         self.idempotency = idempotency
         self.partial_edits = partial_edits
         self.new_id_per_edit = new_id_per_edit
+        self.full_length_links = full_length_links
+        self.too_long_status = too_long_status
         self.tokens = dict(tokens if tokens is not None else {"demo-token": "demo"})
         self.processing_polls = processing_polls
         self.processing_seconds = processing_seconds
