@@ -147,3 +147,20 @@ def test_a_queued_record_whose_account_is_gone_fails_with_words(fake_mastodon):
     assert record.state == "failed"
     assert record.last_error.startswith("The account was removed.")
     assert record.remote_url  # the post it still shows
+
+
+def test_the_same_account_pasted_again_in_the_admin_takes_them_back(admin_client, fake_mastodon):
+    account, page, record = shared_page(fake_mastodon)
+    admin_client.post(reverse(f"{ACCOUNTS}:delete", args=[account.pk]))
+    response = admin_client.post(
+        reverse(f"{ACCOUNTS}:add"),
+        {
+            "network": "mastodon",
+            "instance_url": fake_mastodon.base_url,
+            "access_token": "good-token",
+            "enabled": "on",
+            "visibility": "public",
+        },
+    )
+    assert response.status_code == 302
+    assert SyndicationRecord.objects.get(pk=record.pk).account == SyndicationAccount.objects.get()
