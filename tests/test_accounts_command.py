@@ -5,21 +5,13 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.utils import accounts_command
 from wagtail_syndicate.models import SyndicationAccount
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def run(*args, stdin=""):
-    import sys
-
-    out, real_stdin = io.StringIO(), sys.stdin
-    sys.stdin = io.StringIO(stdin)
-    try:
-        call_command("syndication_accounts", *args, stdout=out)
-    finally:
-        sys.stdin = real_stdin
-    return out.getvalue()
+run = accounts_command
 
 
 def test_add_list_remove(fake_mastodon):

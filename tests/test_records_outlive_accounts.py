@@ -1,16 +1,19 @@
 """A removed account's records stay, with their posts; the same account connected again takes
 them back, so a page is never posted twice."""
 
-import io
-import sys
-
 import pytest
-from django.core.management import call_command
 from django.template import Context, Template
 from django.urls import reverse
 from wagtail.test.utils import WagtailTestUtils
 
-from tests.utils import connect_account, make_image, make_photo_page, publish_page, run_tasks
+from tests.utils import (
+    accounts_command,
+    connect_account,
+    make_image,
+    make_photo_page,
+    publish_page,
+    run_tasks,
+)
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.tasks import share
 
@@ -24,16 +27,6 @@ RECORDS = "wagtailsnippets_wagtail_syndicate_syndicationrecord"
 def admin_client(client):
     client.force_login(WagtailTestUtils.create_superuser("admin", password="pw"))
     return client
-
-
-def accounts_command(*args, stdin=""):
-    out, real_stdin = io.StringIO(), sys.stdin
-    sys.stdin = io.StringIO(stdin)
-    try:
-        call_command("syndication_accounts", *args, stdout=out)
-    finally:
-        sys.stdin = real_stdin
-    return out.getvalue()
 
 
 def add_with_command(fake, token="good-token"):

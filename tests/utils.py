@@ -1,10 +1,12 @@
 """Helpers shared by the tests: images, pages, accounts and running queued tasks."""
 
 import io
+import sys
 import time
 
 import requests
 from django.core.files.images import ImageFile
+from django.core.management import call_command
 from django.utils import timezone
 from PIL import Image as PILImage
 from wagtail.images import get_image_model
@@ -146,3 +148,15 @@ def post_other_statuses(fake, count, token="good-token"):
             data={"status": f"Another post {number}"},
             timeout=5,
         ).raise_for_status()
+
+
+def accounts_command(*args, stdin=""):
+    """Run ``manage.py syndication_accounts`` with ``stdin`` as its standard input; return
+    what it printed."""
+    out, real_stdin = io.StringIO(), sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        call_command("syndication_accounts", *args, stdout=out)
+    finally:
+        sys.stdin = real_stdin
+    return out.getvalue()
