@@ -1,5 +1,6 @@
 """What an instance accepts: read from the server, cached per account, with safe defaults."""
 
+import time
 from dataclasses import asdict, dataclass, field, replace
 
 from django.core.cache import cache
@@ -24,6 +25,12 @@ MIME_FORMATS = {
     "image/heif": "heic",
 }
 CACHE_SECONDS = 3600
+# The account's session also keeps the limits last read, with when they were read (the
+# database is shared by every web and worker process; a cache such as LocMemCache may not
+# be): what admin pages show, since they never ask a server (``known_limits``).
+LAST_READ = "limits"
+# The clock that dates the limits kept in the session (tests move it).
+clock = time.time
 # Kept in the account's session once its server refused a text as too long that was counted
 # with each link as ``characters_reserved_per_url``: the server counts links at full length.
 FULL_LENGTH_LINKS = "full_length_links"
@@ -147,27 +154,84 @@ def _cache_key(account) -> str:
     return f"wagtail_syndicate:limits:{account.pk}:{account.instance_url}"
 
 
+def _session_flag(account) -> bool:
+    return account.credentials().session.get(FULL_LENGTH_LINKS) is True
+
+
+def _limits_of(reading, full_length: bool) -> Limits | None:
+    """The limits of a reading kept by ``keep_limits`` (None: not one, or kept by another
+    version of the plugin)."""
+    try:
+        value = dict(reading["values"])
+        value["supported_formats"] = frozenset(value["supported_formats"])
+        return replace(Limits(**value), full_length_links=full_length)
+    except (TypeError, KeyError, ValueError):
+        return None
+
+
+def _reading(account, kept) -> tuple[dict, float] | None:
+    if not isinstance(kept, dict) or kept.get("instance_url") != account.instance_url:
+        return None  # none, or read from the server the account had before
+    read_at = kept.get("read_at")
+    if isinstance(read_at, bool) or not isinstance(read_at, int | float):
+        return None
+    return kept, float(read_at)
+
+
+def keep_limits(account, limits: Limits, read_at: float | None = None) -> None:
+    """Keep ``limits``, read from the account's server at ``read_at`` (now), in the cache
+    for an hour and in the account's session."""
+    value = asdict(limits)
+    value["supported_formats"] = sorted(limits.supported_formats)
+    reading = {
+        "instance_url": account.instance_url,
+        "values": value,
+        "read_at": clock() if read_at is None else read_at,
+    }
+    cache.set(_cache_key(account), reading, CACHE_SECONDS)
+    account.credentials().renew_session(lambda stored: {**stored, LAST_READ: reading})
+
+
+def known_limits(account) -> tuple[Limits | None, float | None]:
+    """The account's limits as last read from its server, without asking it, and when
+    they were read (``clock`` time): from the cache, else the account's session; (None, None)
+    when none were ever read."""
+    full_length = _session_flag(account)
+    for kept in (cache.get(_cache_key(account)), account.credentials().session.get(LAST_READ)):
+        reading = _reading(account, kept)
+        limits = reading and _limits_of(reading[0], full_length)
+        if limits is not None:
+            return limits, reading[1]
+    return None, None
+
+
+def is_fresh(read_at: float | None) -> bool:
+    """Whether limits read at ``read_at`` were read within the hour (``CACHE_SECONDS``)."""
+    return read_at is not None and 0 <= clock() - read_at < CACHE_SECONDS
+
+
 def limits_for(account, *, fetch: bool = True, refresh: bool = False) -> Limits:
     """The account's limits: cached for an hour, else read from its server (when ``fetch``),
-    else the defaults. An unreachable server raises (a passing failure, retried); a server
-    that does not describe itself gives the network's defaults."""
+    else (without ``fetch``) the ones last read, else the defaults. An unreachable server
+    raises (a passing failure, retried); a server that does not describe itself gives the
+    network's defaults."""
     from .networks import get_network
 
     network = get_network(account.network)
-    full_length = account.credentials().session.get(FULL_LENGTH_LINKS) is True
-    cached = None if refresh else cache.get(_cache_key(account))
-    if cached is not None:
-        limits = Limits(**{**cached, "supported_formats": frozenset(cached["supported_formats"])})
-        return replace(limits, full_length_links=full_length)
+    full_length = _session_flag(account)
+    if not refresh:
+        reading = _reading(account, cache.get(_cache_key(account)))
+        cached = reading and _limits_of(reading[0], full_length)
+        if cached is not None:
+            return cached
     if not fetch:
-        return replace(network.default_limits, full_length_links=full_length)
+        limits = None if refresh else known_limits(account)[0]
+        return limits or replace(network.default_limits, full_length_links=full_length)
     try:
         limits = network.limits(account.credentials())
     except PermanentNetworkError:
         limits = network.default_limits
-    value = asdict(limits)
-    value["supported_formats"] = sorted(limits.supported_formats)
-    cache.set(_cache_key(account), value, CACHE_SECONDS)
+    keep_limits(account, limits)
     return replace(limits, full_length_links=full_length)
 
 
@@ -179,3 +243,6 @@ def count_links_in_full(account) -> None:
 
 def forget_limits(account) -> None:
     cache.delete(_cache_key(account))
+    account.credentials().renew_session(
+        lambda stored: {k: v for k, v in stored.items() if k != LAST_READ}
+    )

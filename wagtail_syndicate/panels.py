@@ -1,14 +1,15 @@
 """Panels for the page editor: what will be posted, per connected account."""
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import Panel
 
-from .exceptions import ContentError, NetworkError
-from .limits import Limits, limits_for
+from .exceptions import ContentError
+from .limits import Limits
+from .limits_refresh import admin_limits
 from .networks import get_network
 from .posts import PostPlan, plan_post
 
@@ -55,21 +56,15 @@ class Preview:
         return self.limits.shown(self.plan.text) if self.plan else ""
 
 
-def previews(page, *, fetch_limits: bool = True) -> list[Preview]:
-    """A preview per enabled account that ``page`` (saved at least once) would be shared to.
-    Limits not cached yet are read from the server only with ``fetch_limits``."""
+def previews(page) -> list[Preview]:
+    """A preview per enabled account that ``page`` (saved at least once) would be shared to,
+    with each account's limits as last read (no request to any server: ``admin_limits``)."""
     from .models import SyndicationAccount
 
     result = []
     for account in SyndicationAccount.for_page(page):
-        defaults = get_network(account.network).default_limits
-        try:
-            limits = limits_for(account, fetch=fetch_limits)
-            # (a server known to count links at full length is still on the defaults)
-            unknown = not fetch_limits and replace(limits, full_length_links=False) == defaults
-        except NetworkError:
-            limits, unknown = defaults, True
-        preview = Preview(account=account, limits=limits, limits_unknown=unknown)
+        limits, known = admin_limits(account)
+        preview = Preview(account=account, limits=limits, limits_unknown=not known)
         try:
             preview.plan = plan_post(page, account, limits)
         except ContentError as err:
@@ -99,10 +94,9 @@ class SyndicationPreviewPanel(Panel):
             page = self.instance
             context["saved"] = bool(page.pk)
             context["enabled"] = page.syndicate
-            # A form sent back with errors (a refused publish) makes no network request.
-            fetch = self.request.method == "GET"
+            # No request to any server, on a GET as on a form sent back with errors.
             shown = page.pk and page.syndicate
-            context["previews"] = previews(page, fetch_limits=fetch) if shown else []
+            context["previews"] = previews(page) if shown else []
             return context
 
 

@@ -131,6 +131,9 @@ class Network(ABC):
     # ignore it: an attempt whose outcome is unknown is then looked for before creating again.
     idempotency_window: timedelta | None = None
     default_limits: Limits = Limits()
+    # ``limits`` asks the server (False: they are ``default_limits``, known without asking,
+    # so admin pages show them as the server's own and queue no refresh).
+    limits_from_server: bool = True
     # Posts have a visibility (public, quiet public, followers only, mentioned people only).
     visibility: bool = False
     # What becomes of a page's content warning: "text" (shown before the post), "label" (the

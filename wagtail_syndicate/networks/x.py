@@ -351,6 +351,7 @@ class XNetwork(Network):
     deletes = True
     idempotency_window = None
     default_limits = X_LIMITS
+    limits_from_server = False
     default_instance_url = "https://api.x.com"
     # X forgets a medium no post uses after the ``expires_after_secs`` its upload answers.
     media_lifetime = float(MEDIA_LIFETIME)
