@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.core.cache.backends import locmem
 from django.urls import reverse
+from django_tasks.backends.immediate import ImmediateBackend
 from wagtail.test.utils import WagtailTestUtils
 
 from tests.utils import (
@@ -228,3 +229,16 @@ def test_bluesky_and_x_previews_ask_no_server(editor, fake_bluesky, fake_x):
     run_tasks()
     assert [r.path for r in fake_bluesky.requests] == ["/xrpc/_health"]
     assert UNKNOWN not in sections(editor.get(edit_url(page)))[str(bluesky.pk)]
+
+
+def test_an_immediate_backend_does_not_read_the_limits_in_the_editors_request(
+    editor, small_fake, settings
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    assert isinstance(task_backends["default"], ImmediateBackend)
+    account = connect_account(small_fake)
+    page = make_photo_page(image=make_image(), publish=False)
+    stall(small_fake, "/api/v2/instance")
+
+    assert UNKNOWN in sections(editor.get(edit_url(page)))[str(account.pk)]
+    assert small_fake.requests == []

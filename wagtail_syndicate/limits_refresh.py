@@ -6,6 +6,7 @@ import logging
 
 from django.core.cache import cache
 from django_tasks import task
+from django_tasks.backends.immediate import ImmediateBackend
 
 from .conf import get_setting
 from .limits import LAST_READ, Limits, is_fresh, keep_limits, known_limits, limits_for
@@ -54,10 +55,15 @@ def refresh_limits(account_id: int) -> str:
 def queue_refresh(account) -> bool:
     """Queue ``refresh_limits`` for ``account``, unless one was queued within
     ``REFRESH_INTERVAL`` seconds; True when queued. Never raises: an admin page goes on."""
-    if not cache.add(_refresh_key(account), True, REFRESH_INTERVAL):
-        return False
     try:
-        refresh_limits.using(backend=get_setting("TASK_BACKEND")).enqueue(account.pk)
+        queued_task = refresh_limits.using(backend=get_setting("TASK_BACKEND"))
+        if isinstance(queued_task.get_backend(), ImmediateBackend):
+            # It would run here, in the admin's request: the limits are read when a post is
+            # sent (with this backend, in the publish itself; ``manage.py check`` warns).
+            return False
+        if not cache.add(_refresh_key(account), True, REFRESH_INTERVAL):
+            return False
+        queued_task.enqueue(account.pk)
     except Exception:
         logger.exception("The refresh of the limits of %s could not be queued", account)
         return False
