@@ -242,3 +242,21 @@ def test_an_immediate_backend_does_not_read_the_limits_in_the_editors_request(
 
     assert UNKNOWN in sections(editor.get(edit_url(page)))[str(account.pk)]
     assert small_fake.requests == []
+
+
+def test_a_sign_in_that_replaces_the_session_loses_no_reading_for_long(editor, fake_bluesky):
+    account = connect_bluesky_account(fake_bluesky)
+    page = make_photo_page(image=make_image(), publish=False)
+    editor.get(edit_url(page))
+    run_tasks()
+    account.refresh_from_db()
+    read = account.session[limits_module.LAST_READ]
+    account.save_session({"did": "did:plc:alice"})  # as a sign-in keeps its new session
+    fake_bluesky.reset()
+
+    # The worker read them within the hour (its cache has them): kept again, not read again.
+    assert limits_refresh.refresh_limits.call(account.pk) == "fresh"
+    account.refresh_from_db()
+    assert account.session[limits_module.LAST_READ] == read
+    assert account.session["did"] == "did:plc:alice"
+    assert fake_bluesky.requests == []

@@ -45,9 +45,8 @@ def refresh_limits(account_id: int) -> str:
             return "fresh"
         limits_for(account, refresh=True)
     except Exception as err:  # a background refresh: nothing to tell, asked again later
-        logger.warning(
-            "The limits of %s could not be read (%s): %s", account, type(err).__name__, err
-        )
+        # (the error's kind only: its words may quote the server)
+        logger.warning("The limits of %s could not be read (%s)", account, type(err).__name__)
         return "unreachable"
     return "refreshed"
 
