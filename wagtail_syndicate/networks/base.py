@@ -10,7 +10,7 @@ import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from importlib import import_module
 from typing import Any
@@ -432,7 +432,15 @@ def check_account(
     credentials = Credentials(
         instance_url, secret, handle=handle.strip().lstrip("@"), save_session=sessions.append
     )
-    info = get_network(network_name).verify(credentials)
+    network = get_network(network_name)
+    try:
+        info = network.verify(credentials)
+    except NetworkError as err:
+        # The refusal is shown to the administrator and may be printed or logged: without
+        # the secret, should the server have echoed it.
+        opened = replace(credentials, session=sessions[-1] if sessions else {})
+        redact_error(err, network.secrets(opened))
+        raise
     return info, (sessions[-1] if sessions else {})
 
 
