@@ -37,6 +37,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 RECORDS = "wagtailsnippets_wagtail_syndicate_syndicationrecord"
 TABLE = SyndicationRecord._meta.db_table
 STATUSES = "/api/v1/statuses"
+LINKS_TAG = "{% load syndication_tags %}{% syndication_links page %}"
 
 HOSTILE_LINKS = [
     "javascript:alert(document.domain)//",
@@ -82,7 +83,7 @@ def every_place_a_link_is_shown(client, page, record) -> dict[str, str]:
     def admin(name, *args):
         return client.get(reverse(name, args=args)).content.decode()
 
-    tag = Template("{% load syndication_tags %}{% syndication_links page %}")
+    tag = Template(LINKS_TAG)
     return {
         "records list": admin(f"{RECORDS}:list"),
         "inspect view": admin(f"{RECORDS}:inspect", record.pk),
@@ -169,7 +170,7 @@ def test_an_http_link_is_not_shown_where_insecure_instances_are_not_allowed(fake
     connect_account(fake_mastodon)
     page = make_photo_page(image=make_image())
     run_tasks()
-    tag = Template("{% load syndication_tags %}{% syndication_links page %}")
+    tag = Template(LINKS_TAG)
     assert fake_mastodon.base_url.startswith("http://")
     assert "href" in tag.render(Context({"page": page}))
     with override_settings(WAGTAIL_SYNDICATE={"ALLOW_INSECURE_INSTANCES": False}):
@@ -180,9 +181,7 @@ def test_bluesky_and_x_links_on_their_web_hosts_are_shown(fake_bluesky, fake_x):
     bluesky, x = connect_bluesky_account(fake_bluesky), connect_x_account(fake_x)
     page = make_photo_page(image=make_image())
     assert sorted(run_tasks()) == ["posted", "posted"]
-    html = Template("{% load syndication_tags %}{% syndication_links page %}").render(
-        Context({"page": page})
-    )
+    html = Template(LINKS_TAG).render(Context({"page": page}))
     hosts = sorted(re.match(r"https://([^/]+)/", url).group(1) for url in links_in(html))
     assert hosts == ["bsky.app", "x.com"]
     for account in (bluesky, x):
