@@ -82,7 +82,7 @@ class Command(BaseCommand):
                     limits = limits_for(account)
                     plan = plan_post(page, account, limits)
                 except (ContentError, NetworkError) as err:
-                    self.stdout.write(f"   cannot be posted: {err}")
+                    self.stdout.write(f"   cannot be posted: {redact_secrets(account, str(err))}")
                     continue
                 record = SyndicationRecord.objects.filter(page=page, account=account).first()
                 if record and record.state == "posted" and record.content_hash == plan.fingerprint:
