@@ -348,3 +348,28 @@ def test_bluesky_and_x_secrets_a_server_echoes_are_hidden(fake_bluesky, fake_x):
     history = str(list(PageLogEntry.objects.filter(page=page).values("data")))
     for secret in ("alice-app-pass", x_token, x_refresh):
         assert secret not in history
+
+
+def test_a_token_echoed_while_an_account_is_checked_is_not_shown(admin_client, fake_mastodon):
+    fake_mastodon.inject(
+        Fault(
+            method="GET",
+            path="/api/v1/accounts/verify_credentials",
+            status=401,
+            body={"error": echo("good-token")},
+        )
+    )
+    response = admin_client.post(
+        reverse("wagtailsnippets_wagtail_syndicate_syndicationaccount:add"),
+        {
+            "network": "mastodon",
+            "instance_url": fake_mastodon.base_url,
+            "access_token": "good-token",
+            "enabled": "on",
+            "visibility": "public",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Authorization: Bearer [hidden]" in html
+    assert "good-token" not in html
