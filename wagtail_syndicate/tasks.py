@@ -200,8 +200,10 @@ def _settle_anyway(record_id: int, generation: int, err: Exception) -> str:
         except Exception:
             logger.exception("Could not note the failure of record %s in history", record_id)
         return str(State.FAILED)
-    # Settled before the failure (which came after), or taken over by a newer publish.
-    return str(SyndicationRecord.objects.filter(pk=record_id).values_list("state", flat=True)[0])
+    # Settled before the failure (which came after), taken over by a newer publish, or gone
+    # with its page.
+    state = SyndicationRecord.objects.filter(pk=record_id).values_list("state", flat=True)
+    return str(state.first() or "overtaken")
 
 
 def _act(record: SyndicationRecord, page) -> dict:
