@@ -50,10 +50,11 @@ def view_post_buttons(page) -> list[Button]:
     return [
         Button(
             _("View post on %s") % record.account_name(),
-            url=record.remote_url,
+            url=record.safe_remote_url,
             icon_name="link-external",
             priority=90,
             attrs={"target": "_blank", "rel": "noopener"},
         )
         for record in records.select_related("account")
+        if record.safe_remote_url
     ]

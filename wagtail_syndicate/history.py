@@ -50,7 +50,7 @@ def _action(record, action: str | None) -> str:
 def _data(record) -> dict:
     return {
         "account": record.account_name(),
-        "url": record.remote_url,
+        "url": record.safe_remote_url,
         "reason": record.last_error,
         "attempt": record.attempts,
         "next_attempt_at": (

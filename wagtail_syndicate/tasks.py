@@ -31,7 +31,7 @@ from .history import log_outcome
 from .limits import count_links_in_full, limits_for
 from .models import SyndicationRecord
 from .networks import get_network
-from .networks.base import UploadedMedia
+from .networks.base import MAX_POST_URL_LENGTH, UploadedMedia, redact
 from .networks.http import too_far
 from .posts import compose_post
 
@@ -130,9 +130,21 @@ def next_attempt_time(attempt: int, retry_at: datetime | None = None) -> datetim
 
 
 def share(record_id: int, generation: int) -> str:
-    """One run of the task (also called by ``manage.py syndicate --retry-due``)."""
+    """One run of the task (also called by ``manage.py syndicate --retry-due``).
+
+    A run that claimed the record always ends it: whatever fails, even saving the outcome,
+    the record ends ``failed`` with its reason rather than ``posting`` until its lease ends
+    (and then run again, to fail the same way)."""
     if not SyndicationRecord.objects.claim(record_id, generation):
         return "skipped"
+    try:
+        return _run(record_id)
+    except Exception as err:
+        logger.exception("Could not settle syndication record %s", record_id)
+        return _settle_anyway(record_id, generation, err)
+
+
+def _run(record_id: int) -> str:
     record = SyndicationRecord.objects.select_related("account", "page").get(pk=record_id)
     page = record.page.specific
     log_outcome(record, page)
@@ -150,7 +162,48 @@ def share(record_id: int, generation: int) -> str:
             "last_error": _("Unexpected error (%(kind)s); the server log has details.")
             % {"kind": type(err).__name__},
         }
+    for name in ("last_error", "notice"):
+        if changes.get(name):
+            changes[name] = redact_secrets(record.account, changes[name])
     return _settle(record, page, changes)
+
+
+def redact_secrets(account, text: str) -> str:
+    """``text`` without any secret the plugin holds for ``account`` (a server may echo its
+    token in an error page: it must not reach the admin, the history or command output)."""
+    if account is None or not text:
+        return text
+    try:
+        secrets = get_network(account.network).secrets(account.credentials())
+    except Exception:
+        # A secret that cannot be read (a bad key, an unknown network) was not sent either.
+        logger.debug("Secrets of account %s not read for redaction", account.pk, exc_info=True)
+        return text
+    return redact(text, secrets)
+
+
+def _settle_anyway(record_id: int, generation: int, err: Exception) -> str:
+    """The last resort when a run could not settle its record: write only the state and the
+    reason (nothing a server sent, which may be what could not be saved). What the run
+    learned is lost, but the key of a create whose outcome is unknown stays on the record,
+    so a retry is answered with the post that create made, not a second one."""
+    reason = _(
+        "The outcome could not be saved (%(kind)s); the server log has details. Look at the "
+        "account for the post before retrying."
+    ) % {"kind": type(err).__name__}
+    if SyndicationRecord.objects.settle(
+        record_id, generation, state=State.FAILED, last_error=reason
+    ):
+        try:
+            record = SyndicationRecord.objects.select_related("account", "page").get(pk=record_id)
+            log_outcome(record, record.page.specific)
+        except Exception:
+            logger.exception("Could not note the failure of record %s in history", record_id)
+        return str(State.FAILED)
+    # Settled before the failure (which came after), taken over by a newer publish, or gone
+    # with its page.
+    state = SyndicationRecord.objects.filter(pk=record_id).values_list("state", flat=True)
+    return str(state.first() or "overtaken")
 
 
 def _act(record: SyndicationRecord, page) -> dict:
@@ -231,20 +284,71 @@ def _post(record: SyndicationRecord, page, network, post) -> dict:
             uploads["uploaded"] = record_media(record)  # with what this run just uploaded
             published = network.update(account.credentials(), published.remote_id, post, **uploads)
         action = "posted"
+    remote_id = _checked_remote_id(account, network, published.remote_id)
+    url, link_notice = _checked_post_link(account, network, published.url or record.remote_url)
+    notices = [link_notice, _kept_media_notice(account) if published.media_kept else ""]
     return {
         HISTORY: action,
         "state": State.POSTED,
-        "remote_id": published.remote_id,
-        "remote_url": published.url or record.remote_url,
+        "remote_id": remote_id,
+        "remote_url": url,
         "posted_at": record.posted_at if action == "edited" else timezone.now(),
         "content_hash": post.fingerprint,
         "media": [_media_entry(m) for m in used],
         "last_error": "",
-        "notice": _kept_media_notice(account) if published.media_kept else "",
+        "notice": " ".join(notice for notice in notices if notice),
         "next_attempt_at": None,
         "unknown_outcome_key": "",
         "unknown_outcome_since": None,
     }
+
+
+def _server(account) -> str:
+    return urlsplit(account.instance_url).netloc or account.instance_url
+
+
+def _checked_remote_id(account, network, remote_id: str) -> str:
+    """The post's id as the server gave it, if the record can keep it (else the record fails,
+    saying so: a post the site cannot name can be neither edited nor deleted)."""
+    limit = SyndicationRecord._meta.get_field("remote_id").max_length
+    if len(remote_id) <= limit:
+        return remote_id
+    raise SyndicationError(
+        _(
+            "%(server)s answered with a post ID of %(length)s characters, more than the "
+            "%(limit)s this site can keep: the post may be on the account, but this site "
+            "cannot edit or delete it. Look for it there; a retry is answered with the same "
+            "post where the server remembers the request."
+        )
+        % {"server": _server(account), "length": len(remote_id), "limit": limit}
+    )
+
+
+def _checked_post_link(account, network, url: str) -> tuple[str, str]:
+    """The post's link and "", or "" and a notice saying why no link is kept: only a plain
+    https link (http where insecure instances are allowed) on the account's server or a host
+    the network's posts are on, and no longer than the record keeps, is shown anywhere."""
+    problem = network.post_link_problem(account.instance_url, url)
+    if not problem:
+        return url, ""
+    if problem == "too long":
+        notice = _(
+            "%(server)s answered with a link of %(length)s characters, longer than the "
+            "%(limit)s this site keeps: the post was shared, but no link to it is shown."
+        ) % {"server": _server(account), "length": len(url), "limit": MAX_POST_URL_LENGTH}
+    else:
+        if problem == "elsewhere":
+            parts = urlsplit(url)
+            where = f"{parts.scheme}://{parts.hostname}"
+        elif problem == "scheme":
+            where = _("a “%(scheme)s:” link") % {"scheme": url.partition(":")[0][:20]}
+        else:
+            where = _("a link with spaces, backslashes or a user name in it")
+        notice = _(
+            "%(server)s answered with a link that is not on its server (%(where)s): the post "
+            "was shared, but no link to it is shown."
+        ) % {"server": _server(account), "where": where}
+    return "", notice
 
 
 def _kept_media_notice(account) -> str:
@@ -252,7 +356,7 @@ def _kept_media_notice(account) -> str:
     return _(
         "%(server)s kept the post's earlier image or image description (it applied only the "
         "new text): delete the post and share the page again to change it."
-    ) % {"server": urlsplit(account.instance_url).netloc or account.instance_url}
+    ) % {"server": _server(account)}
 
 
 def _retry_or_give_up(record: SyndicationRecord, err: TransientNetworkError) -> dict:

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import get_setting
+from ..exceptions import ConfigurationError
 
 # What a run learns about the remote post; kept even when a newer publish overtakes the run.
 REMOTE_FIELDS = (
@@ -191,14 +192,33 @@ class SyndicationRecord(models.Model):
             "account": self.former_handle or self.former_instance_url or "-"
         }
 
+    @property
+    def safe_remote_url(self) -> str:
+        """The post's link, if it may be shown: an https link (http where insecure instances
+        are allowed) on the account's server or on a host its network's posts are on; else
+        "". Every place that shows the link uses this, so a link a server gave before links
+        were checked when they were stored is not shown either."""
+        from ..networks.base import get_network
+
+        if not self.remote_url:
+            return ""
+        if self.account_id is not None:
+            network_name, instance_url = self.account.network, self.account.instance_url
+        else:
+            network_name, instance_url = self.former_network, self.former_instance_url
+        try:
+            network = get_network(network_name)
+        except ConfigurationError:
+            return ""
+        return "" if network.post_link_problem(instance_url, self.remote_url) else self.remote_url
+
     @admin.display(description=_("post"))
     def post_link(self):
         """A link to the post for the admin, or a dash."""
-        if not self.remote_url:
+        url = self.safe_remote_url
+        if not url:
             return "-"
-        return format_html(
-            '<a href="{}" target="_blank" rel="noopener">{}</a>', self.remote_url, self.remote_url
-        )
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
 
     @property
     def can_retry(self) -> bool:

@@ -5,15 +5,19 @@ Network modules never touch the database: they get plain ``Credentials`` and a c
 reported through ``remember`` so the caller can keep it for retries and edits.
 """
 
+import base64
+import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from importlib import import_module
 from typing import Any
+from urllib.parse import quote, quote_plus, urlsplit
 
-from ..exceptions import ConfigurationError, PermanentNetworkError
+from ..conf import get_setting
+from ..exceptions import ConfigurationError, NetworkError, PermanentNetworkError
 from ..limits import Limits
 from ..posts import Media, Post
 
@@ -147,6 +151,27 @@ class Network(ABC):
     # Seconds the server keeps an uploaded medium that no post uses (None: kept); one older
     # than that, or of unknown age, is uploaded again before a post is created with it.
     media_lifetime: float | None = None
+    # Hosts the network's post links are on besides the account's server (the web app of a
+    # network whose API is elsewhere): a post link on any other host is not shown.
+    post_url_hosts: tuple[str, ...] = ()
+    # Keys of the session that hold secrets (refresh and session tokens), and settings that
+    # do (the site's app secrets): redacted, with the access token, from server text kept.
+    secret_session_keys: tuple[str, ...] = ()
+    secret_settings: tuple[str, ...] = ()
+
+    def post_link_problem(self, instance_url: str, url: str) -> str:
+        """Why ``url``, a post link a server gave for an account on ``instance_url``, must not
+        be shown (it could run script in the admin or on the public page, or lead elsewhere);
+        "" when it may. See ``post_link_problem`` below."""
+        return post_link_problem(url, {_origin(instance_url), *self.post_url_hosts})
+
+    def secrets(self, credentials: Credentials) -> list[str]:
+        """Every secret the plugin holds for the account: its access token (or app
+        password), its session's tokens, and the site's app secrets this network uses."""
+        values = [credentials.access_token]
+        values += [credentials.session.get(key) for key in self.secret_session_keys]
+        values += [get_setting(name) for name in self.secret_settings]
+        return [value for value in values if isinstance(value, str) and value]
 
     @abstractmethod
     def connect(self, credentials: Credentials) -> Any:
@@ -320,6 +345,86 @@ class Network(ABC):
         self.delete_post(self.connect(credentials), remote_id)
 
 
+# Longest post link shown (the record's column is 500 characters long).
+MAX_POST_URL_LENGTH = 500
+
+
+def _origin(url: str) -> str:
+    """``host`` or ``host:port`` (a port that is not the scheme's own) of ``url``, lower case."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ""
+    host = (parts.hostname or "").lower()
+    if port is None or port == {"https": 443, "http": 80}.get(parts.scheme.lower()):
+        return host
+    return f"{host}:{port}"
+
+
+def post_link_problem(url: str, hosts: Iterable[str]) -> str:
+    """Why ``url`` must not be shown as a post link ("too long", "scheme", "written oddly",
+    "elsewhere"), or "" when it may: only an ``https`` link
+    (``http`` too where ``ALLOW_INSECURE_INSTANCES`` is on), with no spaces, control
+    characters, backslashes or user name (which browsers and parsers read differently),
+    to one of ``hosts`` (``host`` or ``host:port``), no longer than the record keeps."""
+    if not url:
+        return ""
+    if len(url) > MAX_POST_URL_LENGTH:
+        return "too long"
+    schemes = ("https", "http") if get_setting("ALLOW_INSECURE_INSTANCES") else ("https",)
+    if not url.lower().startswith(tuple(f"{scheme}://" for scheme in schemes)):
+        return "scheme"
+    if any(ord(char) <= 32 or ord(char) == 127 or char == "\\" for char in url):
+        return "written oddly"
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "written oddly"
+    if "@" in parts.netloc:
+        return "written oddly"
+    origin = _origin(url)
+    if not origin or origin not in {host.lower() for host in hosts if host}:
+        return "elsewhere"
+    return ""
+
+
+HIDDEN = "[hidden]"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` (a server's answer, an error) with every secret of ``secrets`` replaced, as
+    written and as a server may echo it: percent-encoded, JSON-escaped, or in the base64 of
+    an HTTP Basic ``name:secret`` pair. Secrets shorter than 6 characters are not secrets."""
+    if not text:
+        return text
+    forms = set()
+    for secret in secrets:
+        if not isinstance(secret, str) or len(secret) < 6:
+            continue
+        forms.update({secret, quote(secret, safe=""), quote_plus(secret)})
+        forms.add(json.dumps(secret)[1:-1])
+        for raw in {secret, quote(secret, safe="")}:
+            # In base64 (an HTTP Basic "name:secret" pair) the secret's bytes from a group
+            # boundary on encode the same whatever came before; the last group depends on
+            # what follows. For each of the three alignments, that middle part.
+            for start in range(3):
+                forms.add(base64.b64encode(raw.encode()[start:]).decode("ascii")[:-4])
+    for form in sorted(forms, key=len, reverse=True):
+        if len(form) >= 6:
+            text = text.replace(form, HIDDEN)
+    return text
+
+
+def redact_error(err: Exception, secrets: Iterable[str]) -> Exception:
+    """``err`` with the secrets taken out of its message (and a ``NetworkError``'s body)."""
+    secrets = list(secrets)
+    err.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in err.args)
+    if isinstance(err, NetworkError):
+        err.body = redact(err.body, secrets)
+    return err
+
+
 def check_account(
     network_name: str, instance_url: str, secret: str, handle: str = ""
 ) -> tuple[AccountInfo, dict]:
@@ -330,7 +435,15 @@ def check_account(
     credentials = Credentials(
         instance_url, secret, handle=handle.strip().lstrip("@"), save_session=sessions.append
     )
-    info = get_network(network_name).verify(credentials)
+    network = get_network(network_name)
+    try:
+        info = network.verify(credentials)
+    except NetworkError as err:
+        # The refusal is shown to the administrator and may be printed or logged: without
+        # the secret, should the server have echoed it.
+        opened = replace(credentials, session=sessions[-1] if sessions else {})
+        redact_error(err, network.secrets(opened))
+        raise
     return info, (sessions[-1] if sessions else {})
 
 

@@ -420,6 +420,9 @@ class BlueskyNetwork(Network):
     upload_rate = None
     # A content warning becomes the graphic-media self-label (see ``post_record``).
     content_warning = "label"
+    # Post links are made here (``web_url``) on the Bluesky web app.
+    post_url_hosts = ("bsky.app",)  # WEB_URL's host
+    secret_session_keys = ("accessJwt", "refreshJwt")
 
     def connect(self, credentials: Credentials) -> BlueskyClient:
         return BlueskyClient(credentials)

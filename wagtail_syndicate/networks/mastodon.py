@@ -213,6 +213,7 @@ class MastodonNetwork(Network):
     upload_rate = (30, 1800.0)
     # Mastodon deletes media no status uses a day after their upload (MediaAttachmentsVacuum).
     media_lifetime = 86400.0
+    # Post links are the server's own (the base class's default): no other host.
 
     def connect(self, credentials: Credentials) -> MastodonClient:
         return MastodonClient(credentials)

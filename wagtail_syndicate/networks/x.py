@@ -355,6 +355,10 @@ class XNetwork(Network):
     default_instance_url = "https://api.x.com"
     # X forgets a medium no post uses after the ``expires_after_secs`` its upload answers.
     media_lifetime = float(MEDIA_LIFETIME)
+    # Post links are made here (``post_url``) on x.com; twitter.com is its former name.
+    post_url_hosts = ("x.com", "twitter.com")
+    secret_session_keys = ("access_token", "refresh_token", "token_secret")
+    secret_settings = ("X_CLIENT_SECRET", "X_CONSUMER_SECRET")
 
     def connect(self, credentials: Credentials) -> XClient:
         return XClient(credentials)

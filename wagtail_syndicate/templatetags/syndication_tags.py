@@ -21,5 +21,9 @@ def syndication_links(page):
     return format_html_join(
         "\n",
         '<a class="u-syndication" rel="syndication" href="{}">{}</a>',
-        ((record.remote_url, record.account_name()) for record in records),
+        (
+            (record.safe_remote_url, record.account_name())
+            for record in records
+            if record.safe_remote_url
+        ),
     )

@@ -155,6 +155,8 @@ class MastodonAPI(MediaAPI, OAuthAPI):
         }
         if source:  # DELETE returns the source text for "delete & redraft"
             data["text"] = status.text
+        # A hostile or broken server: what it says of a status in place of the truth.
+        data.update(self.status_fields)
         return data
 
     def _configuration(self) -> dict:

@@ -127,6 +127,10 @@ class FakeMastodon(MastodonAPI, FakeServer):
     resolve to it); ``full_length_links=True`` counts every link at its full length (though
     the instance still says ``characters_reserved_per_url``) and refuses a longer text with
     ``too_long_status`` (400, or 422) ``{"error": "Status is too long"}``.
+
+    A hostile or broken server: ``status_fields`` (a dict, settable at any time) replaces
+    fields of every status the API answers with, e.g. ``{"url": "javascript:alert(1)//"}`` or
+    an ``id`` too long to keep; the statuses themselves stay as they are.
     """
 
     def __init__(
@@ -154,6 +158,7 @@ class FakeMastodon(MastodonAPI, FakeServer):
         new_id_per_edit: bool = False,
         full_length_links: bool = False,
         too_long_status: int = 400,
+        status_fields: dict | None = None,
     ):
         super().__init__(host, port, verbose=verbose, log=log)
         self.form_edits_fail = form_edits_fail
@@ -166,6 +171,7 @@ class FakeMastodon(MastodonAPI, FakeServer):
         self.new_id_per_edit = new_id_per_edit
         self.full_length_links = full_length_links
         self.too_long_status = too_long_status
+        self.status_fields = dict(status_fields or {})
         self.tokens = dict(tokens if tokens is not None else {"demo-token": "demo"})
         self.processing_polls = processing_polls
         self.processing_seconds = processing_seconds

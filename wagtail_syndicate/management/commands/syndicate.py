@@ -1,6 +1,7 @@
 """``manage.py syndicate``: share pages published before (backfill), show what would be posted,
 and run what is due (for cron)."""
 
+import logging
 import sys
 from datetime import datetime
 
@@ -13,7 +14,9 @@ from ...exceptions import ContentError, NetworkError
 from ...limits import limits_for
 from ...models import SyndicationRecord
 from ...posts import plan_post
-from ...tasks import share
+from ...tasks import redact_secrets, share
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -79,7 +82,7 @@ class Command(BaseCommand):
                     limits = limits_for(account)
                     plan = plan_post(page, account, limits)
                 except (ContentError, NetworkError) as err:
-                    self.stdout.write(f"   cannot be posted: {err}")
+                    self.stdout.write(f"   cannot be posted: {redact_secrets(account, str(err))}")
                     continue
                 record = SyndicationRecord.objects.filter(page=page, account=account).first()
                 if record and record.state == "posted" and record.content_hash == plan.fingerprint:
@@ -96,12 +99,28 @@ class Command(BaseCommand):
         self.stdout.write("Dry run: nothing was posted.")
 
     def retry_due(self):
+        """Run every due record; one that cannot be run (even its failure not saved, the
+        database refusing it) is reported and the next is run, so no record holds up the
+        ones behind it."""
         due = SyndicationRecord.objects.due().select_related("page", "account")
-        count = 0
+        count = errors = 0
         for record in due:
-            outcome = share(record.pk, record.generation)
             count += 1
+            try:
+                outcome = share(record.pk, record.generation)
+            except Exception as err:
+                errors += 1
+                logger.exception("Could not run syndication record %s", record.pk)
+                reason = redact_secrets(record.account, f"{type(err).__name__}: {err}")
+                self.stderr.write(
+                    f"{record.page.title} → {record.account_name()}: could not be run "
+                    f"({reason}); the next run of --retry-due tries it again."
+                )
+                continue
             self.stdout.write(f"{record.page.title} → {record.account_name()}: {outcome}")
+        if errors:
+            self.stdout.write(f"{count} due record(s) run, {errors} of them could not be.")
+            sys.exit(1)
         self.stdout.write(self.style.SUCCESS(f"{count} due record(s) run."))
 
 
