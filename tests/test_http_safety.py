@@ -1,0 +1,275 @@
+"""Requests go only to the address that was checked, only public addresses pass the check,
+and every request ends by its deadline, however slowly the server answers."""
+
+import socket
+import threading
+import time
+
+import pytest
+
+from wagtail_syndicate.exceptions import ConfigurationError, TransientNetworkError
+from wagtail_syndicate.networks import http
+from wagtail_syndicate.networks.http import HttpClient, is_public_address, normalize_instance_url
+
+# Given by the resolvers below to the first look-up only (the check before the request),
+# never connected to: the tests reach nothing but loopback.
+PUBLIC = "93.184.215.14"
+
+
+def answers(*addresses):
+    """A resolver answering its first call with the first address, its second with the
+    second, and so on (the last one again after that); ``.calls`` lists what it answered."""
+
+    def resolver(host, port):
+        address = addresses[min(len(resolver.calls), len(addresses) - 1)]
+        resolver.calls.append((host, address))
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port or 0))]
+
+    resolver.calls = []
+    return resolver
+
+
+class Listener:
+    """A loopback socket that answers nothing; ``accepted()`` says whether anyone connected
+    (a connection the kernel completed waits in its queue, accepted or not)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.setblocking(False)
+        self.port = self.sock.getsockname()[1]
+
+    def accepted(self) -> bool:
+        try:
+            self.sock.accept()[0].close()
+        except BlockingIOError:
+            return False
+        return True
+
+
+@pytest.fixture
+def listener():
+    server = Listener()
+    with server.sock:
+        yield server
+
+
+@pytest.fixture
+def secure(settings):
+    """Addresses are checked, as in production."""
+    settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "ALLOW_INSECURE_INSTANCES": False}
+
+
+# ---------------------------------------------------------------- the address check
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "100.64.0.1",  # carrier-grade NAT
+        "100.100.100.200",  # a cloud's metadata service, in carrier-grade NAT space
+        "fec0::1",  # IPv6 site-local
+        "2002:7f00:0001::",  # 6to4 holding 127.0.0.1
+        "::ffff:127.0.0.1",  # IPv4-mapped loopback
+        "::127.0.0.1",  # IPv4-compatible loopback
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b:1::808:808",  # local-use NAT64
+        "169.254.169.254",  # link-local metadata service
+        "10.1.2.3",
+        "192.168.1.1",
+        "172.16.0.1",
+        "127.0.0.1",
+        "::1",
+        "0.0.0.0",
+        "::",
+        "fd00::1",
+        "fe80::1",
+        "224.0.0.1",
+        "ff02::1",
+        "192.0.2.1",
+        "2001:db8::1",
+    ],
+)
+def test_an_address_that_is_not_public_is_refused(address):
+    assert not is_public_address(address)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8", "2002:808:808::1", "64:ff9b::808:808"],
+)
+def test_a_public_address_is_accepted(address):
+    assert is_public_address(address)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://100.100.100.200", "https://[fec0::1]", "https://[::ffff:10.0.0.1]"]
+)
+def test_an_instance_at_an_address_that_is_not_public_is_refused(secure, url):
+    with pytest.raises(ConfigurationError, match="is a local address"):
+        normalize_instance_url(url)
+
+
+# ---------------------------------------------------------------- DNS rebinding
+
+
+def test_a_name_that_answers_loopback_to_the_connection_is_never_connected_to(secure, listener):
+    """The check before the request is told a public address; the connection, resolving
+    again, is told 127.0.0.1: it refuses it and connects to nothing."""
+    resolver = answers(PUBLIC, "127.0.0.1")
+    port = listener.port
+    client = HttpClient(
+        f"https://rebind.example:{port}", "token", label="Mastodon", resolver=resolver
+    )
+
+    with pytest.raises(ConfigurationError, match="resolves to 127.0.0.1, which is not a public"):
+        client.request("GET", "/api/v2/instance")
+
+    assert [address for _host, address in resolver.calls] == [PUBLIC, "127.0.0.1"]
+    assert not listener.accepted()
+
+
+def test_a_name_with_one_private_address_among_public_ones_is_refused(
+    secure, listener, monkeypatch
+):
+    """The module's resolver (the hook every client uses by default) is asked; one
+    non-public address among the answers refuses the host, before any connection."""
+    port = listener.port
+
+    def resolver(host, port):
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", (PUBLIC, port)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("100.100.100.200", port)),
+        ]
+
+    monkeypatch.setattr(http, "resolve", resolver)
+    client = HttpClient(f"https://mixed.example:{port}", None, label="Mastodon")
+    with pytest.raises(ConfigurationError, match="resolves to 100.100.100.200"):
+        client.request("GET", "/")
+    assert not listener.accepted()
+
+
+def test_the_connection_goes_to_the_resolved_address_with_the_hosts_name(fake_mastodon):
+    """With insecure instances allowed (as for the fakes), the address is not checked, but
+    the connection still goes where the resolver said, and the server is asked for the
+    name, not the address."""
+    port = fake_mastodon.base_url.rsplit(":", 1)[1]
+    resolver = answers("127.0.0.1")
+    client = HttpClient(f"http://mastodon.test:{port}", None, label="Mastodon", resolver=resolver)
+
+    assert client.request("GET", "/api/v2/instance").status_code == 200
+
+    assert resolver.calls == [("mastodon.test", "127.0.0.1")]
+    assert fake_mastodon.requests[-1].headers["Host"] == f"mastodon.test:{port}"
+
+
+# ---------------------------------------------------------------- the deadline
+
+
+class Trickler:
+    """A loopback HTTP server that sends its answer one byte every ``gap`` seconds: all of
+    it (``part="headers"``: the status line and headers come slowly) or only the body, after
+    headers sent at once (``part="body"``). ``gone`` is set when the client hung up."""
+
+    HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n"
+    BODY = b'{"pad": "' + b"x" * 53 + b'"}'
+
+    def __init__(self, part: str, gap: float = 0.2) -> None:
+        self.part, self.gap = part, gap
+        self.gone = threading.Event()
+        self._stop = threading.Event()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self.sock.close()
+        self._thread.join(5)
+
+    def _serve(self) -> None:
+        try:
+            conn, _address = self.sock.accept()
+        except OSError:
+            return
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(4096)
+            if self.part == "body":
+                conn.sendall(self.HEAD)
+                slow = self.BODY
+            else:
+                slow = self.HEAD + self.BODY
+            for index in range(len(slow)):
+                if self._stop.wait(self.gap):
+                    return
+                try:
+                    conn.sendall(slow[index : index + 1])
+                except OSError:
+                    self.gone.set()
+                    return
+            self.gone.set()  # all sent: the client should never have waited this long
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_server_that_trickles_its_answer_is_cut_at_the_deadline(settings, part):
+    settings.WAGTAIL_SYNDICATE = {
+        **settings.WAGTAIL_SYNDICATE,
+        "REQUEST_DEADLINE": 1.0,
+        "READ_TIMEOUT": 2.0,  # each byte comes well within it
+    }
+    with Trickler(part) as server:
+        client = HttpClient(server.base_url, None, label="Mastodon")
+        started = time.monotonic()
+        with pytest.raises(TransientNetworkError, match="did not answer in time"):
+            client.request("GET", "/api/v2/instance")
+        elapsed = time.monotonic() - started
+
+    # Cut by the deadline (1 s), not by the server, which would take 13 s or more.
+    assert 0.9 <= elapsed < 1.0 + 2.0
+
+
+def test_the_deadline_is_measured_on_the_clients_clock(fake_mastodon):
+    """A clock that jumps past the deadline once the server has the request: the answer
+    that arrives after it is not taken."""
+    moments = {"before": 0.0, "after": 1000.0}
+
+    def clock():
+        return moments["after" if fake_mastodon.requests else "before"]
+
+    client = HttpClient(fake_mastodon.base_url, None, label="Mastodon", clock=clock)
+    with pytest.raises(TransientNetworkError, match="did not answer in time"):
+        client.request("GET", "/api/v2/instance")
+    assert len(fake_mastodon.requests) == 1
+
+    moments["after"] = 0.0  # the same clock, standing still: the answer is in time
+    assert client.request("GET", "/api/v2/instance").status_code == 200
+
+
+def test_a_request_past_its_deadline_before_connecting_is_not_sent(fake_mastodon):
+    ticks = iter([0.0])
+
+    def clock():
+        return next(ticks, 1000.0)  # the deadline is set at 0; every later look is past it
+
+    client = HttpClient(fake_mastodon.base_url, None, label="Mastodon", clock=clock)
+    with pytest.raises(TransientNetworkError, match="did not answer in time"):
+        client.request("GET", "/api/v2/instance")
+    assert fake_mastodon.requests == []
+
+
+def test_kept_alive_connections_serve_many_requests_within_their_deadlines(fake_mastodon):
+    """The watchdog of one request never shuts the connection the next one reuses."""
+    client = HttpClient(fake_mastodon.base_url, None, label="Mastodon")
+    for _ in range(5):
+        assert client.request("GET", "/api/v2/instance").status_code == 200
+    assert len(fake_mastodon.requests) == 5
