@@ -6,10 +6,16 @@ import threading
 import time
 
 import pytest
+from django.core.checks import registry
 
 from wagtail_syndicate.exceptions import ConfigurationError, TransientNetworkError
 from wagtail_syndicate.networks import http
-from wagtail_syndicate.networks.http import HttpClient, is_public_address, normalize_instance_url
+from wagtail_syndicate.networks.http import (
+    HttpClient,
+    is_public_address,
+    normalize_instance_url,
+    run_deadline,
+)
 
 # Given by the resolvers below to the first look-up only (the check before the request),
 # never connected to: the tests reach nothing but loopback.
@@ -220,6 +226,20 @@ class Trickler:
             self.gone.set()  # all sent: the client should never have waited this long
 
 
+def ended_by_its_deadline(server, run: float | None = None) -> float:
+    """Ask ``server`` for something (inside a run of ``run`` seconds if given); assert the
+    request failed as too slow; return how long it took."""
+    client = HttpClient(server.base_url, None, label="Mastodon")
+    started = time.monotonic()
+    with pytest.raises(TransientNetworkError, match="did not answer in time"):
+        if run is None:
+            client.request("GET", "/api/v2/instance")
+        else:
+            with run_deadline(run):
+                client.request("GET", "/api/v2/instance")
+    return time.monotonic() - started
+
+
 @pytest.mark.parametrize("part", ["headers", "body"])
 def test_a_server_that_trickles_its_answer_is_cut_at_the_deadline(settings, part):
     settings.WAGTAIL_SYNDICATE = {
@@ -228,11 +248,7 @@ def test_a_server_that_trickles_its_answer_is_cut_at_the_deadline(settings, part
         "READ_TIMEOUT": 2.0,  # each byte comes well within it
     }
     with Trickler(part) as server:
-        client = HttpClient(server.base_url, None, label="Mastodon")
-        started = time.monotonic()
-        with pytest.raises(TransientNetworkError, match="did not answer in time"):
-            client.request("GET", "/api/v2/instance")
-        elapsed = time.monotonic() - started
+        elapsed = ended_by_its_deadline(server)
 
     # Cut by the deadline (1 s), not by the server, which would take 13 s or more.
     assert 0.9 <= elapsed < 1.0 + 2.0
@@ -273,3 +289,50 @@ def test_kept_alive_connections_serve_many_requests_within_their_deadlines(fake_
     for _ in range(5):
         assert client.request("GET", "/api/v2/instance").status_code == 200
     assert len(fake_mastodon.requests) == 5
+
+
+# ---------------------------------------------------------------- a run within its lease
+
+
+def test_a_run_sends_no_request_once_its_time_is_used(fake_mastodon):
+    now = {"seconds": 0.0}
+    client = HttpClient(fake_mastodon.base_url, None, label="Mastodon")
+    with run_deadline(30, clock=lambda: now["seconds"]):
+        assert client.request("GET", "/api/v2/instance").status_code == 200
+        now["seconds"] = 30.5
+        with pytest.raises(TransientNetworkError, match="used all the 30 seconds"):
+            client.request("GET", "/api/v1/instance")
+    assert [r.path for r in fake_mastodon.requests] == ["/api/v2/instance"]
+    # Outside the run, requests are bounded by REQUEST_DEADLINE alone again.
+    assert client.request("GET", "/api/v1/instance").status_code == 200
+
+
+def test_a_request_ends_with_the_run_that_makes_it(settings):
+    """A run with one second left cuts a trickling answer at that second, though
+    REQUEST_DEADLINE alone would allow a minute."""
+    settings.WAGTAIL_SYNDICATE = {
+        **settings.WAGTAIL_SYNDICATE,
+        "REQUEST_DEADLINE": 60.0,
+        "READ_TIMEOUT": 2.0,
+    }
+    with Trickler("headers") as server:
+        elapsed = ended_by_its_deadline(server, run=1.0)
+    assert 0.9 <= elapsed < 1.0 + 2.0
+
+
+@pytest.mark.parametrize("lease, warned", [(300.0, True), (400.0, False)])
+def test_a_lease_too_short_for_a_run_is_a_warning(settings, lease, warned):
+    settings.WAGTAIL_SYNDICATE = {
+        **settings.WAGTAIL_SYNDICATE,
+        "LEASE_TIMEOUT": lease,
+        "REQUEST_DEADLINE": 60.0,
+        "MEDIA_PROCESSING_TIMEOUT": 60.0,
+    }
+    # A run may use the lease less 60 s: 240 or 340 s; one image may need 4 × 60 + 60 = 300.
+    from wagtail_syndicate.checks import check_lease
+
+    assert check_lease in registry.registry.get_checks()  # run by manage.py check
+    messages = [m for m in check_lease(None) if m.id == "wagtail_syndicate.W004"]
+    assert bool(messages) == warned
+    if warned:
+        assert "above 360 seconds" in messages[0].hint

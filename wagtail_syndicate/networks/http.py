@@ -12,6 +12,7 @@ import socket
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -247,6 +248,40 @@ def _checks_addresses() -> bool:
     return not get_setting("ALLOW_INSECURE_INSTANCES")
 
 
+# Seconds of a run kept for its own work (reading the page, writing the outcome) when its
+# requests are bounded by its lease (``run_deadline``).
+RUN_MARGIN = 60.0
+
+
+def network_time_per_run() -> float:
+    """How long one run may spend on the network: its lease less ``RUN_MARGIN``."""
+    return get_setting("LEASE_TIMEOUT") - RUN_MARGIN
+
+
+class _RunDeadline:
+    def __init__(self, seconds: float, clock) -> None:
+        self.seconds, self.clock = seconds, clock
+        self.at = clock() + seconds
+
+    def left(self) -> float:
+        return self.at - self.clock()
+
+
+@contextmanager
+def run_deadline(seconds: float | None = None, clock=time.monotonic):
+    """Bound every request made in this block (by this thread) to end within ``seconds``
+    (default ``network_time_per_run()``) of the block's start: each request's deadline is
+    the shorter of ``REQUEST_DEADLINE`` and the time left, and a request with no time left
+    is not sent (``TransientNetworkError``: the run is retried later). A worker wraps a run
+    in it right after claiming its record, so the run cannot outlive its lease."""
+    previous = getattr(_current, "run", None)
+    _current.run = _RunDeadline(network_time_per_run() if seconds is None else seconds, clock)
+    try:
+        yield _current.run
+    finally:
+        _current.run = previous
+
+
 class _CheckedConnectionMixin:
     """Resolve the host once, refuse it if any of its addresses is not public, and connect to
     the checked address itself, so the check and the connection cannot disagree (DNS
@@ -463,7 +498,20 @@ class HttpClient:
         parts = urlsplit(self.base_url)
         host = parts.netloc
         where = f"{method} {path}"
-        deadline = Deadline(get_setting("REQUEST_DEADLINE"), self.clock)
+        seconds = get_setting("REQUEST_DEADLINE")
+        run = getattr(_current, "run", None)
+        if run is not None:
+            left = run.left()
+            if left <= 0:
+                raise TransientNetworkError(
+                    _(
+                        "This attempt used all the %(seconds)s seconds it may take before it "
+                        "could send %(request)s to %(server)s; it will be tried again."
+                    )
+                    % {"seconds": f"{run.seconds:g}", "request": where, "server": self.name}
+                )
+            seconds = min(seconds, left)
+        deadline = Deadline(seconds, self.clock)
         ensure_public_host(parts.hostname, self.resolver)
         _current.sending = _Sending(deadline, self.resolver, _checks_addresses())
         deadline.start()
