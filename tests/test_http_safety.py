@@ -177,13 +177,14 @@ def test_the_connection_goes_to_the_resolved_address_with_the_hosts_name(fake_ma
 class Trickler:
     """A loopback HTTP server that sends its answer one byte every ``gap`` seconds: all of
     it (``part="headers"``: the status line and headers come slowly) or only the body, after
-    headers sent at once (``part="body"``). ``gone`` is set when the client hung up."""
+    headers sent at once (``part="body"``), and hangs up after ``hang_up_after`` of those
+    bytes if given. ``gone`` is set when the client hung up."""
 
     HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n"
     BODY = b'{"pad": "' + b"x" * 53 + b'"}'
 
-    def __init__(self, part: str, gap: float = 0.2) -> None:
-        self.part, self.gap = part, gap
+    def __init__(self, part: str, gap: float = 0.2, *, hang_up_after: int | None = None) -> None:
+        self.part, self.gap, self.hang_up_after = part, gap, hang_up_after
         self.gone = threading.Event()
         self._stop = threading.Event()
         self.sock = socket.socket()
@@ -215,7 +216,7 @@ class Trickler:
                 slow = self.BODY
             else:
                 slow = self.HEAD + self.BODY
-            for index in range(len(slow)):
+            for index in range(len(slow) if self.hang_up_after is None else self.hang_up_after):
                 if self._stop.wait(self.gap):
                     return
                 try:
@@ -252,6 +253,13 @@ def test_a_server_that_trickles_its_answer_is_cut_at_the_deadline(settings, part
 
     # Cut by the deadline (1 s), not by the server, which would take 13 s or more.
     assert 0.9 <= elapsed < 1.0 + 2.0
+
+
+def test_a_server_that_hangs_up_within_its_body_is_a_passing_failure():
+    with Trickler("body", gap=0, hang_up_after=10) as server:
+        client = HttpClient(server.base_url, None, label="Mastodon")
+        with pytest.raises(TransientNetworkError, match="dropped before the whole answer came"):
+            client.request("GET", "/api/v2/instance")
 
 
 def test_the_deadline_is_measured_on_the_clients_clock(fake_mastodon):

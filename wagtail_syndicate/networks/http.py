@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -233,14 +234,14 @@ _current = threading.local()
 
 
 class _Sending:
-    def __init__(self, deadline: Deadline, resolver, check: bool) -> None:
+    def __init__(self, deadline: Deadline | None, resolver, check: bool) -> None:
         self.deadline, self.resolver, self.check = deadline, resolver, check
 
 
 def _sending() -> _Sending:
     sending = getattr(_current, "sending", None)
     if sending is None:  # a request not sent by HttpClient.request: check as it would
-        sending = _Sending(Deadline(get_setting("REQUEST_DEADLINE")), None, _checks_addresses())
+        sending = _Sending(None, None, _checks_addresses())
     return sending
 
 
@@ -300,13 +301,19 @@ class _CheckedConnectionMixin:
         except OSError as e:
             raise NewConnectionError(self, f"Failed to establish a new connection: {e}") from e
         sys.audit("http.client.connect", self, self.host, self.port)
-        sending.deadline.watch(sock)
-        self._deadline = sending.deadline
+        if sending.deadline is not None:
+            sending.deadline.watch(sock)
+            self._deadline = sending.deadline
         return sock
 
     def request(self, *args, **kwargs):
         sending = getattr(_current, "sending", None)
-        if sending is not None and self.sock is not None and self._deadline is not sending.deadline:
+        if (
+            sending is not None
+            and sending.deadline is not None
+            and self.sock is not None
+            and self._deadline is not sending.deadline
+        ):
             sending.deadline.watch(self.sock)  # a kept-alive connection, reused
             self._deadline = sending.deadline
         return super().request(*args, **kwargs)
@@ -323,15 +330,17 @@ def _connect(conn, sending: _Sending) -> socket.socket:
                 raise _refuse(conn.host, address)
     error: OSError = OSError(f"{conn.host} has no address")
     for family, socktype, proto, _name, sockaddr in infos:
-        left = sending.deadline.left()
-        if left <= 0:
-            raise TimeoutError("deadline")
+        timeout = conn.timeout if isinstance(conn.timeout, int | float) else None
+        if sending.deadline is not None:
+            left = sending.deadline.left()
+            if left <= 0:
+                raise TimeoutError("deadline")
+            timeout = left if timeout is None else min(timeout, left)
         sock = socket.socket(family, socktype, proto)
         try:
             for option in conn.socket_options or ():
                 sock.setsockopt(*option)
-            timeout = conn.timeout if isinstance(conn.timeout, int | float) else None
-            sock.settimeout(left if timeout is None else min(timeout, left))
+            sock.settimeout(timeout)
             if conn.source_address:
                 sock.bind(conn.source_address)
             sock.connect((sockaddr[0], conn.port, *sockaddr[2:]))
@@ -525,8 +534,16 @@ class HttpClient:
                 **kwargs,
             )
             _read_capped(response, f"{self.name} ({where})", deadline)
-        except (requests.Timeout, requests.ConnectionError, _TooLate) as err:
-            if isinstance(err, requests.ConnectionError) and not deadline.passed():
+        except (
+            requests.Timeout,
+            requests.ConnectionError,
+            urllib3.exceptions.HTTPError,
+            _TooLate,
+        ) as err:
+            # A time-out of one read (READ_TIMEOUT) or of the whole request says so; a
+            # connection refused, reset or dropped (also while reading the body) says why.
+            timed_out = (requests.Timeout, urllib3.exceptions.TimeoutError, _TooLate)
+            if not isinstance(err, timed_out) and not deadline.passed():
                 raise TransientNetworkError(
                     _("Could not connect to %(server)s (%(request)s): %(reason)s.")
                     % {"server": self.name, "request": where, "reason": _connection_reason(err)}
@@ -659,7 +676,7 @@ def _read_capped(response: requests.Response, where: str, deadline: Deadline) ->
     response._content = b"".join(chunks)
 
 
-def _connection_reason(err: requests.ConnectionError) -> str:
+def _connection_reason(err: Exception) -> str:
     text = str(err).lower()
     for needle, reason in (
         ("refused", "connection refused"),
@@ -668,6 +685,8 @@ def _connection_reason(err: requests.ConnectionError) -> str:
         ("remotedisconnected", "the server closed the connection without answering"),
         ("reset by peer", "the connection was reset"),
         ("aborted", "the connection was dropped"),
+        ("connection broken", "the connection was dropped before the whole answer came"),
+        ("failed to decode", "its answer could not be decoded"),
         ("certificate", "the server's TLS certificate was not accepted"),
     ):
         if needle in text:
