@@ -171,6 +171,75 @@ def test_the_connection_goes_to_the_resolved_address_with_the_hosts_name(fake_ma
     assert fake_mastodon.requests[-1].headers["Host"] == f"mastodon.test:{port}"
 
 
+@pytest.fixture
+def tls_for(tmp_path):
+    """``tls_for(name)``: a server-side TLS context with a self-signed certificate for
+    ``name``, and the certificate's file (for the client to trust); ``.names`` lists the
+    server names (SNI) clients asked it for."""
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def make(name: str):
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        now = datetime.datetime.now(datetime.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256())
+        )
+        cert_file, key_file = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+        cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_file, key_file)
+        context.names = []
+        context.sni_callback = lambda sock, server_name, ctx: context.names.append(server_name)
+        return context, str(cert_file)
+
+    return make
+
+
+@pytest.mark.parametrize("certified", ["mastodon.test", "other.test"])
+def test_tls_is_checked_against_the_hosts_name_not_the_address(tls_for, certified):
+    """Connected to 127.0.0.1 as the resolver said, the client still asks for the name
+    (SNI) and accepts only a certificate for the name."""
+    tls, cert_file = tls_for(certified)
+    with Trickler("body", gap=0, tls=tls) as server:
+        client = HttpClient(
+            f"https://mastodon.test:{server.sock.getsockname()[1]}",
+            None,
+            label="Mastodon",
+            resolver=answers("127.0.0.1"),
+        )
+        # Trusting that certificate alone (given per request: an environment's CA bundle
+        # would override the session's).
+        if certified == "mastodon.test":
+            assert client.request("GET", "/api/v2/instance", verify=cert_file).json()["pad"]
+        else:
+            with pytest.raises(TransientNetworkError, match="TLS certificate was not accepted"):
+                client.request("GET", "/api/v2/instance", verify=cert_file)
+    assert tls.names == ["mastodon.test"]
+
+
 # ---------------------------------------------------------------- the deadline
 
 
@@ -178,13 +247,16 @@ class Trickler:
     """A loopback HTTP server that sends its answer one byte every ``gap`` seconds: all of
     it (``part="headers"``: the status line and headers come slowly) or only the body, after
     headers sent at once (``part="body"``), and hangs up after ``hang_up_after`` of those
-    bytes if given. ``gone`` is set when the client hung up."""
+    bytes if given; over TLS with the server-side ``ssl.SSLContext`` ``tls``. ``gone`` is set
+    when the client hung up."""
 
     HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n"
     BODY = b'{"pad": "' + b"x" * 53 + b'"}'
 
-    def __init__(self, part: str, gap: float = 0.2, *, hang_up_after: int | None = None) -> None:
-        self.part, self.gap, self.hang_up_after = part, gap, hang_up_after
+    def __init__(
+        self, part: str, gap: float = 0.2, *, hang_up_after: int | None = None, tls=None
+    ) -> None:
+        self.part, self.gap, self.hang_up_after, self.tls = part, gap, hang_up_after, tls
         self.gone = threading.Event()
         self._stop = threading.Event()
         self.sock = socket.socket()
@@ -205,6 +277,8 @@ class Trickler:
     def _serve(self) -> None:
         try:
             conn, _address = self.sock.accept()
+            if self.tls is not None:
+                conn = self.tls.wrap_socket(conn, server_side=True)
         except OSError:
             return
         with conn:
