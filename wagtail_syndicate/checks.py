@@ -89,3 +89,43 @@ def check_task_packages(app_configs, **kwargs):
             id="wagtail_syndicate.E002",
         )
     ]
+
+
+# The least one run must be able to do within its lease: read the server's limits, upload
+# an image, ask once more when its processing ends (within MEDIA_PROCESSING_TIMEOUT), and
+# create the post: 4 requests of at most REQUEST_DEADLINE each, and the processing wait.
+SMALLEST_RUN_REQUESTS = 4
+
+
+def smallest_run_seconds() -> float:
+    """How long sharing a post with one image may take at worst, from the settings."""
+    from .conf import get_setting
+
+    return SMALLEST_RUN_REQUESTS * get_setting("REQUEST_DEADLINE") + get_setting(
+        "MEDIA_PROCESSING_TIMEOUT"
+    )
+
+
+@checks.register()
+def check_lease(app_configs, **kwargs):
+    """A run's requests are bounded by its lease (``networks.http.run_deadline``): the lease
+    less ``RUN_MARGIN`` must leave room for at least the smallest run, or every run that
+    shares an image is stopped, retried and in the end failed."""
+    from .conf import get_setting
+    from .networks.http import RUN_MARGIN, network_time_per_run
+
+    available, needed = network_time_per_run(), smallest_run_seconds()
+    if available > needed:
+        return []
+    return [
+        checks.Warning(
+            f'WAGTAIL_SYNDICATE["LEASE_TIMEOUT"] is {get_setting("LEASE_TIMEOUT"):g} seconds: '
+            f"less {RUN_MARGIN:g} seconds for a run's own work, that leaves "
+            f"{available:g} seconds for its requests, and sharing one image may need "
+            f"{needed:g} ({SMALLEST_RUN_REQUESTS} requests of up to REQUEST_DEADLINE and "
+            "MEDIA_PROCESSING_TIMEOUT). Such runs are stopped, retried and in the end failed.",
+            hint=f"Set LEASE_TIMEOUT above {needed + RUN_MARGIN:g} seconds, or lower "
+            "REQUEST_DEADLINE or MEDIA_PROCESSING_TIMEOUT.",
+            id="wagtail_syndicate.W004",
+        )
+    ]

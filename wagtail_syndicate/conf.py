@@ -17,6 +17,9 @@ DEFAULTS: dict[str, Any] = {
     # Seconds to wait for a network to accept a connection and to answer a request.
     "CONNECT_TIMEOUT": 5.0,
     "READ_TIMEOUT": 30.0,
+    # Longest total time, in seconds, one request may take (connect, send and receive): a
+    # server that trickles its answer cannot hold the worker or a page longer.
+    "REQUEST_DEADLINE": 60.0,
     # Longest total wait, in seconds, for a network to finish processing an uploaded image.
     "MEDIA_PROCESSING_TIMEOUT": 60.0,
     # The text of posts: {title}, {intro} (search description), {url}, {tags} (hashtags).
