@@ -1,6 +1,7 @@
 """Every expected failure ends as a failed record with a readable reason; publishing succeeds."""
 
 import socket
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -276,3 +277,26 @@ def test_redirects_are_not_followed(fake_mastodon):
     assert run_tasks() == ["failed"]
     assert "answered 307" in failed_record(page).last_error
     assert len([r for r in fake_mastodon.requests if r.path.startswith("/api/v1/statuses")]) == 1
+
+
+
+def test_a_run_ends_its_requests_within_its_lease(fake_mastodon, settings):
+    # A lease of 61 s leaves the run 1 s of network time (RUN_MARGIN is kept for its own
+    # work): a 10 s stall is cut at that, though each request alone could wait 30 s, so the
+    # run settles while its lease holds and no second run of it can start meanwhile.
+    settings.WAGTAIL_SYNDICATE = {
+        **settings.WAGTAIL_SYNDICATE,
+        "LEASE_TIMEOUT": 61.0,
+        "READ_TIMEOUT": 30.0,
+        "REQUEST_DEADLINE": 30.0,
+    }
+    connect_account(fake_mastodon)
+    fake_mastodon.inject(Fault(method="POST", path="/api/v2/media", delay=10))
+    page = make_photo_page(image=make_image())
+    assert run_tasks() == ["retrying", "posted"]
+    entries = PageLogEntry.objects.filter(page=page).order_by("pk")
+    posting = entries.filter(action="wagtail_syndicate.posting").first()
+    retrying = entries.get(action="wagtail_syndicate.retrying")
+    assert "did not answer in time" in retrying.message
+    assert retrying.timestamp - posting.timestamp < timedelta(seconds=9)
+    assert len(fake_mastodon.statuses) == 1

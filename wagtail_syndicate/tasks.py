@@ -32,7 +32,7 @@ from .limits import count_links_in_full, limits_for
 from .models import SyndicationRecord
 from .networks import get_network
 from .networks.base import MAX_POST_URL_LENGTH, UploadedMedia, redact
-from .networks.http import too_far
+from .networks.http import run_deadline, too_far
 from .posts import compose_post
 
 logger = logging.getLogger(__name__)
@@ -138,7 +138,10 @@ def share(record_id: int, generation: int) -> str:
     if not SyndicationRecord.objects.claim(record_id, generation):
         return "skipped"
     try:
-        return _run(record_id)
+        # Every request of the run ends within its lease (less a margin for its own work), so
+        # no second run of this generation can start while this one still waits on a server.
+        with run_deadline():
+            return _run(record_id)
     except Exception as err:
         logger.exception("Could not settle syndication record %s", record_id)
         return _settle_anyway(record_id, generation, err)
