@@ -154,7 +154,7 @@ def limits_for(account, *, fetch: bool = True, refresh: bool = False) -> Limits:
     from .networks import get_network
 
     network = get_network(account.network)
-    full_length = account.credentials().session.get(FULL_LENGTH_LINKS) is True
+    full_length = _known_session(account).get(FULL_LENGTH_LINKS) is True
     cached = None if refresh else cache.get(_cache_key(account))
     if cached is not None:
         limits = Limits(**{**cached, "supported_formats": frozenset(cached["supported_formats"])})
@@ -169,6 +169,17 @@ def limits_for(account, *, fetch: bool = True, refresh: bool = False) -> Limits:
     value["supported_formats"] = sorted(limits.supported_formats)
     cache.set(_cache_key(account), value, CACHE_SECONDS)
     return replace(limits, full_length_links=full_length)
+
+
+def _known_session(account) -> dict:
+    """The account's session, or nothing when it cannot be decrypted: limits are still known
+    (a publish and the editor go on), and posting fails with that reason."""
+    from .tokens import TokenUnreadable
+
+    try:
+        return account.session
+    except TokenUnreadable:
+        return {}
 
 
 def count_links_in_full(account) -> None:

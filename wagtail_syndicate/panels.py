@@ -11,6 +11,7 @@ from .exceptions import ContentError, NetworkError
 from .limits import Limits, limits_for
 from .networks import get_network
 from .posts import PostPlan, plan_post
+from .tokens import TokenUnreadable
 
 RETRY_URL_NAME = "wagtailsnippets_wagtail_syndicate_syndicationrecord:retry"
 
@@ -69,6 +70,9 @@ def previews(page, *, fetch_limits: bool = True) -> list[Preview]:
             unknown = not fetch_limits and replace(limits, full_length_links=False) == defaults
         except NetworkError:
             limits, unknown = defaults, True
+        except TokenUnreadable as err:  # its posts fail with this reason: say it here too
+            result.append(Preview(account=account, limits=defaults, problem=str(err)))
+            continue
         preview = Preview(account=account, limits=limits, limits_unknown=unknown)
         try:
             preview.plan = plan_post(page, account, limits)
