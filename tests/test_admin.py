@@ -101,9 +101,7 @@ def test_records_are_read_only(admin_client, fake_mastodon):
 def record_reader(client, *, can_publish: bool):
     """A user who may see social posts, and may or may not publish pages."""
     pages = ["change_page", "publish_page"] if can_publish else ["change_page"]
-    return log_in_as_editor(
-        client, "view_syndicationrecord", page_permissions=pages, name="reader"
-    )
+    return log_in_as_editor(client, "view_syndicationrecord", page_permissions=pages, name="reader")
 
 
 def test_retry_needs_permission_to_publish_the_page(client, fake_mastodon):

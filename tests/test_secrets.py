@@ -69,6 +69,13 @@ def test_a_server_at_a_private_address_is_a_form_error(admin_client, settings, i
     assert not SyndicationAccount.objects.exists()
 
 
+def error_report(request, exc_info) -> str:
+    """Django's error report, both forms: the text (the ADMINS e-mail) and the HTML (with
+    every frame's local variables)."""
+    reporter = ExceptionReporter(request, *exc_info)
+    return reporter.get_traceback_text() + reporter.get_traceback_html()
+
+
 @pytest.fixture
 def report_of_a_failure(client, monkeypatch):
     """The error report (what ADMINS receive; DEBUG is off) of an unexpected failure while
@@ -90,7 +97,7 @@ def report_of_a_failure(client, monkeypatch):
         client.force_login(WagtailTestUtils.create_superuser("admin", password="pw"))
         response = client.post(reverse(ADD_URL), account_form(fake_mastodon.base_url))
         assert response.status_code == 500
-        return ExceptionReporter(caught["request"], *caught["exc_info"]).get_traceback_text()
+        return error_report(caught["request"], caught["exc_info"])
 
     yield report
     got_request_exception.disconnect(keep)
@@ -111,7 +118,7 @@ def test_an_error_report_from_encrypting_shows_no_token(rf, settings):
         account.access_token = TOKEN
     except ConfigurationError:
         exc_info = sys.exc_info()
-    text = ExceptionReporter(rf.get("/"), *exc_info).get_traceback_text()
+    text = error_report(rf.get("/"), exc_info)
     assert "must be a list of non-empty strings" in text
     assert TOKEN not in text
 
