@@ -8,7 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core import checks
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.core.signals import got_request_exception
 from django.urls import reverse
 from django.views.debug import ExceptionReporter
@@ -205,3 +205,10 @@ def test_a_record_of_an_unreadable_token_fails_with_the_reason(unreadable, fake_
     assert fake_mastodon.statuses == []
     # and the editor of that page, now shared, still opens
     publish_page(page)
+
+
+def test_the_command_names_what_it_cannot_decrypt(unreadable):
+    before = SyndicationAccount.objects.get().encrypted_token
+    with pytest.raises(CommandError, match=f"social account {unreadable} \\(id {unreadable.pk}\\)"):
+        call_command("syndication_reencrypt_tokens", stdout=StringIO())
+    assert SyndicationAccount.objects.get().encrypted_token == before
