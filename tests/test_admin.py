@@ -1,11 +1,16 @@
 """What editors and administrators see in the Wagtail admin."""
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from wagtail.test.utils import WagtailTestUtils
 
-from tests.utils import connect_account, make_image, make_photo_page, run_tasks
+from tests.utils import (
+    connect_account,
+    log_in_as_editor,
+    make_image,
+    make_photo_page,
+    run_tasks,
+)
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.testing import Fault
 
@@ -95,23 +100,8 @@ def test_records_are_read_only(admin_client, fake_mastodon):
 
 def record_reader(client, *, can_publish: bool):
     """A user who may see social posts, and may or may not publish pages."""
-    from wagtail.models import GroupPagePermission, Page
-
-    user = WagtailTestUtils.create_user("reader", password="pw")
-    group = Group.objects.create(name="Readers")
-    group.permissions.add(
-        Permission.objects.get(codename="access_admin"),
-        Permission.objects.get(codename="view_syndicationrecord"),
-    )
-    for codename in ["change_page", "publish_page"] if can_publish else ["change_page"]:
-        GroupPagePermission.objects.create(
-            group=group,
-            page=Page.objects.get(depth=1),
-            permission=Permission.objects.get(codename=codename),
-        )
-    user.groups.add(group)
-    client.force_login(user)
-    return user
+    pages = ["change_page", "publish_page"] if can_publish else ["change_page"]
+    return log_in_as_editor(client, "view_syndicationrecord", page_permissions=pages, name="reader")
 
 
 def test_retry_needs_permission_to_publish_the_page(client, fake_mastodon):

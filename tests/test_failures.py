@@ -279,7 +279,6 @@ def test_redirects_are_not_followed(fake_mastodon):
     assert len([r for r in fake_mastodon.requests if r.path.startswith("/api/v1/statuses")]) == 1
 
 
-
 def test_a_run_ends_its_requests_within_its_lease(fake_mastodon, settings):
     # A lease of 61 s leaves the run 1 s of network time (RUN_MARGIN is kept for its own
     # work): a 10 s stall is cut at that, though each request alone could wait 30 s, so the

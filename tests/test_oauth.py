@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -526,3 +526,17 @@ def test_with_the_fewest_scopes_a_post_whose_outcome_is_unknown_is_still_found(
         r for r in fake_mastodon.requests if r.path.endswith("/statuses") and r.method == "GET"
     ]
     assert listings
+
+
+def test_an_app_whose_secret_cannot_be_decrypted_is_registered_again(
+    admin_client, fake_mastodon, settings
+):
+    connect(admin_client, fake_mastodon.base_url)
+    settings.SECRET_KEY = "a-new-key-the-old-one-not-kept"
+    admin_client.force_login(User.objects.get())  # sessions were signed with the old key
+    fake_mastodon.signed_in_user = "bob"
+    response = connect(admin_client, fake_mastodon.base_url)
+
+    assert shown_messages(response) == [f"Connected @bob@{fake_mastodon.host}."]
+    assert len(fake_mastodon.apps) == 2
+    assert MastodonApp.objects.get().client_secret == fake_mastodon.apps[-1].client_secret

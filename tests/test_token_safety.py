@@ -3,6 +3,7 @@
 import logging
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from wagtail.models import PageLogEntry
 from wagtail.test.utils import WagtailTestUtils
@@ -47,7 +48,8 @@ def world(client, fake_mastodon):
     return client, account, posted, failed
 
 
-def test_no_admin_page_of_the_plugin_shows_the_token(world):
+def admin_pages(world) -> list[str]:
+    """Every admin page of the plugin (and the editor pages it adds to) for the world."""
     client, account, posted, failed = world
     record = SyndicationRecord.objects.get(page=failed)
     urls = [
@@ -64,10 +66,24 @@ def test_no_admin_page_of_the_plugin_shows_the_token(world):
             target = record if "syndicationrecord" in name else account
             urls.append(reverse(name, kwargs={"pk": target.pk}))
     assert len(urls) > 10
-    for url in urls:
+    return urls
+
+
+def test_no_admin_page_of_the_plugin_shows_the_token(world):
+    client, account, posted, failed = world
+    for url in admin_pages(world):
         response = client.get(url, follow=True)
         assert response.status_code == 200, url
         assert_no_secret(response.content.decode(), account)
+
+
+def test_no_admin_page_of_the_plugin_fails_on_an_unreadable_token(world, settings):
+    """SECRET_KEY changed without the old one in SECRET_KEY_FALLBACKS: every page still opens."""
+    client = world[0]
+    settings.SECRET_KEY = "a-new-key-the-old-one-not-kept"
+    client.force_login(get_user_model().objects.get())  # sessions were signed with the old key
+    for url in admin_pages(world):
+        assert client.get(url, follow=True).status_code == 200, url
 
 
 def test_failures_leave_no_token_in_logs_records_or_history(world, fake_mastodon, caplog):

@@ -160,3 +160,26 @@ def accounts_command(*args, stdin=""):
     finally:
         sys.stdin = real_stdin
     return out.getvalue()
+
+
+def log_in_as_editor(client, *codenames, page_permissions=("change_page",), name="editor"):
+    """Log ``client`` in as a user with admin access, the ``page_permissions`` on the whole
+    tree, and the model permissions ``codenames`` (e.g. "view_syndicationrecord")."""
+    from django.contrib.auth.models import Group, Permission
+    from wagtail.models import GroupPagePermission
+    from wagtail.test.utils import WagtailTestUtils
+
+    user = WagtailTestUtils.create_user(name, password="pw")
+    group = Group.objects.create(name=f"{name} group")
+    group.permissions.add(
+        *Permission.objects.filter(codename__in=["access_admin", *codenames]),
+    )
+    for codename in page_permissions:
+        GroupPagePermission.objects.create(
+            group=group,
+            page=Page.objects.get(depth=1),
+            permission=Permission.objects.get(codename=codename),
+        )
+    user.groups.add(group)
+    client.force_login(user)
+    return user

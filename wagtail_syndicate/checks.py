@@ -129,3 +129,47 @@ def check_lease(app_configs, **kwargs):
             id="wagtail_syndicate.W004",
         )
     ]
+
+
+@checks.register(checks.Tags.security)
+def check_tokens_readable(app_configs, **kwargs):
+    """Stored tokens that no current key decrypts (SECRET_KEY changed without the old one in
+    SECRET_KEY_FALLBACKS): those accounts fail every post until connected again."""
+    from django.db import DatabaseError
+
+    from .models import MastodonApp, SyndicationAccount
+    from .tokens import is_readable
+
+    try:
+        accounts = [a for a in SyndicationAccount.objects.all() if not a.token_readable]
+        apps = [
+            app
+            for app in MastodonApp.objects.only("instance_url", "encrypted_client_secret")
+            if not is_readable(app.encrypted_client_secret)
+        ]
+    except DatabaseError:  # not migrated yet (the check runs before `migrate` too)
+        return []
+    found = []
+    if accounts:
+        names = ", ".join(f"{account} (id {account.pk})" for account in accounts)
+        found.append(
+            checks.Warning(
+                f"The access tokens of these social accounts cannot be decrypted: {names}. "
+                "Every post to them fails.",
+                hint="Put the old SECRET_KEY back in SECRET_KEY_FALLBACKS (or "
+                'WAGTAIL_SYNDICATE["TOKEN_KEYS"]) and run `manage.py '
+                "syndication_reencrypt_tokens`, or connect the accounts again.",
+                id="wagtail_syndicate.W005",
+            )
+        )
+    if apps:
+        found.append(
+            checks.Warning(
+                "The client secrets of the Mastodon applications of "
+                f"{', '.join(app.instance_url for app in apps)} cannot be decrypted.",
+                hint="They are registered again at the next connection; nothing to do unless "
+                "the old key can be put back.",
+                id="wagtail_syndicate.W006",
+            )
+        )
+    return found

@@ -12,7 +12,9 @@ DEFAULTS: dict[str, Any] = {
     # Accept http:// and loopback instance URLs (development, tests, the demo).
     "ALLOW_INSECURE_INSTANCES": False,
     # Keys that encrypt access tokens at rest. The first one encrypts; all of them decrypt,
-    # so a key can be rotated by putting the new one first. Default: derived from SECRET_KEY.
+    # so a key can be rotated by putting the new one first. Default: derived from SECRET_KEY
+    # (encrypts) and SECRET_KEY_FALLBACKS (decrypt too). After a rotation, run
+    # `manage.py syndication_reencrypt_tokens`, then the old key may be removed.
     "TOKEN_KEYS": None,
     # Seconds to wait for a network to accept a connection and to answer a request.
     "CONNECT_TIMEOUT": 5.0,

@@ -4,6 +4,7 @@ Mastodon or X access token, a Bluesky app password)."""
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from .exceptions import ConfigurationError, NetworkError
@@ -49,6 +50,7 @@ class SyndicationAccountForm(WagtailAdminModelForm):
         except ConfigurationError as err:
             raise ValidationError(str(err)) from None
 
+    @sensitive_variables()
     def clean(self):
         cleaned = super().clean()
         token = cleaned.get("access_token")
@@ -69,8 +71,13 @@ class SyndicationAccountForm(WagtailAdminModelForm):
             )
         except NetworkError as err:
             self.add_error("access_token", _("The token could not be checked: %s") % err)
+        except ConfigurationError as err:
+            # A server this site refuses to talk to (a private address, say): the editor's
+            # mistake to fix, never an error page that would carry the pasted token.
+            self.add_error("instance_url", _("This server cannot be used: %s") % err)
         return cleaned
 
+    @sensitive_variables()
     def save(self, commit=True):
         account = super().save(commit=False)
         if self.cleaned_data.get("access_token"):

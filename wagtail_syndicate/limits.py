@@ -155,7 +155,7 @@ def _cache_key(account) -> str:
 
 
 def _session_flag(account) -> bool:
-    return account.credentials().session.get(FULL_LENGTH_LINKS) is True
+    return _known_session(account).get(FULL_LENGTH_LINKS) is True
 
 
 def _limits_of(reading, full_length: bool) -> Limits | None:
@@ -197,7 +197,7 @@ def known_limits(account) -> tuple[Limits | None, float | None]:
     they were read (``clock`` time): from the cache, else the account's session; (None, None)
     when none were ever read."""
     full_length = _session_flag(account)
-    for kept in (cache.get(_cache_key(account)), account.credentials().session.get(LAST_READ)):
+    for kept in (cache.get(_cache_key(account)), _known_session(account).get(LAST_READ)):
         reading = _reading(account, kept)
         limits = reading and _limits_of(reading[0], full_length)
         if limits is not None:
@@ -233,6 +233,17 @@ def limits_for(account, *, fetch: bool = True, refresh: bool = False) -> Limits:
         limits = network.default_limits
     keep_limits(account, limits)
     return replace(limits, full_length_links=full_length)
+
+
+def _known_session(account) -> dict:
+    """The account's session, or nothing when it cannot be decrypted: limits are still known
+    (a publish and the editor go on), and posting fails with that reason."""
+    from .tokens import TokenUnreadable
+
+    try:
+        return account.session
+    except TokenUnreadable:
+        return {}
 
 
 def count_links_in_full(account) -> None:

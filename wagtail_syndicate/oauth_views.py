@@ -16,8 +16,10 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied, Valid
 from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.generic import FormView, View
 from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -28,7 +30,7 @@ from .networks import get_network
 from .networks.base import Credentials
 from .networks.mastodon_oauth import AppCredentials, MastodonOAuth, instance_from_input
 from .networks.oauth import pkce_pair
-from .tokens import encrypt_token
+from .tokens import encrypt_token, is_readable
 
 logger = logging.getLogger(__name__)
 
@@ -119,9 +121,11 @@ class ConnectView(OAuthViewMixin, WagtailAdminTemplateMixin, FormView):
         )
 
 
+@method_decorator(sensitive_post_parameters(), name="dispatch")
 class CallbackView(OAuthViewMixin, View):
     """Where the server sends the browser back: exchange the code, store the account."""
 
+    @method_decorator(sensitive_variables())
     def get(self, request):
         flow = take_flow(request.session, request.GET.get("state", ""))
         if flow is None:
@@ -151,8 +155,8 @@ class CallbackView(OAuthViewMixin, View):
         if app is None:
             return self.accounts_list(_("No account was connected: please start again."))
         oauth = MastodonOAuth(instance_url)
-        credentials = AppCredentials(app.client_id, app.client_secret)
         try:
+            credentials = AppCredentials(app.client_id, app.client_secret)
             token = oauth.exchange_code(
                 credentials, request.GET["code"], flow["redirect_uri"], flow["code_verifier"]
             )
@@ -173,6 +177,7 @@ class CallbackView(OAuthViewMixin, View):
         return self.accounts_list(message, level=messages.success)
 
 
+@sensitive_variables()
 def registered_app(oauth: MastodonOAuth, redirect_uri: str, scopes: str) -> MastodonApp:
     """This site's app on the server: the stored one, or a new registration when there is
     none yet, the redirect URI or scopes changed, or the server forgot it."""
@@ -180,6 +185,8 @@ def registered_app(oauth: MastodonOAuth, redirect_uri: str, scopes: str) -> Mast
     if (
         app is not None
         and (app.redirect_uri, app.scopes) == (redirect_uri, scopes)
+        # A secret stored with a key since removed: register again rather than fail.
+        and is_readable(app.encrypted_client_secret)
         and oauth.app_is_known(AppCredentials(app.client_id, app.client_secret), scopes)
     ):
         return app
@@ -196,6 +203,7 @@ def registered_app(oauth: MastodonOAuth, redirect_uri: str, scopes: str) -> Mast
     return app
 
 
+@sensitive_variables()
 def save_account(instance_url: str, handle: str, token: str, app: MastodonApp):
     """Store the account (or give the one already connected the new token). Returns it,
     whether it is new, and what is needed to revoke the token it replaced, if this site's app
@@ -254,6 +262,7 @@ def take_flow(session, state: str, key: str = SESSION_KEY) -> dict | None:
     return flow
 
 
+@sensitive_variables()
 def revoke_quietly(oauth: MastodonOAuth, credentials: AppCredentials, token: str) -> None:
     """Revoke a token nobody will use; a failure is only logged."""
     try:
@@ -283,6 +292,7 @@ def disconnect(account) -> tuple[str, str]:
     return revokers[account.network](account)
 
 
+@sensitive_variables()
 def end_bluesky_session(account) -> tuple[str, str]:
     """End the account's session on its PDS; the app password itself can only be revoked in
     Bluesky's settings."""
@@ -303,6 +313,7 @@ def end_bluesky_session(account) -> tuple[str, str]:
     return "success", _("The Bluesky session of %s was ended.") % account + " " + revoke_there
 
 
+@sensitive_variables()
 def revoke_mastodon_token(account) -> tuple[str, str]:
     app = account.oauth_app if account.oauth_app_id else None
     if app is None:

@@ -12,6 +12,7 @@ from .limits import Limits
 from .limits_refresh import admin_limits
 from .networks import get_network
 from .posts import PostPlan, plan_post
+from .tokens import TokenUnreadable
 
 RETRY_URL_NAME = "wagtailsnippets_wagtail_syndicate_syndicationrecord:retry"
 
@@ -63,6 +64,10 @@ def previews(page) -> list[Preview]:
 
     result = []
     for account in SyndicationAccount.for_page(page):
+        if not account.token_readable:  # its posts fail with this reason: say it here too
+            defaults = get_network(account.network).default_limits
+            result.append(Preview(account=account, limits=defaults, problem=str(TokenUnreadable())))
+            continue
         limits, known = admin_limits(account)
         preview = Preview(account=account, limits=limits, limits_unknown=not known)
         try:

@@ -1,7 +1,10 @@
 """Who may do what with records: everyone with any record permission may look; nobody edits
 them by hand (only the task writes outcomes); Retry needs permission to publish the page."""
 
+from django.core.exceptions import PermissionDenied
+from django.urls import path
 from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.snippets.views.chooser import SnippetChooserViewSet
 
 READ_ONLY_ACTIONS = {"add", "change", "delete", "copy"}
 
@@ -28,6 +31,38 @@ class SyndicationRecordPermissionPolicy(ModelPermissionPolicy):
         if action == "retry":
             return can_retry(user, instance)
         return self.user_has_permission(user, action)
+
+
+# Any of the model's own permissions lets a user pick one of its objects in a chooser.
+CHOOSER_ACTIONS = ("add", "change", "delete", "view")
+
+
+def may_choose(user, model) -> bool:
+    """Whether ``user`` holds any permission on ``model`` (records, accounts): admin access
+    alone does not show page titles or handles."""
+    return ModelPermissionPolicy(model).user_has_any_permission(user, CHOOSER_ACTIONS)
+
+
+class PermissionCheckedChooserViewSet(SnippetChooserViewSet):
+    """Wagtail's snippet chooser (list, search results, chosen, create), refused to users
+    without a permission on the model; Wagtail's own chooser views only ask for admin
+    access."""
+
+    def get_urlpatterns(self):
+        return [
+            path(str(pattern.pattern), self.guarded(pattern.callback), name=pattern.name)
+            for pattern in super().get_urlpatterns()
+        ]
+
+    def guarded(self, view):
+        model = self.model
+
+        def guarded_view(request, *args, **kwargs):
+            if not may_choose(request.user, model):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return guarded_view
 
 
 def can_retry(user, record) -> bool:

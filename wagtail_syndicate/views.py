@@ -8,6 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_variables
 from django.views.generic import TemplateView
 from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -150,6 +151,7 @@ class CheckPostView(ConfirmActionView):
     def done_url(self) -> str:
         return reverse("wagtailsnippets_wagtail_syndicate_syndicationaccount:list")
 
+    @sensitive_variables()
     def act(self, request):
         from .check_post import send_test_post
 

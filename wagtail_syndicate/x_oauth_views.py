@@ -15,7 +15,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.generic import View
 from wagtail.admin import messages
 
@@ -55,9 +57,11 @@ class XConnectView(OAuthViewMixin, View):
         return redirect(authorize_url)
 
 
+@method_decorator(sensitive_post_parameters(), name="dispatch")
 class XCallbackView(OAuthViewMixin, View):
     """Where X sends the browser back: exchange the code, store the account."""
 
+    @method_decorator(sensitive_variables())
     def get(self, request):
         flow = take_flow(request.session, request.GET.get("state", ""), key=SESSION_KEY)
         if flow is None:
@@ -96,6 +100,7 @@ class XCallbackView(OAuthViewMixin, View):
         return self.accounts_list(message, level=messages.success)
 
 
+@sensitive_variables()
 def save_account(base_url: str, info, tokens: TokenSet):
     """Store the account (or give the one already connected the new tokens). Returns it,
     whether it is new, and the refresh token it replaced, if any (to revoke)."""
@@ -125,6 +130,7 @@ def save_account(base_url: str, info, tokens: TokenSet):
     return account, created, replaced
 
 
+@sensitive_variables()
 def revoke_quietly(oauth: XOAuth, refresh_token: str) -> None:
     """Revoke a refresh token nobody will use; a failure is only logged."""
     try:
@@ -133,6 +139,7 @@ def revoke_quietly(oauth: XOAuth, refresh_token: str) -> None:
         logger.warning("Could not revoke an unused X refresh token: %s", err)
 
 
+@sensitive_variables()
 def revoke_x_tokens(account: SyndicationAccount) -> tuple[str, str]:
     """After an X account was removed: revoke its tokens, best effort; say how it went as
     (level, sentence), as ``oauth_views.disconnect`` does for every network."""

@@ -6,8 +6,9 @@ from django.db import connections, models, transaction
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
-from ..tokens import decrypt_token, encrypt_token, encrypted_property
+from ..tokens import decrypt_token, encrypt_token, encrypted_property, is_readable
 from .mixin import VISIBILITY_CHOICES
 
 
@@ -122,14 +123,31 @@ class SyndicationAccount(models.Model):
     )
 
     @property
+    def token_readable(self) -> bool:
+        """Whether the stored secrets can be decrypted with the current keys (they cannot
+        once SECRET_KEY changed without the old one in SECRET_KEY_FALLBACKS)."""
+        return is_readable(self.encrypted_token) and is_readable(self.encrypted_session)
+
+    def token_state(self) -> str:
+        """For the accounts list: empty when all is well."""
+        if self.token_readable:
+            return ""
+        return str(_("Token cannot be decrypted: connect again."))
+
+    token_state.short_description = _("token")
+
+    @property
+    @sensitive_variables()
     def session(self) -> dict:
         """The network's session state, decrypted (empty when there is none)."""
         return _decrypt_session(self.encrypted_session)
 
     @session.setter
+    @sensitive_variables()
     def session(self, value: dict) -> None:
         self.encrypted_session = encrypt_token(json.dumps(value)) if value else ""
 
+    @sensitive_variables()
     def save_session(self, value: dict) -> None:
         """Keep a renewed session at once (a rotated refresh token is the only valid one),
         without touching the account's other fields."""
@@ -137,11 +155,13 @@ class SyndicationAccount(models.Model):
         if self.pk:
             type(self).objects.filter(pk=self.pk).update(encrypted_session=self.encrypted_session)
 
+    @sensitive_variables()
     def stored_session(self) -> dict:
         """The session as it is in the database now (another worker may have renewed it)."""
         stored = type(self).objects.filter(pk=self.pk).values_list("encrypted_session", flat=True)
         return _decrypt_session(stored.first() or "")
 
+    @sensitive_variables()
     def renew_session(self, renew) -> dict:
         """Renew the session under a lock on the account's row: ``renew`` gets the session as
         stored now (another worker may have renewed it, spending the refresh token this run
@@ -163,6 +183,7 @@ class SyndicationAccount(models.Model):
             self.save_session(session)
         return session
 
+    @sensitive_variables()
     def credentials(self):
         """What a network module needs to act as this account (it never sees the model)."""
         from ..networks.base import Credentials
@@ -209,6 +230,7 @@ def _keep_identity_on_records(sender, instance, **kwargs):
     instance.records.update(**instance.identity())
 
 
+@sensitive_variables()
 def _decrypt_session(ciphertext: str) -> dict:
     return json.loads(decrypt_token(ciphertext)) if ciphertext else {}
 

@@ -3,6 +3,7 @@
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.views.decorators.debug import sensitive_variables
 
 from ...exceptions import ConfigurationError, NetworkError
 from ...models import SyndicationAccount
@@ -42,6 +43,7 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         getattr(self, f"handle_{action}")(**options)
 
+    @sensitive_variables()
     def handle_add(self, network, instance=None, handle="", site=None, **options):
         token = sys.stdin.readline().strip()
         if not token:

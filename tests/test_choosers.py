@@ -1,0 +1,65 @@
+"""Wagtail's snippet choosers of records and accounts list page titles and handles: only users
+with a permission on records (or accounts) may open them, not everyone with admin access."""
+
+import pytest
+from django.urls import reverse
+
+from tests.utils import connect_account, log_in_as_editor, make_image, make_photo_page, run_tasks
+from wagtail_syndicate.models import SyndicationRecord
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TITLE = "Secret harbour plans"
+
+
+@pytest.fixture
+def shared(fake_mastodon):
+    """An account and a page shared to it: one record, one account for the choosers."""
+    account = connect_account(fake_mastodon)
+    make_photo_page(image=make_image(), title=TITLE)
+    run_tasks()
+    return SyndicationRecord.objects.get(), account
+
+
+def chooser_urls(model_name, pk):
+    ns = f"wagtailsnippetchoosers_wagtail_syndicate_{model_name}"
+    return [
+        reverse(f"{ns}:choose"),
+        reverse(f"{ns}:choose_results"),
+        reverse(f"{ns}:chosen", args=[pk]),
+        reverse(f"{ns}:chosen_multiple") + f"?id={pk}",
+    ]
+
+
+def test_admin_access_alone_does_not_open_the_choosers(client, shared):
+    record, account = shared
+    log_in_as_editor(client, page_permissions=["change_page", "publish_page"])
+    urls = chooser_urls("syndicationrecord", record.pk) + chooser_urls(
+        "syndicationaccount", account.pk
+    )
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code in (302, 403), url
+        html = response.content.decode()
+        assert TITLE not in html and account.handle not in html, url
+
+
+@pytest.mark.parametrize(
+    ("codename", "model_name", "shown"),
+    [
+        ("view_syndicationrecord", "syndicationrecord", TITLE),
+        ("view_syndicationaccount", "syndicationaccount", "@alice@"),
+        ("change_syndicationaccount", "syndicationaccount", "@alice@"),
+    ],
+)
+def test_a_permission_on_the_model_opens_its_chooser(client, shared, codename, model_name, shown):
+    record, account = shared
+    log_in_as_editor(client, codename)
+    pk = record.pk if model_name == "syndicationrecord" else account.pk
+    for url in chooser_urls(model_name, pk):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    assert shown in client.get(chooser_urls(model_name, pk)[0]).content.decode()
+    # and the other model's chooser stays closed
+    other = "syndicationaccount" if model_name == "syndicationrecord" else "syndicationrecord"
+    assert client.get(chooser_urls(other, 1)[0]).status_code in (302, 403)
