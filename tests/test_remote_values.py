@@ -373,3 +373,18 @@ def test_a_token_echoed_while_an_account_is_checked_is_not_shown(admin_client, f
     assert response.status_code == 200
     assert "Authorization: Bearer [hidden]" in html
     assert "good-token" not in html
+
+
+def test_a_token_echoed_to_a_test_post_is_not_shown(admin_client, fake_mastodon):
+    account = connect_account(fake_mastodon)
+    fake_mastodon.inject(
+        Fault(
+            method="POST", path="/api/v1/statuses", status=400, body={"error": echo("good-token")}
+        )
+    )
+    response = admin_client.post(
+        reverse("wagtail_syndicate_check_post", args=[account.pk]), follow=True
+    )
+    html = response.content.decode()
+    assert "The test post to" in html and "Authorization: Bearer [hidden]" in html
+    assert "good-token" not in html

@@ -154,6 +154,7 @@ class CheckPostView(ConfirmActionView):
     @sensitive_variables()
     def act(self, request):
         from .check_post import send_test_post
+        from .tasks import redact_secrets
 
         try:
             url = send_test_post(self.object)
@@ -161,7 +162,7 @@ class CheckPostView(ConfirmActionView):
             messages.error(
                 request,
                 _("The test post to %(account)s failed: %(reason)s")
-                % {"account": self.object, "reason": err},
+                % {"account": self.object, "reason": redact_secrets(self.object, str(err))},
             )
         else:
             if url is None:
