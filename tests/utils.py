@@ -3,6 +3,7 @@
 import io
 import sys
 import time
+from datetime import timedelta
 
 import requests
 from django.core.files.images import ImageFile
@@ -10,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from PIL import Image as PILImage
 from wagtail.images import get_image_model
-from wagtail.models import Page, Site
+from wagtail.models import Page, Revision, Site
 
 from tests.testapp.models import PhotoPage
 from wagtail_syndicate.compat import task_backends
@@ -43,10 +44,14 @@ def make_photo_page(
     alt_text="A fishing boat leaving the harbour at dawn",
     syndicate=True,
     publish=True,
+    model=PhotoPage,
+    parent=None,
     **fields,
 ) -> PhotoPage:
-    home = Page.objects.get(depth=2)
-    page = PhotoPage(
+    """A photo page (of ``model``, PhotoPage or a subclass) under ``parent`` (default: the
+    home page)."""
+    home = parent or Page.objects.get(depth=2)
+    page = model(
         title=fields.pop("title", "Morning boats"),
         photo=image,
         alt_text=alt_text,
@@ -57,7 +62,7 @@ def make_photo_page(
     home.add_child(instance=page)
     if publish:
         publish_page(page)
-    return PhotoPage.objects.get(pk=page.pk)
+    return model.objects.get(pk=page.pk)
 
 
 def publish_page(page, **changes):
@@ -69,6 +74,21 @@ def publish_page(page, **changes):
         setattr(page, name, value)
     page.save_revision().publish()
     return type(page).objects.get(pk=page.pk)
+
+
+def schedule_and_come_due(page, go_live_at):
+    """Schedule ``page`` to go live (``revision.publish()`` with a ``go_live_at``), then move
+    the schedule into the past (at ``go_live_at``), as the clock would; ``manage.py
+    publish_scheduled`` then publishes it."""
+    page.go_live_at = timezone.now() + timedelta(hours=1)
+    revision = page.save_revision()
+    revision.publish()  # schedules it: the page is not live yet
+    revision = Revision.objects.get(pk=revision.pk)
+    revision.content["go_live_at"] = go_live_at.isoformat()
+    revision.approved_go_live_at = go_live_at
+    revision.save()
+    type(page).objects.filter(pk=page.pk).update(go_live_at=go_live_at)
+    return revision
 
 
 def connect_account(fake, token="good-token", **fields) -> SyndicationAccount:

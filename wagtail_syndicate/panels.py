@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import Panel
 
 from .exceptions import ContentError, NetworkError
+from .fitting import IMAGE_ERRORS, image_error
 from .limits import Limits, limits_for
 from .networks import get_network
 from .posts import PostPlan, plan_post
@@ -75,9 +76,11 @@ def previews(page, *, fetch_limits: bool = True) -> list[Preview]:
         except ContentError as err:
             preview.problem = str(err)
         else:
-            preview.thumbnails = [
-                (image.get_rendition(THUMBNAIL), alt) for image, alt, _focus in preview.plan.images
-            ]
+            for image, alt, _focus in preview.plan.images:
+                try:
+                    preview.thumbnails.append((image.get_rendition(THUMBNAIL), alt))
+                except IMAGE_ERRORS as err:  # a missing or unreadable file: say so, no 500
+                    preview.problem = str(image_error(image, err))
         result.append(preview)
     return result
 
