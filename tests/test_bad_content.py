@@ -5,8 +5,6 @@ editor understands; the page is published all the same, and nothing is posted.""
 
 import io
 import logging
-import struct
-import zlib
 from datetime import timedelta
 
 import pytest
@@ -24,6 +22,7 @@ from tests.utils import (
     connect_account,
     make_image,
     make_photo_page,
+    one_bit_png,
     publish_page,
     run_tasks,
     schedule_and_come_due,
@@ -204,21 +203,6 @@ def test_the_publish_check_finds_an_unreadable_image_file(fake_mastodon, kind):
 
 
 # 15. Too many pixels ----------------------------------------------------------------------------
-
-
-def one_bit_png(width, height) -> bytes:
-    """A real black 1-bit PNG: a few KiB however many pixels (a decompression bomb)."""
-
-    def chunk(kind, data):
-        crc = struct.pack(">I", zlib.crc32(kind + data))
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    row = b"\0" * (1 + (width + 7) // 8)
-    compressor = zlib.compressobj(9)
-    data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    chunks = chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
-    return b"\x89PNG\r\n\x1a\n" + chunks
 
 
 def bomb(width=11_000, height=11_000):

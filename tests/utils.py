@@ -1,8 +1,10 @@
 """Helpers shared by the tests: images, pages, accounts and running queued tasks."""
 
 import io
+import struct
 import sys
 import time
+import zlib
 from datetime import timedelta
 
 import requests
@@ -30,6 +32,22 @@ def make_image(width=640, height=480, *, image_format="PNG", title="Harbour at d
         file=ImageFile(io.BytesIO(buffer.getvalue()), name=f"photo.{extension}"),
         **fields,
     )
+
+
+def one_bit_png(width, height) -> bytes:
+    """A real black 1-bit PNG: a few KiB however many pixels (a decompression bomb),
+    made without holding its pixels in memory."""
+
+    def chunk(kind, data):
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    row = b"\0" * (1 + (width + 7) // 8)
+    compressor = zlib.compressobj(9)
+    data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    chunks = chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks
 
 
 def give_the_site_a_public_name(hostname="photos.example.com"):

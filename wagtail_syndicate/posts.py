@@ -213,11 +213,11 @@ def _error_text(err: Exception) -> str:
     return text if text[-1] in ".!?…" else text + "."
 
 
-def has_visible_characters(text: str) -> bool:
+def has_visible_characters(text: str | None) -> bool:
     """True when ``text`` has a character that shows (a letter, number, punctuation mark or
     symbol, emoji included), not only spaces, zero-width or other format characters, controls
     or combining marks."""
-    return any(unicodedata.category(character)[0] in VISIBLE_CATEGORIES for character in text)
+    return any(unicodedata.category(character)[0] in VISIBLE_CATEGORIES for character in text or "")
 
 
 def plan_with_known_limits(page, account) -> PostPlan:
