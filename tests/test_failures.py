@@ -246,8 +246,10 @@ def test_an_unexpected_error_is_recorded_not_lost(fake_mastodon, monkeypatch, ca
     monkeypatch.setattr(PhotoPage, "get_syndication_text", broken_template)
     assert run_tasks() == ["failed"]
     record = failed_record(page)
-    assert record.last_error == "Unexpected error (KeyError); the server log has details."
-    assert "Unexpected error while sharing syndication record" in caplog.text
+    assert record.last_error.startswith(
+        "The page model's get_syndication_text() raised KeyError: 'caption'."
+    )
+    assert "PhotoPage.get_syndication_text() of page" in caplog.text
     assert fake_mastodon.statuses == []
 
 

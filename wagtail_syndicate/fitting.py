@@ -239,8 +239,12 @@ def _probe(image) -> tuple[str, int]:
         file.seek(0)
         try:
             with PILImage.open(file) as picture:
-                orientation = picture.getexif().get(EXIF_ORIENTATION, 1)
                 check_source_pixels(image, *picture.size)
+                if picture.format == "PNG" and "exif" not in picture.info:
+                    # Pillow would decode every pixel to look for an eXIf chunk after them.
+                    orientation = 1
+                else:
+                    orientation = picture.getexif().get(EXIF_ORIENTATION, 1)
         except PILImage.DecompressionBombError:
             raise
         except (OSError, ValueError, SyntaxError):  # a format Pillow cannot read (SVG)
