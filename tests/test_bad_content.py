@@ -83,6 +83,18 @@ def test_a_failing_choice_of_accounts_still_publishes_and_fails_the_record(fake_
     nothing_posted(fake_mastodon)
 
 
+def test_an_unexpected_failure_inside_queueing_is_kept_from_the_publish(fake_mastodon, caplog):
+    """What fails inside queue_page where no page method raised (here the plugin's query of
+    the accounts, on ids that are not ids) is logged, undone, and written to the record."""
+    connect_account(fake_mastodon)
+    with caplog.at_level(logging.ERROR):
+        page = temperamental_page("account ids that are not ids")
+    record = failed_record(page)
+    assert record.last_error == "Unexpected error (ValueError); the server log has details."
+    assert "Could not queue page" in caplog.text
+    nothing_posted(fake_mastodon)
+
+
 def test_a_record_that_was_posted_fails_again_in_words_when_the_code_breaks(fake_mastodon):
     connect_account(fake_mastodon)
     page = temperamental_page("")

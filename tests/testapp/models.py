@@ -36,7 +36,8 @@ class NotePage(SyndicatedPageMixin, Page):
 
 class TemperamentalPhotoPage(PhotoPage):
     """A photo page whose own code fails: the override that ``fails_in`` names raises
-    ``ValueError`` (as a site's code with a bug would)."""
+    ``ValueError`` (as a site's code with a bug would); "account ids that are not ids" makes
+    ``get_syndication_account_ids()`` return a value the plugin's own query fails on."""
 
     fails_in = models.CharField(max_length=64, blank=True)
 
@@ -62,4 +63,6 @@ class TemperamentalPhotoPage(PhotoPage):
 
     def get_syndication_account_ids(self):
         self._fail_if("get_syndication_account_ids")
+        if self.fails_in == "account ids that are not ids":  # fails later, in the plugin's query
+            return ["not an id"]
         return super().get_syndication_account_ids()
