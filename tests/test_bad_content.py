@@ -137,6 +137,15 @@ def test_without_the_check_the_editor_publishes_and_is_told(
     nothing_posted(fake_mastodon)
 
 
+@pytest.mark.parametrize("method", [*OVERRIDES, "get_syndication_account_ids"])
+def test_the_page_editor_shows_a_page_whose_code_fails(editor, fake_mastodon, method):  # noqa: F811
+    connect_account(fake_mastodon)
+    page = temperamental_page(method, publish=False)
+    response = editor.get(reverse("wagtailadmin_pages:edit", args=[page.pk]))
+    assert response.status_code == 200
+    assert f"The page model&#x27;s {method}() raised ValueError" in response.content.decode()
+
+
 def test_publish_scheduled_goes_on_past_a_page_whose_code_fails(fake_mastodon):
     connect_account(fake_mastodon)
     broken = temperamental_page("get_syndication_images", publish=False, slug="broken")

@@ -62,8 +62,15 @@ def previews(page, *, fetch_limits: bool = True) -> list[Preview]:
     from .models import SyndicationAccount
 
     result = []
-    for account in SyndicationAccount.for_page(page):
+    try:
+        accounts, chosen_problem = list(SyndicationAccount.for_page(page)), ""
+    except ContentError as err:  # the page model's choice of accounts failed: say so
+        accounts, chosen_problem = list(SyndicationAccount.of_site(page.get_site())), str(err)
+    for account in accounts:
         defaults = get_network(account.network).default_limits
+        if chosen_problem:
+            result.append(Preview(account=account, limits=defaults, problem=chosen_problem))
+            continue
         try:
             limits = limits_for(account, fetch=fetch_limits)
             # (a server known to count links at full length is still on the defaults)
