@@ -8,11 +8,18 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.models import PageLogEntry, Revision
+from wagtail.models import PageLogEntry
 from wagtail.test.utils import WagtailTestUtils
 
 from tests.testapp.models import PhotoPage
-from tests.utils import connect_account, make_image, make_photo_page, publish_page, run_tasks
+from tests.utils import (
+    connect_account,
+    make_image,
+    make_photo_page,
+    publish_page,
+    run_tasks,
+    schedule_and_come_due,
+)
 from wagtail_syndicate.models import SyndicationRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,21 +101,13 @@ def test_publish_from_code_posts_once(fake_mastodon):
 def test_scheduled_publish_posts_once_when_it_goes_live(fake_mastodon):
     connect_account(fake_mastodon)
     page = make_photo_page(image=make_image(), publish=False)
-    page.go_live_at = timezone.now() + timedelta(hours=1)
-    revision = page.save_revision()
-    revision.publish()  # schedules it: the page is not live yet, nothing may be queued
+    schedule_and_come_due(page, timezone.now() - timedelta(minutes=1))
 
+    # Scheduled, not live yet: nothing may be queued.
     assert not PhotoPage.objects.get(pk=page.pk).live
     assert not SyndicationRecord.objects.exists()
     assert run_tasks() == []
 
-    # Move the schedule into the past, as the clock would.
-    past = timezone.now() - timedelta(minutes=1)
-    revision = Revision.objects.get(pk=revision.pk)
-    revision.content["go_live_at"] = past.isoformat()
-    revision.approved_go_live_at = past
-    revision.save()
-    PhotoPage.objects.filter(pk=page.pk).update(go_live_at=past)
     call_command("publish_scheduled")
 
     assert PhotoPage.objects.get(pk=page.pk).live

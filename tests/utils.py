@@ -1,8 +1,11 @@
 """Helpers shared by the tests: images, pages, accounts and running queued tasks."""
 
 import io
+import struct
 import sys
 import time
+import zlib
+from datetime import timedelta
 
 import requests
 from django.core.files.images import ImageFile
@@ -10,7 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from PIL import Image as PILImage
 from wagtail.images import get_image_model
-from wagtail.models import Page, Site
+from wagtail.models import Page, Revision, Site
 
 from tests.testapp.models import PhotoPage
 from wagtail_syndicate.compat import task_backends
@@ -31,6 +34,22 @@ def make_image(width=640, height=480, *, image_format="PNG", title="Harbour at d
     )
 
 
+def one_bit_png(width, height) -> bytes:
+    """A real black 1-bit PNG: a few KiB however many pixels (a decompression bomb),
+    made without holding its pixels in memory."""
+
+    def chunk(kind, data):
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    row = b"\0" * (1 + (width + 7) // 8)
+    compressor = zlib.compressobj(9)
+    data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    chunks = chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks
+
+
 def give_the_site_a_public_name(hostname="photos.example.com"):
     """Name the default site as a real one is named: Mastodon and X count a link as 23 only
     when its host has a top-level domain (not "localhost", the tests' own site)."""
@@ -43,10 +62,14 @@ def make_photo_page(
     alt_text="A fishing boat leaving the harbour at dawn",
     syndicate=True,
     publish=True,
+    model=PhotoPage,
+    parent=None,
     **fields,
 ) -> PhotoPage:
-    home = Page.objects.get(depth=2)
-    page = PhotoPage(
+    """A photo page (of ``model``, PhotoPage or a subclass) under ``parent`` (default: the
+    home page)."""
+    home = parent or Page.objects.get(depth=2)
+    page = model(
         title=fields.pop("title", "Morning boats"),
         photo=image,
         alt_text=alt_text,
@@ -57,7 +80,7 @@ def make_photo_page(
     home.add_child(instance=page)
     if publish:
         publish_page(page)
-    return PhotoPage.objects.get(pk=page.pk)
+    return model.objects.get(pk=page.pk)
 
 
 def publish_page(page, **changes):
@@ -69,6 +92,21 @@ def publish_page(page, **changes):
         setattr(page, name, value)
     page.save_revision().publish()
     return type(page).objects.get(pk=page.pk)
+
+
+def schedule_and_come_due(page, go_live_at):
+    """Schedule ``page`` to go live (``revision.publish()`` with a ``go_live_at``), then move
+    the schedule into the past (at ``go_live_at``), as the clock would; ``manage.py
+    publish_scheduled`` then publishes it."""
+    page.go_live_at = timezone.now() + timedelta(hours=1)
+    revision = page.save_revision()
+    revision.publish()  # schedules it: the page is not live yet
+    revision = Revision.objects.get(pk=revision.pk)
+    revision.content["go_live_at"] = go_live_at.isoformat()
+    revision.approved_go_live_at = go_live_at
+    revision.save()
+    type(page).objects.filter(pk=page.pk).update(go_live_at=go_live_at)
+    return revision
 
 
 def connect_account(fake, token="good-token", **fields) -> SyndicationAccount:

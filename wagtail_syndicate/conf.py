@@ -29,6 +29,10 @@ DEFAULTS: dict[str, Any] = {
     "STATUS_TEMPLATE": "{title}\n\n{intro}\n\n{url}\n\n{tags}",
     # Refuse to publish a page set to be shared that cannot be (no alt text, no image, ...).
     "REQUIRE_ALT_TEXT": True,
+    # Largest image, in pixels (width × height), that is read to be shared; a larger one is
+    # refused before it is decoded (decoding costs memory in proportion to the pixels, whatever
+    # the file's size). None: Wagtail's WAGTAILIMAGES_MAX_IMAGE_PIXELS when set, else 100 million.
+    "MAX_SOURCE_PIXELS": None,
     # Name of the Django Tasks backend (a key of settings.TASKS) that runs the posting task.
     "TASK_BACKEND": "default",
     # Attempts at one publish before a passing failure (time-out, 5xx, 429) becomes final.

@@ -50,3 +50,14 @@ class PermanentNetworkError(NetworkError):
 
 class ConfigurationError(ImproperlyConfigured):
     """The site is set up wrongly (a bad setting, an instance URL that is not allowed)."""
+
+
+class PageCodeError(ContentError):
+    """The page model's own code (an override such as ``get_syndication_text()``), or the
+    plugin's, failed while the post was being planned. The page still publishes; its record
+    fails with this sentence, and the traceback is in the server log."""
+
+
+class ImageError(ContentError):
+    """An image of the page cannot be shared: its file is missing, is not a picture the site
+    can read, or has more pixels than the site allows (``MAX_SOURCE_PIXELS``)."""

@@ -1,9 +1,13 @@
 """The page editor's form for shared pages: refuses a publish that could not be shared."""
 
+import logging
+
 from wagtail.admin.forms import WagtailAdminPageForm
 
 from .conf import get_setting
-from .exceptions import ContentError
+from .exceptions import ContentError, ImageError
+
+logger = logging.getLogger(__name__)
 
 
 class SyndicatedPageForm(WagtailAdminPageForm):
@@ -38,15 +42,35 @@ class SyndicatedPageForm(WagtailAdminPageForm):
 
 
 def sharing_problems(page, parent_page=None) -> list[ContentError]:
-    """Why ``page`` could not be shared to each account it would go to (none: it can be)."""
+    """Why ``page`` could not be shared to each account it would go to (none: it can be).
+    Each image's file is checked too, from its header only: a missing or unreadable file, or
+    one with more pixels than ``MAX_SOURCE_PIXELS``."""
+    from .fitting import check_source
     from .models import SyndicationAccount
-    from .posts import plan_with_known_limits
+    from .posts import plan_with_known_limits, unexpected_error_message
 
     site = (page if page.pk else parent_page).get_site()
+    if not page.pk and parent_page is not None:
+        page.set_url_path(parent_page)  # what its address will be (saving sets it so)
     problems: dict[str, ContentError] = {}
-    for account in SyndicationAccount.for_page(page, site=site):
+    checked_images = set()
+    try:
+        accounts = list(SyndicationAccount.for_page(page, site=site))
+    except ContentError as err:  # the page model's choice of accounts failed (PageCodeError)
+        return [err]
+    for account in accounts:
         try:
-            plan_with_known_limits(page, account)
+            plan = plan_with_known_limits(page, account)
+            for image, _alt, _focus in plan.images:
+                if image.pk not in checked_images:
+                    checked_images.add(image.pk)
+                    check_source(image)
         except ContentError as err:
+            if isinstance(err, ImageError) and err.field is None:
+                err.field = getattr(page, "syndication_image_field", None)
             problems.setdefault(str(err), err)
+        except Exception as err:  # the editor is told; the form never answers 500
+            logger.exception("Could not check page %s for sharing", page.pk)
+            problem = ContentError(unexpected_error_message(err))
+            problems.setdefault(str(problem), problem)
     return list(problems.values())

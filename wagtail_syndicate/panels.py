@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import Panel
 
 from .exceptions import ContentError
+from .fitting import IMAGE_ERRORS, image_error
 from .limits import Limits
 from .limits_refresh import admin_limits
 from .networks import get_network
@@ -63,10 +64,17 @@ def previews(page) -> list[Preview]:
     from .models import SyndicationAccount
 
     result = []
-    for account in SyndicationAccount.for_page(page):
-        if not account.token_readable:  # its posts fail with this reason: say it here too
+    try:
+        accounts, chosen_problem = list(SyndicationAccount.for_page(page)), ""
+    except ContentError as err:  # the page model's choice of accounts failed: say so
+        accounts, chosen_problem = list(SyndicationAccount.of_site(page.get_site())), str(err)
+    for account in accounts:
+        problem = chosen_problem
+        if not problem and not account.token_readable:  # its posts fail so: say it here too
+            problem = str(TokenUnreadable())
+        if problem:
             defaults = get_network(account.network).default_limits
-            result.append(Preview(account=account, limits=defaults, problem=str(TokenUnreadable())))
+            result.append(Preview(account=account, limits=defaults, problem=problem))
             continue
         limits, known = admin_limits(account)
         preview = Preview(account=account, limits=limits, limits_unknown=not known)
@@ -75,9 +83,11 @@ def previews(page) -> list[Preview]:
         except ContentError as err:
             preview.problem = str(err)
         else:
-            preview.thumbnails = [
-                (image.get_rendition(THUMBNAIL), alt) for image, alt, _focus in preview.plan.images
-            ]
+            for image, alt, _focus in preview.plan.images:
+                try:
+                    preview.thumbnails.append((image.get_rendition(THUMBNAIL), alt))
+                except IMAGE_ERRORS as err:  # a missing or unreadable file: say so, no 500
+                    preview.problem = str(image_error(image, err))
         result.append(preview)
     return result
 

@@ -7,9 +7,25 @@ editor's preview and the publish-time checks all use ``plan_post`` and ``compose
 
 import hashlib
 import json
+import logging
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
+
+from .exceptions import ContentError, PageCodeError, SyndicationError
+
+logger = logging.getLogger(__name__)
+
+# The first letter of the Unicode categories of characters that show: letters, numbers,
+# punctuation and symbols (emoji are symbols). Spaces, format characters (zero-width ones),
+# controls and combining marks on their own show nothing.
+VISIBLE_CATEGORIES = frozenset("LNPS")
+# At most this many characters of an exception's message are written to a record.
+ERROR_MESSAGE_LENGTH = 300
 
 
 @dataclass(frozen=True)
@@ -101,22 +117,107 @@ def focus_from_focal_point(image) -> tuple[float, float] | None:
 def plan_post(page, account, limits) -> PostPlan:
     """What ``page`` will post to ``account`` under ``limits``: text fitted, at most
     ``limits.max_media`` images, alt text trimmed. Raises ``ContentError`` when the page
-    cannot be posted (no image, no alt text, a text that cannot be shortened)."""
-    from .fitting import trim_alt_text
+    cannot be posted (no image, no alt text, a text that cannot be shortened, no address, an
+    image with too many pixels), and ``PageCodeError`` (a ``ContentError``) when the page
+    model's code or the plugin's fails: nothing else escapes it."""
+    try:
+        return _plan_post(page, account, limits)
+    except SyndicationError:
+        raise
+    except Exception as err:  # the plugin's own code, between the page's methods
+        logger.exception("Unexpected error while planning the post of page %s", page.pk)
+        raise PageCodeError(unexpected_error_message(err)) from err
 
-    options = page.get_syndication_options(account)
-    pairs = page.get_syndication_images()
+
+def _plan_post(page, account, limits) -> PostPlan:
+    from .fitting import check_source_pixels, trim_alt_text
+
+    url = call_page_method(page, "get_syndication_url")
+    if not url:
+        raise ContentError(
+            _(
+                "The page has no address on the web (it is not under the home page of any "
+                "site), so the post could not link to it. Move the page into a site, or set "
+                "the site up in Settings › Sites."
+            ),
+            field="syndicate",
+        )
+    options = call_page_method(page, "get_syndication_options", account)
+    pairs = call_page_method(page, "get_syndication_images")
+    for image, alt in pairs:
+        if not has_visible_characters(alt):
+            raise ContentError(
+                _("The image “%(title)s” has no alt text: describe it for people who can't see it.")
+                % {"title": image.title},
+                field=getattr(page, "syndication_alt_text_field", None)
+                or getattr(page, "syndication_image_field", None),
+            )
+        check_source_pixels(image, image.width, image.height)
     images = [
         (image, trim_alt_text(alt, limits.description_limit), focus_from_focal_point(image))
         for image, alt in pairs[: limits.max_media]
     ]
     return PostPlan(
-        text=page.get_syndication_text(account, limits),
-        url=page.get_syndication_url(),
+        text=call_page_method(page, "get_syndication_text", account, limits),
+        url=url,
         images=images,
         images_left_out=max(0, len(pairs) - limits.max_media),
         **options,
     )
+
+
+def call_page_method(page, name: str, *args):
+    """``page.<name>(*args)``; whatever it raises but a ``SyndicationError`` is logged with its
+    traceback and raised as a ``PageCodeError`` saying, in words, which method failed how."""
+    try:
+        return getattr(page, name)(*args)
+    except SyndicationError:
+        raise
+    except Exception as err:
+        logger.exception("%s.%s() of page %s raised", type(page).__name__, name, page.pk)
+        raise PageCodeError(page_method_error_message(page, name, err)) from err
+
+
+def page_method_error_message(page, name: str, err: Exception) -> str:
+    """The sentence for a record when ``page.<name>()`` raised ``err``."""
+    if isinstance(err, ImproperlyConfigured):  # a mistake in the set-up, already in words
+        return str(err)
+    from .models import SyndicatedPageMixin
+
+    values = {"method": name, "kind": type(err).__name__, "error": _error_text(err)}
+    if getattr(type(page), name, None) is getattr(SyndicatedPageMixin, name, None):
+        message = _("wagtail-syndicate's %(method)s() raised %(kind)s: %(error)s")
+    else:
+        message = _("The page model's %(method)s() raised %(kind)s: %(error)s")
+    return message % values + " " + _("Tell the site's developers; the server log has the details.")
+
+
+def unexpected_error_message(err: BaseException) -> str:
+    """The sentence for a record that failed on an error nobody expected (``err``): what kind
+    of error, in words where it is a known one. The worker (``tasks.share``) and a publish
+    both use it; neither shows the error's own text, which may quote anything."""
+    if isinstance(err, MemoryError):
+        return _(
+            "The server ran out of memory while preparing the post (most likely an image "
+            "too large to process); the server log has details."
+        )
+    return _("Unexpected error (%(kind)s); the server log has details.") % {
+        "kind": type(err).__name__
+    }
+
+
+def _error_text(err: Exception) -> str:
+    text = " ".join(str(err).split()) or _("(no message)")
+    if len(text) > ERROR_MESSAGE_LENGTH:
+        text = text[: ERROR_MESSAGE_LENGTH - 1] + "…"
+    return text if text[-1] in ".!?…" else text + "."
+
+
+def has_visible_characters(text: str | None) -> bool:
+    """True when ``text`` has a character that shows (a letter, number, punctuation mark or
+    symbol, emoji included), not only spaces, zero-width or other format characters, controls
+    or combining marks."""
+    return any(unicodedata.category(character)[0] in VISIBLE_CATEGORIES for character in text or "")
 
 
 def plan_with_known_limits(page, account) -> PostPlan:

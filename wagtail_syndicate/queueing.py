@@ -19,7 +19,7 @@ from .conf import get_setting
 from .exceptions import SyndicationError
 from .history import log_outcomes
 from .models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
-from .posts import plan_post
+from .posts import plan_post, unexpected_error_message
 from .tasks import _enqueue_or_record_failure, enqueue, enqueued_with_the_transaction
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,40 @@ def queue_page(page, revision=None) -> list[SyndicationRecord]:
     if not accounts:
         return []
     return _prepare(page, accounts, existing=existing)
+
+
+def record_queueing_failure(page, err: BaseException) -> list[SyndicationRecord]:
+    """After ``queue_page(page)`` raised ``err`` (and its savepoint was rolled back): a failed
+    record with the reason for each account of the page, so the failure shows in the admin
+    and the records can be retried. A new generation of each existing record, so no run
+    queued before takes it; one a live worker holds is left to it. Returns the failed records;
+    none when even this fails (it is logged, and never raised into the publish)."""
+    reason = str(err) if isinstance(err, SyndicationError) else unexpected_error_message(err)
+    try:
+        with transaction.atomic():
+            try:
+                accounts = list(SyndicationAccount.for_page(page))
+            except Exception:  # the page's own choice of accounts fails: its site's accounts
+                accounts = list(SyndicationAccount.of_site(page.get_site()))
+            records = []
+            for account in accounts:
+                record, created = SyndicationRecord.objects.get_or_create(
+                    page=page,
+                    account=account,
+                    defaults={"state": State.FAILED, "last_error": reason, "generation": 1},
+                )
+                if not created:
+                    SyndicationRecord.objects.queue(record.pk)
+                    SyndicationRecord.objects.filter(pk=record.pk, state=State.QUEUED).update(
+                        state=State.FAILED, last_error=reason
+                    )
+                    record.refresh_from_db()
+                records.append(record)
+            log_outcomes(records, page)
+            return records
+    except Exception:
+        logger.exception("Could not record the failure to queue page %s either", page.pk)
+        return []
 
 
 def _first_publish(page) -> bool:
@@ -208,13 +242,20 @@ class _Checks:
         """(the plan for ``account``, ""), or (None, why it cannot be posted)."""
         from .limits import limits_for
 
-        limits = limits_for(account, fetch=False)
+        try:
+            limits = limits_for(account, fetch=False)
+        except Exception as err:  # never into the publish
+            logger.exception("Could not read the limits of syndication account %s", account.pk)
+            return None, unexpected_error_message(err)
         key = limits if self.by_limits else (account.pk, limits)
         if key not in self.outcomes:
             try:
                 self.outcomes[key] = (plan_post(self.page, account, limits), "")
-            except SyndicationError as err:
+            except SyndicationError as err:  # the page model's errors too (PageCodeError)
                 self.outcomes[key] = (None, str(err))
+            except Exception as err:  # plan_post lets none through; should one, in words
+                logger.exception("Unexpected error while checking page %s", self.page.pk)
+                self.outcomes[key] = (None, unexpected_error_message(err))
         return self.outcomes[key]
 
     def content_error(self, account) -> str:

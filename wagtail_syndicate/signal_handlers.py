@@ -2,10 +2,11 @@
 
 import logging
 
+from django.db import transaction
 from wagtail.signals import page_published, page_unpublished
 
 from .models import SyndicatedPageMixin
-from .queueing import queue_page, queue_removal
+from .queueing import queue_page, queue_removal, record_queueing_failure
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +29,18 @@ def should_share(instance, revision, alias: bool = False) -> bool:
 
 
 def on_page_published(sender, instance, revision=None, alias=False, **kwargs) -> None:
-    if should_share(instance, revision, alias):
-        queue_page(instance, revision)
+    """Queue the page's records. Nothing it raises reaches the publish (the page is live
+    whatever happens here): a failure is logged and, where possible, written to the page's
+    records as failed with the reason."""
+    if not should_share(instance, revision, alias):
+        return
+    try:
+        # A savepoint: what failed half-way is undone, and the publish's transaction is usable.
+        with transaction.atomic():
+            queue_page(instance, revision)
+    except Exception as err:
+        logger.exception("Could not queue page %s for sharing", instance.pk)
+        record_queueing_failure(instance, err)
 
 
 def on_page_unpublished(sender, instance, **kwargs) -> None:

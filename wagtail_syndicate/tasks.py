@@ -33,7 +33,7 @@ from .models import SyndicationRecord
 from .networks import get_network
 from .networks.base import MAX_POST_URL_LENGTH, UploadedMedia, redact
 from .networks.http import run_deadline, too_far
-from .posts import compose_post
+from .posts import compose_post, unexpected_error_message
 
 logger = logging.getLogger(__name__)
 
@@ -160,11 +160,7 @@ def _run(record_id: int) -> str:
     except Exception as err:
         # Never lose a post silently: an unexpected error is still written to the record.
         logger.exception("Unexpected error while sharing syndication record %s", record_id)
-        changes = {
-            "state": State.FAILED,
-            "last_error": _("Unexpected error (%(kind)s); the server log has details.")
-            % {"kind": type(err).__name__},
-        }
+        changes = {"state": State.FAILED, "last_error": unexpected_error_message(err)}
     for name in ("last_error", "notice"):
         if changes.get(name):
             changes[name] = redact_secrets(record.account, changes[name])

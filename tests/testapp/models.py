@@ -32,3 +32,37 @@ class NotePage(SyndicatedPageMixin, Page):
 
     content_panels = Page.content_panels + [FieldPanel("body")]
     promote_panels = Page.promote_panels + SyndicatedPageMixin.syndication_panels
+
+
+class TemperamentalPhotoPage(PhotoPage):
+    """A photo page whose own code fails: the override that ``fails_in`` names raises
+    ``ValueError`` (as a site's code with a bug would); "account ids that are not ids" makes
+    ``get_syndication_account_ids()`` return a value the plugin's own query fails on."""
+
+    fails_in = models.CharField(max_length=64, blank=True)
+
+    def _fail_if(self, name):
+        if self.fails_in == name:
+            raise ValueError(f"no value for {self.title!r}")
+
+    def get_syndication_url(self):
+        self._fail_if("get_syndication_url")
+        return super().get_syndication_url()
+
+    def get_syndication_images(self):
+        self._fail_if("get_syndication_images")
+        return super().get_syndication_images()
+
+    def get_syndication_text(self, account, limits):
+        self._fail_if("get_syndication_text")
+        return super().get_syndication_text(account, limits)
+
+    def get_syndication_options(self, account):
+        self._fail_if("get_syndication_options")
+        return super().get_syndication_options(account)
+
+    def get_syndication_account_ids(self):
+        self._fail_if("get_syndication_account_ids")
+        if self.fails_in == "account ids that are not ids":  # fails later, in the plugin's query
+            return ["not an id"]
+        return super().get_syndication_account_ids()

@@ -100,13 +100,16 @@ class SyndicatedPageMixin(models.Model):
         return getattr(self, field_name)
 
     def get_syndication_alt_text(self, image) -> str:
-        """Alt text for ``image``: the page's alt-text field, else the image's description."""
+        """Alt text for ``image``: the page's alt-text field, else the image's description
+        (one with no visible character, such as only zero-width spaces, counts as none)."""
+        from ..posts import has_visible_characters
+
         alt_text = ""
         if self.syndication_alt_text_field:
             alt_text = (self._named_field_value("syndication_alt_text_field") or "").strip()
-        if not alt_text:
+        if not has_visible_characters(alt_text):
             alt_text = (getattr(image, "description", "") or "").strip()
-        return alt_text
+        return alt_text if has_visible_characters(alt_text) else ""
 
     def get_syndication_images(self) -> list[tuple]:
         """Images to attach, as ``(image, alt_text)`` pairs, in order.
@@ -149,7 +152,9 @@ class SyndicatedPageMixin(models.Model):
             or not self.pk
             or "syndication_accounts" in held
         ):
-            return self.get_syndication_account_ids()
+            from ..posts import call_page_method
+
+            return call_page_method(self, "get_syndication_account_ids")
         if revision is not None and revision.pk == self.live_revision_id:
             ids = (revision.content or {}).get("syndication_accounts")
             if isinstance(ids, list) and all(isinstance(pk, int) for pk in ids):
