@@ -283,12 +283,12 @@ def test_redirects_are_not_followed(fake_mastodon):
 
 
 def test_a_run_ends_its_requests_within_its_lease(fake_mastodon, settings):
-    # A lease of 61 s leaves the run 1 s of network time (RUN_MARGIN is kept for its own
-    # work): a 10 s stall is cut at that, though each request alone could wait 30 s, so the
-    # run settles while its lease holds and no second run of it can start meanwhile.
+    # A lease of 4 s leaves the run 3 s of network time (a quarter of a short lease is kept
+    # for its own work): a 10 s stall is cut at that, though each request alone could wait
+    # 30 s, so the run settles while its lease holds and no second run of it can start.
     settings.WAGTAIL_SYNDICATE = {
         **settings.WAGTAIL_SYNDICATE,
-        "LEASE_TIMEOUT": 61.0,
+        "LEASE_TIMEOUT": 4.0,
         "READ_TIMEOUT": 30.0,
         "REQUEST_DEADLINE": 30.0,
     }

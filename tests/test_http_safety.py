@@ -418,3 +418,14 @@ def test_a_lease_too_short_for_a_run_is_a_warning(settings, lease, warned):
     assert bool(messages) == warned
     if warned:
         assert "above 360 seconds" in messages[0].hint
+
+
+@pytest.mark.parametrize("lease, network_time", [(900.0, 840.0), (240.0, 180.0), (8.0, 6.0)])
+def test_a_short_lease_keeps_a_quarter_of_itself_for_the_runs_own_work(
+    settings, lease, network_time
+):
+    # The chaos runs' 8 s lease still leaves their requests time to be sent.
+    settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "LEASE_TIMEOUT": lease}
+    from wagtail_syndicate.networks.http import network_time_per_run
+
+    assert network_time_per_run() == network_time

@@ -109,23 +109,24 @@ def smallest_run_seconds() -> float:
 @checks.register()
 def check_lease(app_configs, **kwargs):
     """A run's requests are bounded by its lease (``networks.http.run_deadline``): the lease
-    less ``RUN_MARGIN`` must leave room for at least the smallest run, or every run that
-    shares an image is stopped, retried and in the end failed."""
+    less its margin (``run_margin()``) must leave room for at least the smallest run, or
+    every run that shares an image is stopped, retried and in the end failed."""
     from .conf import get_setting
-    from .networks.http import RUN_MARGIN, network_time_per_run
+    from .networks.http import RUN_MARGIN, network_time_per_run, run_margin
 
-    available, needed = network_time_per_run(), smallest_run_seconds()
+    available, needed, margin = network_time_per_run(), smallest_run_seconds(), run_margin()
     if available > needed:
         return []
+    least = min(needed + RUN_MARGIN, needed * 4 / 3)  # the lease whose network time is needed
     return [
         checks.Warning(
             f'WAGTAIL_SYNDICATE["LEASE_TIMEOUT"] is {get_setting("LEASE_TIMEOUT"):g} seconds: '
-            f"less {RUN_MARGIN:g} seconds for a run's own work, that leaves "
+            f"less {margin:g} seconds for a run's own work, that leaves "
             f"{available:g} seconds for its requests, and sharing one image may need "
             f"{needed:g} ({SMALLEST_RUN_REQUESTS} requests of up to REQUEST_DEADLINE and "
             "MEDIA_PROCESSING_TIMEOUT). Such runs are stopped, retried and in the end failed.",
-            hint=f"Set LEASE_TIMEOUT above {needed + RUN_MARGIN:g} seconds, or lower "
-            "REQUEST_DEADLINE or MEDIA_PROCESSING_TIMEOUT.",
+            hint=f"Set LEASE_TIMEOUT above {least:g} seconds, or lower REQUEST_DEADLINE or "
+            "MEDIA_PROCESSING_TIMEOUT.",
             id="wagtail_syndicate.W004",
         )
     ]
