@@ -3,14 +3,15 @@
 import io
 import math
 import re
+from contextlib import contextmanager
 from xml.etree.ElementTree import ParseError
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 from PIL import Image as PILImage
 from PIL import ImageCms
-from wagtail.images.image_operations import FilterOperation
-from wagtail.images.models import SourceImageIOError
+from wagtail.images.image_operations import FilterOperation, ImageTransform
+from wagtail.images.models import Filter, SourceImageIOError
 from willow.image import Image as WillowImage
 from willow.plugins.pillow import PillowImage
 
@@ -41,6 +42,14 @@ EXIF_ORIENTATION = 0x0112
 IMAGE_ERRORS = (OSError, ValueError, SyntaxError, ParseError, PILImage.DecompressionBombError)
 # MAX_SOURCE_PIXELS when neither it nor Wagtail's WAGTAILIMAGES_MAX_IMAGE_PIXELS is set.
 DEFAULT_MAX_SOURCE_PIXELS = 100_000_000
+# A source with more pixels than this is first made a stored working copy of this many pixels
+# (4096², more than a network shows: the Bluesky app shows 2000 px a side), and the renditions
+# of every network whose fit needs no more are made from that copy: the source is decoded once
+# for all of them, in whichever process runs them. A fit that needs more starts from the source.
+WORKING_PIXELS = 4096 * 4096
+# Formats whose picture is decoded once and kept for every try of a fit (others, such as SVG
+# and animated GIF, go through Wagtail's renditions one by one).
+DECODED_ONCE = ("jpeg", "png", "webp", "heic", "avif")
 
 
 class WebReadyOperation(FilterOperation):
@@ -196,10 +205,11 @@ def _fitting_file(image, limits: Limits):
     if orientation in (5, 6, 7, 8):  # turned a quarter: the picture is shown the other way
         width, height = height, width
     side = _longest_side(width, height, limits, display=not fits_but_turned)
+    source = _Source(image, image_format, width, height, side)
     lossless = True
     while True:
         for spec, rendition_format in _rendition_specs(side, image_format, limits, lossless):
-            rendition = image.get_rendition(spec)
+            rendition = source.rendition(spec)
             if rendition.file.size <= limits.image_size_limit:
                 return (
                     rendition.file,
@@ -227,6 +237,86 @@ def _fitting_file(image, limits: Limits):
             )
         shrink = SHRINK_MARGIN * math.sqrt(limits.image_size_limit / rendition.file.size)
         side = max(MIN_SIDE, int(side * min(MAX_SHRINK, shrink)))
+
+
+class _Source:
+    """The renditions of one image for one fit, each made from one decoded picture: the
+    source, or (when the source has more than ``WORKING_PIXELS`` and the fit needs no more) the
+    image's working copy, a stored rendition made once for every network. The picture is
+    decoded when the first rendition not already stored is made, and kept for the others."""
+
+    def __init__(self, image, image_format: str, width: int, height: int, side: int):
+        self.image = image
+        self.decoded_once = image_format in DECODED_ONCE
+        self.working_spec = None
+        self.size = (width, height)  # as it is seen (turned by its EXIF orientation)
+        working_side = _side_within(width, height, WORKING_PIXELS)
+        if self.decoded_once and width * height > WORKING_PIXELS and side <= working_side:
+            box = f"max-{working_side}x{working_side}|webready"
+            # Lossless for pictures that may be shared losslessly, else a JPEG near its best.
+            if image_format in ("png", "webp"):
+                self.working_spec = f"{box}|format-png"
+            else:
+                self.working_spec = f"{box}|format-jpeg|jpegquality-95"
+        self._picture = None
+
+    def rendition(self, spec: str):
+        if not self.decoded_once:
+            return self.image.get_rendition(spec)
+        rendition_filter = _DecodedFilter(
+            spec, self._decoded, self.size if self.working_spec else None
+        )
+        try:
+            return self.image.find_existing_rendition(rendition_filter)
+        except self.image.get_rendition_model().DoesNotExist:
+            return self.image.create_rendition(rendition_filter)
+
+    def _decoded(self):
+        if self._picture is None:
+            if self.working_spec:
+                with self.image.get_rendition(self.working_spec).file.open("rb") as file:
+                    self._picture = _decode(file)
+            else:
+                with self.image.open_file() as file:
+                    self._picture = _decode(file)
+        return self._picture
+
+
+class _Decoded(PillowImage):
+    """A decoded picture as Wagtail's ``Filter.run`` reads a file (it asks for its format)."""
+
+    def __init__(self, picture, format_name: str):
+        super().__init__(picture)
+        self.format_name = format_name
+
+
+def _decode(file) -> _Decoded:
+    source = WillowImage.open(file)
+    return _Decoded(source.get_pillow_image(), source.format_name)
+
+
+class _DecodedFilter(Filter):
+    """A rendition ``Filter`` that starts from a picture already decoded (Wagtail's operations
+    make new pictures and leave it as it is), instead of decoding the image's file again.
+
+    Made from a working copy (``source_size``: the source's size as seen), it gives the size
+    the source itself would give, so no size is rounded twice (the fitter's specs only scale:
+    the whole picture is kept)."""
+
+    def __init__(self, spec: str, decoded, source_size: tuple[int, int] | None = None):
+        super().__init__(spec=spec)
+        self._decoded = decoded
+        self._source_size = source_size
+
+    @contextmanager
+    def get_willow_image(self, image, source=None):
+        yield self._decoded()
+
+    def get_transform(self, image, size=None):
+        if not (self._source_size and size) or tuple(size) == self._source_size:
+            return super().get_transform(image, size)
+        target = super().get_transform(image, self._source_size).size
+        return ImageTransform(tuple(size)).resize(target)
 
 
 def _probe(image) -> tuple[str, int]:
@@ -267,6 +357,17 @@ def scaled_size(width: int, height: int, side: int) -> tuple[int, int]:
     if width >= height:
         return side, max(1, int(height * side / longest))
     return max(1, int(width * side / longest)), side
+
+
+def _side_within(width: int, height: int, pixels: int) -> int:
+    """The longer side of the largest picture of at most ``pixels`` at the aspect ratio of
+    ``width``×``height`` (scaled as ``scaled_size`` scales)."""
+    side = min(
+        max(width, height), int(max(width, height) * math.sqrt(pixels / (width * height))) + 1
+    )
+    while side > 1 and math.prod(scaled_size(width, height, side)) > pixels:
+        side -= 1
+    return side
 
 
 def _longest_side(width: int, height: int, limits: Limits, *, display: bool) -> int:
