@@ -13,7 +13,7 @@ import io
 import pytest
 from PIL import Image, ImageFile, ImageOps
 
-from tests.photos import EXIF_ORIENTATION, draw, encode, stored, way_up
+from tests.photos import EXIF_ORIENTATION, distance, draw, encode, stored, thumbnail, way_up
 from wagtail_syndicate import fitting
 from wagtail_syndicate.fitting import fit_image
 from wagtail_syndicate.limits import Limits
@@ -22,14 +22,17 @@ pytestmark = pytest.mark.django_db
 
 
 class Decodes(list):
-    """The name of every file Pillow decodes, in order."""
+    """The name and decoded size of every file Pillow decodes, in order."""
 
     def of_source(self) -> int:
         # (A nameless file is the test's own look at what was sent.)
-        return sum(bool(name) and "max-" not in name for name in self)
+        return len(self.sizes_of_source())
+
+    def sizes_of_source(self) -> list[tuple[int, int]]:
+        return [size for name, size in self if name and "max-" not in name]
 
     def of_working_copy(self) -> int:
-        return sum(WORKING in name for name in self)
+        return sum(WORKING in name for name, _size in self)
 
 
 WORKING = "webready.format-jpeg.jpegquality-95"  # the working copy's spec, in its file name
@@ -42,7 +45,10 @@ def decodes(monkeypatch):
 
     def counting_load(picture):
         if picture.tile:  # data still to decode (a loaded picture has none)
-            seen.append(getattr(picture.fp, "name", ""))
+            name = getattr(picture.fp, "name", "")
+            load(picture)
+            seen.append((name, picture.size))
+            return None
         return load(picture)
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", counting_load)
@@ -70,6 +76,21 @@ def test_every_try_of_a_fit_is_made_from_one_decode_of_the_source(decodes):
     assert image.renditions.count() > 2  # several qualities and sizes were tried...
     assert decodes.of_source() == 1  # ...from one decode
     assert media.size <= TIGHT.image_size_limit
+
+
+def test_a_jpeg_twice_the_size_needed_is_decoded_at_a_smaller_scale(decodes):
+    """Pillow's JPEG decoder scales by 1/2, 1/4 or 1/8 as it decodes: a fit for 250 px decodes
+    the 1200×800 photo at 300×200 (a sixteenth of its pixels), and sends what the full decode
+    would."""
+    data = detailed_jpeg()
+    image = stored(data, "harbour.jpg")
+    decodes.clear()
+    media = fit_image(image, "alt", Limits(image_size_limit=60_000, display_side=250))
+    assert decodes.sizes_of_source() == [(300, 200)]
+    picture = sent(media)
+    assert picture.size == (media.width, media.height) == (250, 166)  # as the source scales
+    full = Image.open(io.BytesIO(data)).resize((250, 166), Image.Resampling.LANCZOS)
+    assert distance(thumbnail(picture, 16), thumbnail(full, 16)) < 6
 
 
 def test_a_large_source_is_decoded_once_for_every_network(decodes, monkeypatch):

@@ -43,10 +43,11 @@ IMAGE_ERRORS = (OSError, ValueError, SyntaxError, ParseError, PILImage.Decompres
 # MAX_SOURCE_PIXELS when neither it nor Wagtail's WAGTAILIMAGES_MAX_IMAGE_PIXELS is set.
 DEFAULT_MAX_SOURCE_PIXELS = 100_000_000
 # A source with more pixels than this is first made a stored working copy of this many pixels
-# (4096², more than a network shows: the Bluesky app shows 2000 px a side), and the renditions
-# of every network whose fit needs no more are made from that copy: the source is decoded once
-# for all of them, in whichever process runs them. A fit that needs more starts from the source.
-WORKING_PIXELS = 4096 * 4096
+# (the most a network takes by default: Mastodon's and X's 7680×4320), and the renditions of
+# every network are made from that copy: the source is decoded once for all of them, in
+# whichever process runs them. (A server that takes more starts from the source.) The copy is a
+# JPEG at quality 95 (PNG for PNG and WebP sources), kept as one of the image's renditions.
+WORKING_PIXELS = 33_177_600
 # Formats whose picture is decoded once and kept for every try of a fit (others, such as SVG
 # and animated GIF, go through Wagtail's renditions one by one).
 DECODED_ONCE = ("jpeg", "png", "webp", "heic", "avif")
@@ -243,29 +244,32 @@ class _Source:
     """The renditions of one image for one fit, each made from one decoded picture: the
     source, or (when the source has more than ``WORKING_PIXELS`` and the fit needs no more) the
     image's working copy, a stored rendition made once for every network. The picture is
-    decoded when the first rendition not already stored is made, and kept for the others."""
+    decoded when the first rendition not already stored is made, and kept for the others; a
+    JPEG is decoded at the smallest scale its decoder offers that is still no smaller than the
+    fit's largest rendition (Pillow's ``draft``: a quarter of the pixels or fewer for a photo
+    twice the size needed)."""
 
     def __init__(self, image, image_format: str, width: int, height: int, side: int):
         self.image = image
+        self.format = image_format
         self.decoded_once = image_format in DECODED_ONCE
-        self.working_spec = None
         self.size = (width, height)  # as it is seen (turned by its EXIF orientation)
+        self.side = side  # the longer side of the largest rendition the fit makes
+        self.working = None  # (the working copy's spec, its longer side)
         working_side = _side_within(width, height, WORKING_PIXELS)
         if self.decoded_once and width * height > WORKING_PIXELS and side <= working_side:
             box = f"max-{working_side}x{working_side}|webready"
             # Lossless for pictures that may be shared losslessly, else a JPEG near its best.
             if image_format in ("png", "webp"):
-                self.working_spec = f"{box}|format-png"
+                self.working = (f"{box}|format-png", working_side)
             else:
-                self.working_spec = f"{box}|format-jpeg|jpegquality-95"
+                self.working = (f"{box}|format-jpeg|jpegquality-95", working_side)
         self._picture = None
 
     def rendition(self, spec: str):
         if not self.decoded_once:
             return self.image.get_rendition(spec)
-        rendition_filter = _DecodedFilter(
-            spec, self._decoded, self.size if self.working_spec else None
-        )
+        rendition_filter = _DecodedFilter(spec, self._decoded, self.size)
         try:
             return self.image.find_existing_rendition(rendition_filter)
         except self.image.get_rendition_model().DoesNotExist:
@@ -273,12 +277,18 @@ class _Source:
 
     def _decoded(self):
         if self._picture is None:
-            if self.working_spec:
-                with self.image.get_rendition(self.working_spec).file.open("rb") as file:
-                    self._picture = _decode(file)
+            if self.working:
+                spec, working_side = self.working
+                source = _Source(self.image, self.format, *self.size, working_side)
+                source.working = None  # the copy itself is made from the source
+                copy = source.rendition(spec)
+                with copy.file.open("rb") as file:
+                    want = scaled_size(copy.width, copy.height, self.side)
+                    self._picture = _decode(file, want)
             else:
                 with self.image.open_file() as file:
-                    self._picture = _decode(file)
+                    want = scaled_size(self.image.width, self.image.height, self.side)
+                    self._picture = _decode(file, want)
         return self._picture
 
 
@@ -290,20 +300,28 @@ class _Decoded(PillowImage):
         self.format_name = format_name
 
 
-def _decode(file) -> _Decoded:
+def _decode(file, want: tuple[int, int]) -> _Decoded:
+    """The picture in ``file``, decoded; a JPEG at no less than ``want`` (its size as stored)."""
     source = WillowImage.open(file)
-    return _Decoded(source.get_pillow_image(), source.format_name)
+    if source.format_name != "jpeg":
+        return _Decoded(source.get_pillow_image(), source.format_name)
+    file.seek(0)
+    picture = PILImage.open(file)
+    picture.draft(None, want)
+    picture.load()
+    return _Decoded(picture, "jpeg")
 
 
 class _DecodedFilter(Filter):
     """A rendition ``Filter`` that starts from a picture already decoded (Wagtail's operations
     make new pictures and leave it as it is), instead of decoding the image's file again.
 
-    Made from a working copy (``source_size``: the source's size as seen), it gives the size
-    the source itself would give, so no size is rounded twice (the fitter's specs only scale:
-    the whole picture is kept)."""
+    When the picture is smaller than the source (a working copy, a JPEG decoded at a smaller
+    scale; ``source_size``: the source's size as seen), it gives the size the source itself
+    would give, so no size is rounded twice (the fitter's specs only scale: the whole picture
+    is kept)."""
 
-    def __init__(self, spec: str, decoded, source_size: tuple[int, int] | None = None):
+    def __init__(self, spec: str, decoded, source_size: tuple[int, int]):
         super().__init__(spec=spec)
         self._decoded = decoded
         self._source_size = source_size
@@ -313,7 +331,7 @@ class _DecodedFilter(Filter):
         yield self._decoded()
 
     def get_transform(self, image, size=None):
-        if not (self._source_size and size) or tuple(size) == self._source_size:
+        if not size or tuple(size) == self._source_size:
             return super().get_transform(image, size)
         target = super().get_transform(image, self._source_size).size
         return ImageTransform(tuple(size)).resize(target)
