@@ -25,7 +25,6 @@ from tests.photos import (
     thumbnail,
     way_up,
 )
-from wagtail_syndicate import fitting
 from wagtail_syndicate.exceptions import ContentError
 from wagtail_syndicate.fitting import MIN_SIDE, fit_image
 from wagtail_syndicate.limits import DEFAULT_FORMATS, Limits
@@ -82,17 +81,9 @@ def full_size(width: int, height: int, limits: Limits, *, display: bool) -> tupl
     raise AssertionError("no size fits")
 
 
-@pytest.mark.parametrize(
-    "working_pixels",
-    [fitting.WORKING_PIXELS, 30_000],
-    ids=["from the source", "through a working copy when it serves"],
-)
 @PROPERTY
 @given(photo=photos(), limits=small_limits())
-def test_what_is_sent_fits_shows_the_picture_upright_and_is_no_smaller_than_needed(
-    photo, limits, working_pixels, monkeypatch
-):
-    monkeypatch.setattr(fitting, "WORKING_PIXELS", working_pixels)
+def test_what_is_sent_fits_shows_the_picture_upright_and_is_no_smaller_than_needed(photo, limits):
     image = stored(photo.data, photo.filename)
     upright = photo.upright()
     width, height = upright.size

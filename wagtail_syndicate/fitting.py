@@ -9,7 +9,7 @@ from xml.etree.ElementTree import ParseError
 from django.conf import settings
 from django.utils.translation import gettext as _
 from PIL import Image as PILImage
-from PIL import ImageCms
+from PIL import ImageCms, ImageOps
 from wagtail.images.image_operations import FilterOperation, ImageTransform
 from wagtail.images.models import Filter, SourceImageIOError
 from willow.image import Image as WillowImage
@@ -42,12 +42,6 @@ EXIF_ORIENTATION = 0x0112
 IMAGE_ERRORS = (OSError, ValueError, SyntaxError, ParseError, PILImage.DecompressionBombError)
 # MAX_SOURCE_PIXELS when neither it nor Wagtail's WAGTAILIMAGES_MAX_IMAGE_PIXELS is set.
 DEFAULT_MAX_SOURCE_PIXELS = 100_000_000
-# A source with more pixels than this is first made a stored working copy of this many pixels
-# (the most a network takes by default: Mastodon's and X's 7680×4320), and the renditions of
-# every network are made from that copy: the source is decoded once for all of them, in
-# whichever process runs them. (A server that takes more starts from the source.) The copy is a
-# JPEG at quality 95 (PNG for PNG and WebP sources), kept as one of the image's renditions.
-WORKING_PIXELS = 33_177_600
 # Formats whose picture is decoded once and kept for every try of a fit (others, such as SVG
 # and animated GIF, go through Wagtail's renditions one by one).
 DECODED_ONCE = ("jpeg", "png", "webp", "heic", "avif")
@@ -241,29 +235,18 @@ def _fitting_file(image, limits: Limits):
 
 
 class _Source:
-    """The renditions of one image for one fit, each made from one decoded picture: the
-    source, or (when the source has more than ``WORKING_PIXELS`` and the fit needs no more) the
-    image's working copy, a stored rendition made once for every network. The picture is
-    decoded when the first rendition not already stored is made, and kept for the others; a
-    JPEG is decoded at the smallest scale its decoder offers that is still no smaller than the
-    fit's largest rendition (Pillow's ``draft``: a quarter of the pixels or fewer for a photo
-    twice the size needed)."""
+    """The renditions of one image for one fit, all made from one decode of its file (Wagtail
+    would decode it again for each). The picture is decoded when the first rendition not
+    already stored is made, turned as its EXIF orientation says, and kept for the others; a
+    JPEG is decoded at the smallest scale its decoder offers that still gives the fit's largest
+    rendition (Pillow's ``draft``: a quarter of the pixels or fewer for a photo twice the size
+    needed). Networks whose limits call for the same rendition share it, as Wagtail keeps it."""
 
     def __init__(self, image, image_format: str, width: int, height: int, side: int):
         self.image = image
-        self.format = image_format
         self.decoded_once = image_format in DECODED_ONCE
         self.size = (width, height)  # as it is seen (turned by its EXIF orientation)
         self.side = side  # the longer side of the largest rendition the fit makes
-        self.working = None  # (the working copy's spec, its longer side)
-        working_side = _side_within(width, height, WORKING_PIXELS)
-        if self.decoded_once and width * height > WORKING_PIXELS and side <= working_side:
-            box = f"max-{working_side}x{working_side}|webready"
-            # Lossless for pictures that may be shared losslessly, else a JPEG near its best.
-            if image_format in ("png", "webp"):
-                self.working = (f"{box}|format-png", working_side)
-            else:
-                self.working = (f"{box}|format-jpeg|jpegquality-95", working_side)
         self._picture = None
 
     def rendition(self, spec: str):
@@ -277,47 +260,51 @@ class _Source:
 
     def _decoded(self):
         if self._picture is None:
-            if self.working:
-                spec, working_side = self.working
-                source = _Source(self.image, self.format, *self.size, working_side)
-                source.working = None  # the copy itself is made from the source
-                copy = source.rendition(spec)
-                with copy.file.open("rb") as file:
-                    want = scaled_size(copy.width, copy.height, self.side)
-                    self._picture = _decode(file, want)
-            else:
-                with self.image.open_file() as file:
-                    want = scaled_size(self.image.width, self.image.height, self.side)
-                    self._picture = _decode(file, want)
+            with self.image.open_file() as file:
+                want = scaled_size(self.image.width, self.image.height, self.side)
+                self._picture = _decode(file, want)
         return self._picture
 
 
 class _Decoded(PillowImage):
-    """A decoded picture as Wagtail's ``Filter.run`` reads a file (it asks for its format)."""
+    """A decoded picture, already turned upright, as Wagtail's ``Filter.run`` reads a file (it
+    asks for its format, to turn it and to crop it to the whole picture: nothing to do, so no
+    copy of every pixel is made; the scaling that follows makes the new picture)."""
 
     def __init__(self, picture, format_name: str):
         super().__init__(picture)
         self.format_name = format_name
 
+    def auto_orient(self):
+        return self
+
+    def crop(self, rect):
+        if tuple(rect) == (0, 0, *self.image.size):
+            return self
+        return super().crop(rect)
+
 
 def _decode(file, want: tuple[int, int]) -> _Decoded:
-    """The picture in ``file``, decoded; a JPEG at no less than ``want`` (its size as stored)."""
+    """The picture in ``file``, decoded (a JPEG at no less than ``want``, its size as stored)
+    and turned upright."""
     source = WillowImage.open(file)
-    if source.format_name != "jpeg":
-        return _Decoded(source.get_pillow_image(), source.format_name)
-    file.seek(0)
-    picture = PILImage.open(file)
-    picture.draft(None, want)
-    picture.load()
-    return _Decoded(picture, "jpeg")
+    if source.format_name == "jpeg":
+        file.seek(0)
+        picture = PILImage.open(file)
+        picture.draft(None, want)
+        picture.load()
+    else:
+        picture = source.get_pillow_image()
+    ImageOps.exif_transpose(picture, in_place=True)
+    return _Decoded(picture, source.format_name)
 
 
 class _DecodedFilter(Filter):
     """A rendition ``Filter`` that starts from a picture already decoded (Wagtail's operations
     make new pictures and leave it as it is), instead of decoding the image's file again.
 
-    When the picture is smaller than the source (a working copy, a JPEG decoded at a smaller
-    scale; ``source_size``: the source's size as seen), it gives the size the source itself
+    When the picture is smaller than the source (a JPEG decoded at a smaller scale;
+    ``source_size``: the source's size as seen), it gives the size the source itself
     would give, so no size is rounded twice (the fitter's specs only scale: the whole picture
     is kept)."""
 
@@ -375,17 +362,6 @@ def scaled_size(width: int, height: int, side: int) -> tuple[int, int]:
     if width >= height:
         return side, max(1, int(height * side / longest))
     return max(1, int(width * side / longest)), side
-
-
-def _side_within(width: int, height: int, pixels: int) -> int:
-    """The longer side of the largest picture of at most ``pixels`` at the aspect ratio of
-    ``width``×``height`` (scaled as ``scaled_size`` scales)."""
-    side = min(
-        max(width, height), int(max(width, height) * math.sqrt(pixels / (width * height))) + 1
-    )
-    while side > 1 and math.prod(scaled_size(width, height, side)) > pixels:
-        side -= 1
-    return side
 
 
 def _longest_side(width: int, height: int, limits: Limits, *, display: bool) -> int:
