@@ -26,6 +26,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urljoin
 
 from playwright.sync_api import expect, sync_playwright
 
@@ -133,6 +134,8 @@ def main():
         expect(page.locator(".messages")).to_contain_text("published")
         messages = page.locator(".messages").inner_text()
         print("  admin says:", " / ".join(m.strip() for m in messages.splitlines() if m.strip()))
+        view_live = page.locator(".messages a", has_text="View live").get_attribute("href")
+        page_link = urljoin(page.url, view_live)
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=shots / "2-admin-after-publish.png")
 
@@ -142,7 +145,8 @@ def main():
         status_url = page.url
         print(f"  status page: {status_url}")
         page.screenshot(path=shots / "4-fakemastodon-status.png", full_page=True)
-        page_link = page.locator("article p a").first.get_attribute("href")
+        # Its text has the page's address (a link where Mastodon links it: not on an IP).
+        expect(page.locator("article")).to_contain_text(page_link)
         print(f"  the post links to {page_link}")
 
         for number, (name, url) in enumerate((("FakeBluesky", args.bluesky), ("FakeX", args.x))):
