@@ -10,7 +10,8 @@ PY := $(VENV)/bin/python
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	@echo "Installing the plugin and what the tests and example_site/check_demo.py need into $(VENV)…"
+	$(PY) -m pip install --quiet -e ".[test,browser]"
 	touch $@
 
 install: $(VENV)/.installed

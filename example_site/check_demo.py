@@ -2,8 +2,12 @@
 
 Start the demo first (`make demo`), then, in another terminal:
 
-    pip install playwright && playwright install chromium   (once; or use --chromium PATH)
-    python example_site/check_demo.py --password PASSWORD_FROM_THE_BANNER
+    apt-get install chromium       (once, Debian's; any Chromium on the PATH, or --chromium PATH)
+    .venv/bin/python example_site/check_demo.py --password PASSWORD_FROM_THE_BANNER
+
+`make demo` installs Playwright in .venv (the "browser" extra; elsewhere:
+`pip install -e ".[browser]"`). Playwright drives the Chromium found on the PATH: no browser is
+downloaded, so this works without internet.
 
 It logs in to the Wagtail admin, opens the draft photo, checks "Share when published" is
 ticked, clicks Publish, then waits for the post on FakeMastodon, FakeBluesky and FakeX (text,
@@ -22,6 +26,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urljoin
 
 from playwright.sync_api import expect, sync_playwright
 
@@ -129,6 +134,8 @@ def main():
         expect(page.locator(".messages")).to_contain_text("published")
         messages = page.locator(".messages").inner_text()
         print("  admin says:", " / ".join(m.strip() for m in messages.splitlines() if m.strip()))
+        view_live = page.locator(".messages a", has_text="View live").get_attribute("href")
+        page_link = urljoin(page.url, view_live)
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=shots / "2-admin-after-publish.png")
 
@@ -138,7 +145,8 @@ def main():
         status_url = page.url
         print(f"  status page: {status_url}")
         page.screenshot(path=shots / "4-fakemastodon-status.png", full_page=True)
-        page_link = page.locator("article p a").first.get_attribute("href")
+        # Its text has the page's address (a link where Mastodon links it: not on an IP).
+        expect(page.locator("article")).to_contain_text(page_link)
         print(f"  the post links to {page_link}")
 
         for number, (name, url) in enumerate((("FakeBluesky", args.bluesky), ("FakeX", args.x))):
@@ -152,15 +160,22 @@ def main():
         for row in rows.all():
             expect(row).to_contain_text("Posted")
         expect(rows.locator(f"a[href='{status_url}']")).to_have_count(1)
-        for site in ("https://bsky.app/", "https://x.com/"):  # links only: never opened
-            expect(rows.locator(f"a[href^='{site}']")).to_have_count(1)
+        # "View post" opens the post on FakeBluesky and FakeX (the demo's BLUESKY_WEB_URL and
+        # X_WEB_URL), where bsky.app and x.com would show it.
+        links = [rows.locator(f"a[href^='{site}/']") for site in (args.bluesky, args.x)]
+        for link in links:
+            expect(link).to_have_count(1)
         page.screenshot(path=shots / "7-admin-social-posts.png", full_page=True)
+        for number, link in enumerate([link.get_attribute("href") for link in links]):
+            page.goto(link)
+            expect(page.locator("article", has_text=args.draft)).to_have_count(1)
+            page.screenshot(path=shots / f"7{'ab'[number]}-view-post.png", full_page=True)
 
         step("the public page says where it was shared")
         page.goto(page_link)
         expect(page.locator(f"a[href='{status_url}']")).to_have_count(1)
-        for site in ("https://bsky.app/", "https://x.com/"):
-            expect(page.locator(f"a[href^='{site}']")).to_have_count(1)
+        for site in (args.bluesky, args.x):
+            expect(page.locator(f"a[href^='{site}/']")).to_have_count(1)
         page.screenshot(path=shots / "8-public-page.png", full_page=True)
 
         browser.close()

@@ -11,6 +11,7 @@ Ports: DEMO_PORT (site, default 8000), DEMO_MASTODON_PORT (FakeMastodon, default
 DEMO_BLUESKY_PORT (FakeBluesky, 8002) and DEMO_X_PORT (FakeX, 8003).
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -73,6 +74,25 @@ def manage(*args, **kwargs):
     return result.stdout
 
 
+@contextlib.contextmanager
+def stage(message):
+    """Say what is being done, then how long it took (migrating takes a minute or two)."""
+    print(message, flush=True)
+    started = time.monotonic()
+    yield
+    print(f"  done in {time.monotonic() - started:.1f} s", flush=True)
+
+
+def prepare():
+    """Migrate the database (showing each migration as it is applied) and add the demo
+    content; return the demo's summary (the admin's password, the draft page)."""
+    with stage("Migrating the database… (the first time: a minute or two)"):
+        manage("migrate", "--noinput")
+    with stage("Adding the demo content… (pages, photos, renditions)"):
+        seeded = manage("seed_demo", "--json", stdout=subprocess.PIPE)
+    return json.loads(seeded.strip().splitlines()[-1])  # the summary is the last line
+
+
 def port_in_use(url):
     port = int(url.rsplit(":", 1)[1])
     with socket.socket() as sock:
@@ -129,15 +149,13 @@ def main():
             sys.exit(f"Something already answers at {url}. Choose another port: {variable}=…")
     LOGS.mkdir(exist_ok=True)
 
-    print("Preparing the database and the demo content…", flush=True)
-    manage("migrate", "--noinput", "-v", "0")
-    seeded = manage("seed_demo", "--json", stdout=subprocess.PIPE)
-    demo = json.loads(seeded.strip().splitlines()[-1])  # the summary is the last line
+    demo = prepare()
 
     children = []
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
+    print("Starting FakeMastodon, FakeBluesky and FakeX, the worker and the site…", flush=True)
     try:
         for fake in FAKES:
             process = start(fake.network, fake.command())

@@ -72,8 +72,10 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def live_server(browser):
-    """pytest-django's live server, on 127.0.0.1 (its default, localhost, may be ::1)."""
+def live_server(browser, django_db_setup):
+    """pytest-django's live server, on 127.0.0.1 (its default, localhost, may be ::1). After
+    the test database is set up: started before, it would see SQLite's ``:memory:`` and share
+    the test's one connection with its request threads, which crashes the process."""
     from pytest_django.live_server_helper import LiveServer
 
     server = LiveServer("127.0.0.1")

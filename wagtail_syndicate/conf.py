@@ -63,6 +63,11 @@ DEFAULTS: dict[str, Any] = {
     # Change them only for a stand-in such as FakeX.
     "X_AUTHORIZE_URL": None,
     "X_API_URL": None,
+    # The web app where Bluesky and X posts are read, which their post links point to
+    # (default https://bsky.app and https://x.com). Change them only for a stand-in such as
+    # FakeBluesky or FakeX: links are shown only on this host (or the real one).
+    "BLUESKY_WEB_URL": None,
+    "X_WEB_URL": None,
 }
 
 

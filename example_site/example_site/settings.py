@@ -14,6 +14,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # The ports `demo.py` runs the site and the fake Mastodon and X servers on.
 DEMO_PORT = int(os.environ.get("DEMO_PORT", "8000"))
 DEMO_MASTODON_PORT = int(os.environ.get("DEMO_MASTODON_PORT", "8001"))
+DEMO_BLUESKY_PORT = int(os.environ.get("DEMO_BLUESKY_PORT", "8002"))
 DEMO_X_PORT = int(os.environ.get("DEMO_X_PORT", "8003"))
 
 SECRET_KEY = "django-insecure-example-site-for-local-use-only"
@@ -133,4 +134,8 @@ WAGTAIL_SYNDICATE = {
     "X_CLIENT_ID": "fake-x-client",
     "X_AUTHORIZE_URL": f"http://127.0.0.1:{DEMO_X_PORT}/i/oauth2/authorize",
     "X_API_URL": f"http://127.0.0.1:{DEMO_X_PORT}",
+    # The demo's posts are on FakeBluesky and FakeX, which show each post where bsky.app and
+    # x.com would: "View post" opens them there. On a real site: leave these out.
+    "BLUESKY_WEB_URL": f"http://127.0.0.1:{DEMO_BLUESKY_PORT}",
+    "X_WEB_URL": f"http://127.0.0.1:{DEMO_X_PORT}",
 }

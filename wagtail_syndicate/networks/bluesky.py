@@ -25,11 +25,12 @@ from urllib.parse import quote
 
 from django.utils.translation import gettext as _
 
+from ..conf import get_setting
 from ..exceptions import NetworkError, PermanentNetworkError
 from ..limits import Limits
 from ..posts import Media, Post
 from ..text import shorten_links
-from .base import AccountInfo, Credentials, Network, Published, UploadedMedia
+from .base import AccountInfo, Credentials, Network, Published, UploadedMedia, _origin
 from .http import HttpClient
 
 POST_COLLECTION = "app.bsky.feed.post"
@@ -192,9 +193,14 @@ def split_uri(uri: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
+def web_base() -> str:
+    """Where posts are read: the ``BLUESKY_WEB_URL`` setting (a stand-in), else bsky.app."""
+    return (get_setting("BLUESKY_WEB_URL") or WEB_URL).rstrip("/")
+
+
 def web_url(uri: str) -> str:
     did, _collection, rkey = split_uri(uri)
-    return f"{WEB_URL}/profile/{did}/post/{rkey}"
+    return f"{web_base()}/profile/{did}/post/{rkey}"
 
 
 class BlueskyClient:
@@ -420,8 +426,13 @@ class BlueskyNetwork(Network):
     upload_rate = None
     # A content warning becomes the graphic-media self-label (see ``post_record``).
     content_warning = "label"
-    # Post links are made here (``web_url``) on the Bluesky web app.
-    post_url_hosts = ("bsky.app",)  # WEB_URL's host
+
+    @property
+    def post_url_hosts(self) -> tuple[str, ...]:
+        """Post links are made here (``web_url``) on the Bluesky web app: bsky.app, or the
+        stand-in ``BLUESKY_WEB_URL`` names."""
+        return ("bsky.app", _origin(web_base()))
+
     secret_session_keys = ("accessJwt", "refreshJwt")
 
     def connect(self, credentials: Credentials) -> BlueskyClient:
@@ -437,7 +448,7 @@ class BlueskyNetwork(Network):
         return AccountInfo(
             handle=session["handle"],
             remote_id=session["did"],
-            profile_url=f"{WEB_URL}/profile/{quote(session['handle'])}",
+            profile_url=f"{web_base()}/profile/{quote(session['handle'])}",
         )
 
     def upload_media(self, client: BlueskyClient, media: Media) -> str:

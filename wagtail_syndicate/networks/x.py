@@ -32,7 +32,7 @@ from ..exceptions import (
 )
 from ..limits import Limits
 from ..posts import Media, Post
-from .base import AccountInfo, Credentials, Network, Published, UploadedMedia
+from .base import AccountInfo, Credentials, Network, Published, UploadedMedia, _origin
 from .http import HttpClient, epoch_time, json_object
 from .x_oauth import XOAuth, error_detail, oauth1_header
 
@@ -60,8 +60,16 @@ X_LIMITS = Limits(
 )
 
 
+WEB_URL = "https://x.com"
+
+
+def web_base() -> str:
+    """Where posts are read: the ``X_WEB_URL`` setting (a stand-in), else x.com."""
+    return (get_setting("X_WEB_URL") or WEB_URL).rstrip("/")
+
+
 def post_url(username: str, post_id: str) -> str:
-    return f"https://x.com/{quote(username)}/status/{post_id}"
+    return f"{web_base()}/{quote(username)}/status/{post_id}"
 
 
 class XHttpClient(HttpClient):
@@ -355,8 +363,13 @@ class XNetwork(Network):
     default_instance_url = "https://api.x.com"
     # X forgets a medium no post uses after the ``expires_after_secs`` its upload answers.
     media_lifetime = float(MEDIA_LIFETIME)
-    # Post links are made here (``post_url``) on x.com; twitter.com is its former name.
-    post_url_hosts = ("x.com", "twitter.com")
+
+    @property
+    def post_url_hosts(self) -> tuple[str, ...]:
+        """Post links are made here (``post_url``) on x.com (twitter.com is its former name),
+        or on the stand-in ``X_WEB_URL`` names."""
+        return ("x.com", "twitter.com", _origin(web_base()))
+
     secret_session_keys = ("access_token", "refresh_token", "token_secret")
     secret_settings = ("X_CLIENT_SECRET", "X_CONSUMER_SECRET")
 
@@ -380,7 +393,7 @@ class XNetwork(Network):
         return AccountInfo(
             handle=f"@{username}",
             remote_id=str(me["id"]),
-            profile_url=f"https://x.com/{quote(username)}",
+            profile_url=f"{web_base()}/{quote(username)}",
         )
 
     def upload_media(self, client: XClient, media: Media) -> str:

@@ -49,6 +49,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import quote, unquote
 
 from . import _pages
 from ._counting import bluesky_text_problem
@@ -619,14 +620,29 @@ class FakeBluesky(FakeServer):
     # ---------------------------------------------------------------- HTML pages
 
     def _browse(self, path: str) -> Response:
-        """The page a person looks at: ``/`` lists the posts (newest first) with their
-        images (served by ``com.atproto.sync.getBlob``) and alt text."""
+        """The pages a person looks at, where bsky.app has them: ``/`` lists the posts (newest
+        first) with their images (served by ``com.atproto.sync.getBlob``) and alt text,
+        ``/profile/:actor`` an account's (its handle or DID), ``/profile/:actor/post/:rkey``
+        one post (where the plugin's post links point when ``BLUESKY_WEB_URL`` names this
+        fake)."""
         html_type = "text/html; charset=utf-8"
-        if path != "/":
-            return Response(404, _pages.not_found_page("FakeBluesky", "Bluesky"), html_type)
+        parts = [unquote(part) for part in path.split("/")[1:]]
         handles = {account.did: account.handle for account in self.accounts.values()}
+        posts = list(reversed(self.posts))
+        title = "All posts"
+        if path != "/":
+            did = next((d for d, h in handles.items() if parts[1:2] in ([d], [h])), None)
+            if parts[0] != "profile" or did is None or len(parts) not in (2, 4):
+                return self._not_found()
+            posts = [post for post in posts if post.did == did]
+            title = f"@{handles[did]}"
+            if len(parts) == 4:
+                posts = [post for post in posts if parts[2:] == ["post", post.rkey]]
+                if not posts:
+                    return self._not_found()
+                title = f"@{handles[did]}: post {posts[0].rkey}"
         articles = []
-        for post in reversed(self.posts):
+        for post in posts:
             figures = [
                 _pages.figure(
                     f"/xrpc/com.atproto.sync.getBlob?did={post.did}"
@@ -635,14 +651,21 @@ class FakeBluesky(FakeServer):
                 )
                 for image in post.images
             ]
-            meta = f"@{html.escape(handles.get(post.did, post.did))} &middot; "
-            meta += html.escape(post.value.get("createdAt", ""))
+            handle = handles.get(post.did, post.did)
+            link = f"/profile/{post.did}/post/{quote(post.rkey)}"  # as the plugin links it
+            meta = f"@{html.escape(handle)} &middot; "
+            meta += f'<a href="{html.escape(link, quote=True)}">'
+            meta += f"{html.escape(post.value.get('createdAt', ''))}</a>"
             if post.langs:
                 meta += f" &middot; language: {html.escape(', '.join(post.langs))}"
             content = _pages.format_content(post.text, _facet_links(post))
             articles.append(_pages.article(meta, content, figures))
-        page = _pages.feed_page(articles, "All posts", "FakeBluesky", "Bluesky")
+        page = _pages.feed_page(articles, title, "FakeBluesky", "Bluesky")
         return Response(200, page, html_type)
+
+    def _not_found(self) -> Response:
+        page = _pages.not_found_page("FakeBluesky", "Bluesky")
+        return Response(404, page, "text/html; charset=utf-8")
 
     def _did_of(self, repo) -> str:
         for account in self.accounts.values():

@@ -579,16 +579,30 @@ class FakeX(FakeServer):
     # ---------------------------------------------------------------- HTML pages
 
     def _browse(self, path: str) -> Response:
-        """The pages a person looks at: ``/`` lists the posts (newest first) with their
-        images and alt text; ``/media/:id`` is an uploaded image."""
+        """The pages a person looks at, where x.com has them: ``/`` lists the posts (newest
+        first) with their images and alt text, ``/:username`` a user's, ``/:username/status/:id``
+        one post (where the plugin's post links point when ``X_WEB_URL`` names this fake);
+        ``/media/:id`` is an uploaded image."""
         html_type = "text/html; charset=utf-8"
+        parts = [unquote(part) for part in path.split("/")[1:]]
+        tweets = list(reversed(self.tweets))
         if path == "/":
-            articles = [self._article(tweet) for tweet in reversed(self.tweets)]
+            articles = [self._article(tweet) for tweet in tweets]
             return Response(200, _pages.feed_page(articles, "All posts", "FakeX", "X"), html_type)
-        media = self.media.get(path.removeprefix("/media/")) if path.startswith("/media/") else None
-        if media is None:
-            return Response(404, _pages.not_found_page("FakeX", "X"), html_type)
-        return Response(200, media.data, media.content_type)
+        if len(parts) == 2 and parts[0] == "media":
+            media = self.media.get(parts[1])
+            if media is not None:
+                return Response(200, media.data, media.content_type)
+        elif len(parts) in (1, 3) and parts[0] in {t.username for t in tweets} | {*self._user_ids}:
+            title = f"@{parts[0]}"
+            tweets = [tweet for tweet in tweets if tweet.username == parts[0]]
+            if len(parts) == 3:
+                tweets = [tweet for tweet in tweets if parts[1:] == ["status", tweet.id]]
+                title = f"@{parts[0]}: post {parts[2]}"
+            if tweets or len(parts) == 1:
+                articles = [self._article(tweet) for tweet in tweets]
+                return Response(200, _pages.feed_page(articles, title, "FakeX", "X"), html_type)
+        return Response(404, _pages.not_found_page("FakeX", "X"), html_type)
 
     def _article(self, tweet: FakeTweet) -> str:
         media = self.media
@@ -597,7 +611,9 @@ class FakeX(FakeServer):
             for media_id in tweet.media_ids
             if media_id in media
         ]
-        meta = f"@{html.escape(tweet.username)} &middot; {tweet.created_at.isoformat()}"
+        link = f"/{quote(tweet.username)}/status/{quote(tweet.id)}"
+        when = f'<a href="{html.escape(link, quote=True)}">{tweet.created_at.isoformat()}</a>'
+        meta = f"@{html.escape(tweet.username)} &middot; {when}"
         return _pages.article(meta, _pages.format_content(tweet.text), figures)
 
     # ---------------------------------------------------------------- OAuth 2.0
