@@ -63,6 +63,9 @@ DEFAULTS: dict[str, Any] = {
     # Change them only for a stand-in such as FakeX.
     "X_AUTHORIZE_URL": None,
     "X_API_URL": None,
+    # Seconds between the admin's checks of a post in flight (queued, posting, retrying), each
+    # wait after the one before; the last one repeats. The checks stop when nothing is in flight.
+    "LIVE_STATUS_INTERVALS": (2, 4, 8, 16, 32, 60),
 }
 
 
