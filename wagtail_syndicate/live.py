@@ -72,6 +72,4 @@ def page_status(request, page_id: int):
         raise PermissionDenied
     back = reverse("wagtailadmin_pages:edit", args=[page.pk])
     context = page_status_context(page, request.user, back)
-    response = TemplateResponse(request, STATUS_TEMPLATE, context)
-    response["Cache-Control"] = "no-store"
-    return response
+    return TemplateResponse(request, STATUS_TEMPLATE, context)

@@ -136,7 +136,7 @@ class RetryView(ConfirmActionView):
 
 def attempt_time(time) -> str:
     """``time`` as Wagtail shows times: how long ago, with the exact time on hover."""
-    return render_to_string("wagtail_syndicate/includes/attempt_time.html", {"time": time}).strip()
+    return render_to_string("wagtail_syndicate/includes/attempt_time.html", {"time": time})
 
 
 class CheckPostView(ConfirmActionView):
