@@ -174,3 +174,48 @@ def test_retry_that_fails_at_once_says_so_with_the_time(admin_client, shared_pag
     assert record.state == State.FAILED and record.last_error != "Old failure"
     assert "Failed again (" in html and "queued again" not in html
     assert 'class="w-human-readable-date"' in html
+
+
+RECORDS = "wagtailsnippets_wagtail_syndicate_syndicationrecord"
+
+
+def test_the_records_report_polls_its_own_results_while_one_is_in_flight(admin_client, shared_page):
+    html = admin_client.get(reverse(f"{RECORDS}:list") + "?state=queued").content.decode()
+    assert in_flight(html) is True
+    results = reverse(f"{RECORDS}:list_results")
+    assert f'data-syndication-live-url-value="{results}?state=queued"' in html
+
+    polled = admin_client.get(f"{results}?state=queued").content.decode()
+    assert in_flight(polled) is True and 'id="syndication-records-live"' in polled
+    SyndicationRecord.objects.update(state=State.POSTED)
+    polled = admin_client.get(results).content.decode()
+    assert in_flight(polled) is False and "Posted" in polled
+
+
+def test_the_records_report_costs_the_same_queries_for_many_records(admin_client, fake_mastodon):
+    results = reverse(f"{RECORDS}:list_results")
+
+    def queries() -> int:
+        admin_client.get(results)
+        with CaptureQueriesContext(connection) as captured:
+            admin_client.get(results)
+        return len(captured)
+
+    connect_account(fake_mastodon)
+    make_photo_page(image=make_image())
+    one = queries()
+    connect_account(fake_mastodon, token="other-token")
+    make_photo_page(image=make_image(), title="Evening boats")
+    make_photo_page(image=make_image(), title="Night boats")
+    assert SyndicationRecord.objects.count() == 5
+    assert queries() == one
+
+
+def test_a_record_inspect_view_polls_itself_only_while_in_flight(admin_client, shared_page):
+    record = SyndicationRecord.objects.get()
+    url = reverse(f"{RECORDS}:inspect", args=[record.pk])
+    html = admin_client.get(url).content.decode()
+    assert f'data-syndication-live-url-value="{url}"' in html and in_flight(html) is True
+    SyndicationRecord.objects.update(state=State.FAILED, last_error="Down for maintenance")
+    html = admin_client.get(url).content.decode()
+    assert in_flight(html) is False and "Down for maintenance" in html

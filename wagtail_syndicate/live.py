@@ -39,6 +39,7 @@ def intervals_json() -> str:
 def live_context(records, url: str) -> dict:
     """What a live fragment's wrapper needs: the poll URL, whether to poll, the waits."""
     return {
+        "live_records": records,
         "live_url": url,
         "live_in_flight": in_flight(records),
         "live_intervals": intervals_json(),

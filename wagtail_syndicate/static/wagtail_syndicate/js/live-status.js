@@ -70,9 +70,11 @@
           this.schedule(); // a passing failure: try again, later each time
           return;
         }
-        const fresh = new DOMParser()
-          .parseFromString(html, 'text/html')
-          .querySelector(`[data-controller~="${this.identifier}"]`);
+        // The same wrapper in the answer: by its id (a whole page may hold several), else the first.
+        const selector = this.element.id
+          ? `#${CSS.escape(this.element.id)}`
+          : `[data-controller~="${this.identifier}"]`;
+        const fresh = new DOMParser().parseFromString(html, 'text/html').querySelector(selector);
         const content = fresh?.querySelector(`[data-${this.identifier}-target~="content"]`);
         if (!content || !this.hasContentTarget) return;
         const before = this.sentences(this.contentTarget);
