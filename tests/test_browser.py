@@ -358,3 +358,29 @@ def test_retry_that_fails_again_shows_the_new_time(page, log_in, fake_mastodon, 
     assert new_time > first_time  # ISO 8601 times in one zone sort as text
     expect(panel.get_by_role("status")).to_contain_text("Failed")
     expect(panel).to_have_attribute("data-syndication-live-in-flight-value", "false")
+
+
+def test_the_records_report_and_a_record_update_by_themselves(
+    page, log_in, fake_mastodon, quick_polls
+):
+    from playwright.sync_api import expect
+
+    connect_account(fake_mastodon)
+    make_photo_page(image=make_image(), alt_text=ALT_TEXT)  # published: its record is queued
+    record = SyndicationRecord.objects.get()
+    log_in(make_editor())
+    page.goto("/admin/syndication/posts/")
+    report = page.locator("#syndication-records-live")
+    expect(report.locator("table.listing")).to_contain_text("Queued")
+    inspect = page.context.new_page()
+    inspect.goto(f"/admin/syndication/posts/inspect/{record.pk}/")
+    expect(inspect.locator("#syndication-record-live")).to_contain_text("Queued")
+
+    assert run_tasks() == ["posted"]
+
+    expect(report.locator("table.listing")).to_contain_text("Posted")
+    expect(report.get_by_role("status")).to_contain_text("Posted")
+    expect(report).to_have_attribute("data-syndication-live-in-flight-value", "false")
+    live_record = inspect.locator("#syndication-record-live")
+    expect(live_record).to_contain_text(fake_mastodon.statuses[0].url)
+    expect(live_record).to_have_attribute("data-syndication-live-in-flight-value", "false")
