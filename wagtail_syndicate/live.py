@@ -48,7 +48,7 @@ def live_context(records, url: str) -> dict:
 
 def page_status_context(page, user, back_url: str) -> dict:
     """The Shared posts panel's context: ``page``'s records with a Retry link (back to
-    ``back_url``) for those the user may retry. Three queries whatever the number of records."""
+    ``back_url``) for those the user may retry. The same queries whatever the number of records."""
     from .models import SyndicationRecord
 
     records = list(SyndicationRecord.objects.filter(page_id=page.pk).select_related("account"))
