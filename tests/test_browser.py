@@ -138,16 +138,17 @@ def make_editor():
     """Someone who may edit and publish pages and choose images, as Wagtail's Editors group,
     and see social posts (Retry leads to a screen of those)."""
     user = WagtailTestUtils.create_user("editor", password="pw", first_name="Eda")
-    group = Group.objects.create(name="Editors")
+    # Wagtail's own migrations make an Editors group; the test's first test sees it.
+    group, _ = Group.objects.get_or_create(name="Editors")
     for codename in ("access_admin", "view_syndicationrecord"):
         group.permissions.add(Permission.objects.get(codename=codename))
     for codename in ("add_page", "change_page", "publish_page"):
-        GroupPagePermission.objects.create(
+        GroupPagePermission.objects.get_or_create(
             group=group,
             page=Page.objects.get(depth=1),
             permission=Permission.objects.get(codename=codename),
         )
-    GroupCollectionPermission.objects.create(
+    GroupCollectionPermission.objects.get_or_create(
         group=group,
         collection=Collection.get_first_root_node(),
         permission=Permission.objects.get(codename="choose_image"),
@@ -278,3 +279,108 @@ def test_a_failure_shows_its_reason_and_retry_posts(page, log_in, fake_mastodon,
         "href", fake_mastodon.statuses[0].url
     )
     assert SyndicationRecord.objects.get().state == "posted"
+
+
+@pytest.fixture
+def quick_polls(settings):
+    """The live status asks again every 0.2 s (the real schedule backs off from 2 s)."""
+    settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "LIVE_STATUS_INTERVALS": [0.2]}
+
+
+def refuse_posts(fake) -> None:
+    """The next post fails for good (422: no retry)."""
+    fake.inject(
+        Fault(method="POST", path="/api/v1/statuses", status=422, body={"error": "Rejected"})
+    )
+
+
+def test_the_panel_goes_from_queued_to_posted_by_itself(
+    page, log_in, fake_mastodon, screenshot, quick_polls
+):
+    from playwright.sync_api import expect
+
+    connect_account(fake_mastodon)
+    draft = make_photo_page(image=make_image(), alt_text=ALT_TEXT, publish=False)
+    log_in(make_editor())
+    page.goto(f"/admin/pages/{draft.pk}/edit/")
+    publish(page)
+    expect(page.locator(".messages")).to_contain_text("Sharing to @alice@")
+    page.goto(f"/admin/pages/{draft.pk}/edit/")
+    panel = shared_posts(page)
+    expect(panel.locator("[data-record-state='queued']")).to_contain_text("Queued")
+    expect(panel).to_have_attribute("data-syndication-live-in-flight-value", "true")
+
+    assert run_tasks() == ["posted"]  # the worker, while the editor looks at the panel
+
+    posted = panel.locator("[data-record-state='posted']")
+    expect(posted).to_contain_text("Posted")
+    expect(posted.get_by_role("link", name="View post")).to_have_attribute(
+        "href", fake_mastodon.statuses[0].url
+    )
+    expect(panel.get_by_role("status")).to_contain_text("Posted")  # read out by screen readers
+    expect(panel).to_have_attribute("data-syndication-live-in-flight-value", "false")
+    show_near_top(panel)
+    screenshot(page, "9-editor-posted-live")
+
+
+def test_retry_that_fails_again_shows_the_new_time(page, log_in, fake_mastodon, quick_polls):
+    from playwright.sync_api import expect
+
+    connect_account(fake_mastodon)
+    refuse_posts(fake_mastodon)
+    draft = make_photo_page(image=make_image(), alt_text=ALT_TEXT, publish=False)
+    log_in(make_editor())
+    page.goto(f"/admin/pages/{draft.pk}/edit/")
+    publish(page)
+    expect(page.locator(".messages")).to_contain_text("Sharing to @alice@")
+    assert run_tasks() == ["failed"]
+    page.goto(f"/admin/pages/{draft.pk}/edit/")
+    panel = shared_posts(page)
+    failed = panel.locator("[data-record-state='failed']")
+    expect(failed).to_contain_text("Failed")
+    first_time = failed.locator("[data-record-time] time").get_attribute("datetime")
+    expect(panel).to_have_attribute("data-syndication-live-in-flight-value", "false")
+
+    refuse_posts(fake_mastodon)
+    failed.get_by_role("link", name="Retry").click()
+    page.get_by_role("button", name="Yes, retry").click()
+    expect(page.locator(".messages")).to_contain_text("queued again")
+    expect(page.locator(".messages time")).to_be_visible()
+    panel = shared_posts(page)
+    expect(panel.locator("[data-record-state='queued']")).to_contain_text("Queued")
+
+    assert run_tasks() == ["failed"]
+
+    failed = panel.locator("[data-record-state='failed']")
+    expect(failed).to_contain_text("Failed")
+    expect(failed.locator("[data-record-time] time")).not_to_have_attribute("datetime", first_time)
+    new_time = failed.locator("[data-record-time] time").get_attribute("datetime")
+    assert new_time > first_time  # ISO 8601 times in one zone sort as text
+    expect(panel.get_by_role("status")).to_contain_text("Failed")
+    expect(panel).to_have_attribute("data-syndication-live-in-flight-value", "false")
+
+
+def test_the_records_report_and_a_record_update_by_themselves(
+    page, log_in, fake_mastodon, quick_polls
+):
+    from playwright.sync_api import expect
+
+    connect_account(fake_mastodon)
+    make_photo_page(image=make_image(), alt_text=ALT_TEXT)  # published: its record is queued
+    record = SyndicationRecord.objects.get()
+    log_in(make_editor())
+    page.goto("/admin/syndication/posts/")
+    report = page.locator("#syndication-records-live")
+    expect(report.locator("table.listing")).to_contain_text("Queued")
+    inspect = page.context.new_page()
+    inspect.goto(f"/admin/syndication/posts/inspect/{record.pk}/")
+    expect(inspect.locator("#syndication-record-live")).to_contain_text("Queued")
+
+    assert run_tasks() == ["posted"]
+
+    expect(report.locator("table.listing")).to_contain_text("Posted")
+    expect(report.get_by_role("status")).to_contain_text("Posted")
+    expect(report).to_have_attribute("data-syndication-live-in-flight-value", "false")
+    live_record = inspect.locator("#syndication-record-live")
+    expect(live_record).to_contain_text(fake_mastodon.statuses[0].url)
+    expect(live_record).to_have_attribute("data-syndication-live-in-flight-value", "false")

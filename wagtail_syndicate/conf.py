@@ -68,6 +68,9 @@ DEFAULTS: dict[str, Any] = {
     # FakeBluesky or FakeX: links are shown only on this host (or the real one).
     "BLUESKY_WEB_URL": None,
     "X_WEB_URL": None,
+    # Seconds between the admin's checks of a post in flight (queued, posting, retrying), each
+    # wait after the one before; the last one repeats. The checks stop when nothing is in flight.
+    "LIVE_STATUS_INTERVALS": (2, 4, 8, 16, 32, 60),
 }
 
 

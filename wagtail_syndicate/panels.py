@@ -1,7 +1,6 @@
 """Panels for the page editor: what will be posted, per connected account."""
 
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -130,16 +129,9 @@ class SyndicationStatusPanel(Panel):
             return bool(self.instance.pk)
 
         def get_context_data(self, parent_context=None):
-            from .models import SyndicationRecord
+            from .live import page_status_context
 
             context = super().get_context_data(parent_context)
-            records = SyndicationRecord.objects.filter(page_id=self.instance.pk).select_related(
-                "account"
-            )
-            user = self.request.user
-            back = urlencode({"next": self.request.get_full_path()})
-            context["records"] = [
-                (record, f"{retry_url(record)}?{back}" if may_retry(user, record) else None)
-                for record in records
-            ]
+            back = self.request.get_full_path()
+            context.update(page_status_context(self.instance, self.request.user, back))
             return context

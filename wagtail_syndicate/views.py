@@ -3,7 +3,9 @@ ask for confirmation (GET), then act (POST)."""
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -108,14 +110,33 @@ class RetryView(ConfirmActionView):
 
         record = self.object
         record = retry_record(record) if record.can_retry else record
-        if record.state == SyndicationRecord.State.QUEUED:
-            messages.success(request, _("Sharing to %s is queued again.") % record.account_name())
+        record.refresh_from_db()  # a backend that runs tasks at once may have settled it
+        when = attempt_time(record.updated_at)
+        if record.state in (SyndicationRecord.State.QUEUED, SyndicationRecord.State.POSTING):
+            messages.success(
+                request,
+                format_html(
+                    _("Sharing to {account} is queued again ({when})."),
+                    account=record.account_name(),
+                    when=when,
+                ),
+            )
         elif record.state == SyndicationRecord.State.FAILED:
-            messages.error(request, _("Not queued: %s") % record.last_error)
+            messages.error(
+                request,
+                format_html(
+                    _("Failed again ({when}): {reason}"), when=when, reason=record.last_error
+                ),
+            )
         else:
             messages.warning(
                 request, _("Nothing to retry: this post is %s.") % record.get_state_display()
             )
+
+
+def attempt_time(time) -> str:
+    """``time`` as Wagtail shows times: how long ago, with the exact time on hover."""
+    return render_to_string("wagtail_syndicate/includes/attempt_time.html", {"time": time})
 
 
 class CheckPostView(ConfirmActionView):

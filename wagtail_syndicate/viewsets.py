@@ -19,6 +19,7 @@ from wagtail.snippets.views.snippets import (
 
 from .conf import get_setting
 from .forms import SyndicationAccountForm
+from .live import live_context
 from .models import SyndicationAccount, SyndicationRecord
 from .oauth_views import CallbackView, ConnectView
 from .permissions import (
@@ -44,12 +45,26 @@ def retry_button(view, record, *, priority: int) -> list[Button]:
 class RecordIndexView(IndexView):
     retry_url_name = None
 
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("page", "account")
+
+    def get_context_data(self, *args, **kwargs):
+        context = super().get_context_data(*args, **kwargs)
+        query = self.request.GET.urlencode()
+        url = f"{self.index_results_url}?{query}" if query else self.index_results_url
+        return {**context, **live_context(context["object_list"], url)}
+
     def get_list_more_buttons(self, instance):
         return [*super().get_list_more_buttons(instance), *retry_button(self, instance, priority=5)]
 
 
 class RecordInspectView(InspectView):
     retry_url_name = None
+    template_name = "wagtail_syndicate/records/inspect.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        return {**context, **live_context([self.object], self.request.path)}
 
     @cached_property
     def header_more_buttons(self):
@@ -64,6 +79,7 @@ class SyndicationRecordViewSet(SnippetViewSet):
     url_prefix = "syndication/posts"
     add_to_admin_menu = False
     index_view_class = RecordIndexView
+    index_results_template_name = "wagtail_syndicate/records/index_results.html"
     inspect_view_class = RecordInspectView
     inspect_view_enabled = True
     copy_view_enabled = False

@@ -1,6 +1,8 @@
 """Registration with Wagtail; the logic lives in the modules it names."""
 
+from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
@@ -13,6 +15,7 @@ from .components import RecentFailuresPanel, view_post_buttons
 from .exceptions import SyndicationError
 from .fitting import WebReadyOperation
 from .history import FORMATTERS
+from .live import LIVE_URL_NAME, page_status
 from .models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
 from .networks import get_network
 from .oauth_views import revoke_tokens
@@ -72,6 +75,18 @@ def register_check_post_url():
             name="wagtail_syndicate_check_post",
         )
     ]
+
+
+@hooks.register("register_admin_urls")
+def register_live_status_url():
+    return [path("syndication/status/page/<int:page_id>/", page_status, name=LIVE_URL_NAME)]
+
+
+@hooks.register("insert_global_admin_js")
+def live_status_js():
+    """The ``syndication-live`` Stimulus controller: the editor's panel, the records report and
+    a record's inspect view keep themselves up to date while a post is in flight."""
+    return format_html('<script src="{}"></script>', static("wagtail_syndicate/js/live-status.js"))
 
 
 @hooks.register("register_snippet_listing_buttons")
