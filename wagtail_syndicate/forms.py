@@ -36,6 +36,12 @@ class SyndicationAccountForm(WagtailAdminModelForm):
             self.fields["instance_url"].required = False
         if self.instance.pk:
             self.describe_existing_account()
+        elif "instance_url" in self.fields:
+            self.fields["instance_url"].help_text = _(
+                "The Mastodon instance (for example https://mastodon.social). On Bluesky and "
+                "X, leave it empty for their usual server (https://bsky.social, "
+                "https://api.x.com), or enter your own PDS."
+            )
 
     def describe_existing_account(self) -> None:
         """Help for changing an account that is connected, not for connecting a new one."""
