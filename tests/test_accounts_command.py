@@ -33,7 +33,7 @@ def test_add_list_remove(fake_mastodon):
 
     removed = run("remove", str(account.pk)).splitlines()
     assert removed[0] == f"Removed account {account.pk}."
-    assert removed[1].startswith(f"The access token of @alice@{fake_mastodon.host} was pasted")
+    assert removed[1].startswith(f"The access token of {account} was pasted")
     assert not SyndicationAccount.objects.exists()
 
 

@@ -384,3 +384,41 @@ def test_the_records_report_and_a_record_update_by_themselves(
     live_record = inspect.locator("#syndication-record-live")
     expect(live_record).to_contain_text(fake_mastodon.statuses[0].url)
     expect(live_record).to_have_attribute("data-syndication-live-in-flight-value", "false")
+
+
+def test_the_records_report_keeps_titles_whole_and_reasons_on_one_line(
+    page, log_in, fake_mastodon, screenshot
+):
+    from playwright.sync_api import expect
+
+    reason = (
+        "Validation failed: the harbour master refused this status because it mentions the "
+        "night ferry, which is not running this week; try again when the timetable is back"
+    )
+    connect_account(fake_mastodon)
+    fake_mastodon.inject(
+        Fault(method="POST", path="/api/v1/statuses", status=422, body={"error": reason})
+    )
+    make_photo_page(image=make_image(), alt_text=ALT_TEXT, title="Harbour at night")
+    make_photo_page(image=make_image(), alt_text=ALT_TEXT, title="Evening boats")
+    assert sorted(run_tasks()) == ["failed", "posted"]
+
+    page.set_viewport_size({"width": 1400, "height": 900})
+    log_in(WagtailTestUtils.create_superuser("admin", password="pw"))
+    page.goto("/admin/syndication/posts/")
+    title = page.get_by_role("link", name="Harbour at night", exact=True)
+    expect(title).to_be_visible()
+    # One line: a title broken mid-word ("Harb / our") would be several.
+    lines = title.evaluate(
+        "el => { const r = document.createRange(); r.selectNodeContents(el);"
+        " return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }"
+    )
+    assert lines == 1
+    clipped = page.locator("[data-record-reason]")
+    expect(clipped).to_have_attribute("title", re.compile(re.escape(reason)))
+    assert clipped.evaluate("el => el.scrollWidth > el.clientWidth")  # clipped to one line
+    expect(page.get_by_role("link", name=re.compile("View on Mastodon"))).to_have_attribute(
+        "href", fake_mastodon.statuses[0].url
+    )
+    expect(page.locator("[data-bulk-action-checkbox]")).to_have_count(0)
+    screenshot(page, "9-records-report")

@@ -383,7 +383,7 @@ def test_disconnecting_revokes_the_token(admin_client, fake_mastodon):
         timeout=5,
     )
     assert me.status_code == 401
-    assert f"The access token of {account.handle} was revoked." in shown_messages(response)
+    assert f"The access token of {account} was revoked." in shown_messages(response)
 
 
 def test_removing_with_the_command_revokes_the_token(admin_client, fake_mastodon):
@@ -394,7 +394,7 @@ def test_removing_with_the_command_revokes_the_token(admin_client, fake_mastodon
     call_command("syndication_accounts", "remove", str(account.pk), stdout=out)
 
     assert not SyndicationAccount.objects.exists()
-    assert f"The access token of {account.handle} was revoked." in out.getvalue()
+    assert f"The access token of {account} was revoked." in out.getvalue()
     me = requests.get(
         f"{fake_mastodon.base_url}/api/v1/accounts/verify_credentials",
         headers={"Authorization": f"Bearer {token}"},
@@ -412,7 +412,7 @@ def test_a_failed_revocation_still_removes_the_account_with_a_warning(admin_clie
 
     assert not SyndicationAccount.objects.exists()
     warning = next(m for m in shown_messages(response) if "could not be revoked" in m)
-    assert warning.startswith(f"{account.handle} was removed")
+    assert warning.startswith(f"{account} was removed")
     assert "503" in warning
 
 

@@ -179,7 +179,7 @@ def test_page_history_records_queue_and_outcome(fake_mastodon):
         "wagtail_syndicate.posted",
     ]
     posted = entries.get(action="wagtail_syndicate.posted")
-    assert posted.message == (f"Shared to {account.handle}: {fake_mastodon.statuses[0].url}")
+    assert posted.message == f"Shared to {account}: {fake_mastodon.statuses[0].url}"
 
 
 def test_text_only_page_posts_without_media(fake_mastodon):

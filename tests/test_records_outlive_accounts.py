@@ -63,7 +63,7 @@ def test_removing_with_the_command_keeps_the_records_and_adding_again_posts_noth
     kept = SyndicationRecord.objects.get(pk=record.pk)
     assert kept.account is None
     assert (kept.remote_url, kept.remote_id, kept.state) == (url, remote_id, "posted")
-    assert kept.account_name() == f"@alice@{fake_mastodon.host} (removed)"
+    assert kept.account_name() == f"@alice@{fake_mastodon.host} on Mastodon (removed)"
 
     again, out = add_with_command(fake_mastodon)
     assert "Took back 1 posts" in out
@@ -91,16 +91,18 @@ def test_removed_in_the_admin_then_a_changed_page_edits_the_same_status(
 
     # With the account gone, every place that shows records still works.
     listing = admin_client.get(reverse(f"{RECORDS}:list")).content.decode()
-    assert f"@alice@{fake_mastodon.host} (removed)" in listing
+    assert f"@alice@{fake_mastodon.host} on Mastodon (removed)" in listing
     inspect = admin_client.get(reverse(f"{RECORDS}:inspect", args=[record.pk]))
     assert inspect.status_code == 200
-    assert f"@alice@{fake_mastodon.host} (removed)" in inspect.content.decode()
+    assert f"@alice@{fake_mastodon.host} on Mastodon (removed)" in inspect.content.decode()
     editor = admin_client.get(reverse("wagtailadmin_pages:edit", args=[page.pk]))
     assert editor.status_code == 200
     links = Template("{% load syndication_tags %}{% syndication_links page %}").render(
         Context({"page": page})
     )
-    assert record.remote_url in links and "(removed)" in links
+    # Readers of the page see who posted it, not the admin's "(removed)".
+    assert record.remote_url in links and f"@alice@{fake_mastodon.host} on Mastodon<" in links
+    assert "(removed)" not in links
 
     again, _ = add_with_command(fake_mastodon)
     since = len(fake_mastodon.requests)

@@ -79,7 +79,7 @@ def test_syndication_links_tag_renders_u_syndication_links(fake_mastodon):
         Context({"page": page})
     )
     url = fake_mastodon.statuses[0].url
-    assert html == f'<a class="u-syndication" rel="syndication" href="{url}">{account.handle}</a>'
+    assert html == f'<a class="u-syndication" rel="syndication" href="{url}">{account}</a>'
 
 
 def test_syndication_links_tag_renders_nothing_before_posting(fake_mastodon):

@@ -25,7 +25,7 @@ class SyndicationAccountForm(WagtailAdminModelForm):
             "write:media, write:statuses, read:statuses and read:accounts; paste “Your "
             "access token”. "
             "On Bluesky: Settings → Privacy and security → App passwords; enter your handle "
-            "too. Leave empty to keep the current one."
+            "too."
         ),
     )
 
@@ -34,6 +34,31 @@ class SyndicationAccountForm(WagtailAdminModelForm):
         if "instance_url" in self.fields:
             # Bluesky and X have a usual server: left empty, it is filled in.
             self.fields["instance_url"].required = False
+        if self.instance.pk:
+            self.describe_existing_account()
+        elif "instance_url" in self.fields:
+            self.fields["instance_url"].help_text = _(
+                "The Mastodon instance (for example https://mastodon.social). On Bluesky and "
+                "X, leave it empty for their usual server (https://bsky.social, "
+                "https://api.x.com), or enter your own PDS."
+            )
+
+    def describe_existing_account(self) -> None:
+        """Help for changing an account that is connected, not for connecting a new one."""
+        help_texts = {
+            "access_token": _(
+                "Leave empty to keep the current one. Paste a new access token (or, on "
+                "Bluesky, a new app password) to replace it."
+            ),
+            "instance_url": _("Changing the server needs the account's access token again."),
+            "handle": _(
+                "On Bluesky, the handle to sign in with. Otherwise the network's own, filled "
+                "in again whenever a new token is pasted."
+            ),
+        }
+        for name, text in help_texts.items():
+            if name in self.fields:
+                self.fields[name].help_text = text
 
     def clean_instance_url(self):
         url = self.cleaned_data.get("instance_url")

@@ -49,6 +49,7 @@ def _action(record, action: str | None) -> str:
 
 def _data(record) -> dict:
     return {
+        "record": record.pk,  # the record's inspect view lists its own entries
         "account": record.account_name(),
         "url": record.safe_remote_url,
         "reason": record.last_error,

@@ -151,12 +151,23 @@ class CheckPostView(ConfirmActionView):
         return user.has_perm("wagtail_syndicate.change_syndicationaccount")
 
     def get_page_title(self):
-        if not get_network(self.object.network).visibility:
+        if not self.posts_privately:
             return _("Check the account")
         return self.page_title
 
+    @property
+    def posts_privately(self) -> bool:
+        """Whether the network has posts only the account sees (else nothing is posted)."""
+        return bool(get_network(self.object.network).visibility)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if not self.posts_privately:  # the button says what it does: it posts nothing
+            context["submit_label"] = _("Sign in and upload the test image")
+        return context
+
     def question(self) -> str:
-        if not get_network(self.object.network).visibility:
+        if not self.posts_privately:
             return _(
                 "Check %(account)s: sign in and upload a test image? Nothing is posted: every "
                 "post on %(network)s is public."

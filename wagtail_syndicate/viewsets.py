@@ -1,13 +1,16 @@
 """Admin screens: the records editors read (with Retry) and the accounts administrators connect."""
 
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
 from wagtail.admin.widgets.button import Button, HeaderButton
+from wagtail.models import PageLogEntry
 from wagtail.snippets.views.snippets import (
     CreateView,
     DeleteView,
@@ -17,6 +20,14 @@ from wagtail.snippets.views.snippets import (
     SnippetViewSet,
 )
 
+from .columns import (
+    AccountColumn,
+    AccountTitleColumn,
+    PostLinkColumn,
+    ReasonColumn,
+    account_html,
+    post_link_html,
+)
 from .conf import get_setting
 from .forms import SyndicationAccountForm
 from .live import live_context
@@ -43,6 +54,9 @@ def retry_button(view, record, *, priority: int) -> list[Button]:
 
 
 class RecordIndexView(IndexView):
+    """The records report. No bulk actions: records are never deleted by hand (the policy
+    refuses it to everyone), and Delete is the only bulk action snippets have."""
+
     retry_url_name = None
 
     def get_base_queryset(self):
@@ -54,11 +68,26 @@ class RecordIndexView(IndexView):
         url = f"{self.index_results_url}?{query}" if query else self.index_results_url
         return {**context, **live_context(context["object_list"], url)}
 
+    @cached_property
+    def columns(self):
+        return [column for column in super().columns if column.name != "bulk_actions"]
+
     def get_list_more_buttons(self, instance):
         return [*super().get_list_more_buttons(instance), *retry_button(self, instance, priority=5)]
 
 
+HISTORY_SHOWN = 20
+
+
+def shown_date(date, empty) -> str:
+    """A time as Wagtail shows one (relative, the exact time on hover), or ``empty``."""
+    return render_to_string("wagtail_syndicate/shared/date.html", {"date": date, "empty": empty})
+
+
 class RecordInspectView(InspectView):
+    """One record in full: its account, post link, whole reason, attempts, the next attempt
+    and the history of its attempts (the entries it wrote in its page's history)."""
+
     retry_url_name = None
     template_name = "wagtail_syndicate/records/inspect.html"
 
@@ -66,9 +95,76 @@ class RecordInspectView(InspectView):
         context = super().get_context_data(**kwargs)
         return {**context, **live_context([self.object], self.request.path)}
 
+    labels = {"post": _("Post"), "history": _("History")}
+
     @cached_property
     def header_more_buttons(self):
         return [*super().header_more_buttons, *retry_button(self, self.object, priority=5)]
+
+    def get_field_label(self, field_name, field):
+        if field_name in self.labels:
+            return self.labels[field_name]
+        return super().get_field_label(field_name, field)
+
+    def get_account_display_value(self):
+        return mark_safe(account_html(self.object))  # noqa: S308 (a template, escaped)
+
+    def get_post_display_value(self):
+        return mark_safe(post_link_html(self.object))  # noqa: S308 (a template, escaped)
+
+    def get_last_error_display_value(self):
+        return self.object.last_error or "—"
+
+    def get_notice_display_value(self):
+        return self.object.notice or "—"
+
+    def get_next_attempt_at_display_value(self):
+        record = self.object
+        if record.state != SyndicationRecord.State.RETRYING:
+            return "—"
+        return mark_safe(shown_date(record.next_attempt_at, _("Not yet planned")))  # noqa: S308
+
+    def get_queued_at_display_value(self):
+        return mark_safe(shown_date(self.object.queued_at, "—"))  # noqa: S308
+
+    def get_posted_at_display_value(self):
+        return mark_safe(shown_date(self.object.posted_at, _("Not yet")))  # noqa: S308
+
+    def get_updated_at_display_value(self):
+        return mark_safe(shown_date(self.object.updated_at, "—"))  # noqa: S308
+
+    def get_history_display_value(self):
+        return mark_safe(  # noqa: S308 (a template, escaped)
+            render_to_string(
+                "wagtail_syndicate/shared/record_history.html",
+                {"entries": self.history_entries()},
+            )
+        )
+
+    def history_entries(self) -> list:
+        """The latest entries this record wrote in its page's history, newest first (entries
+        from before they named their record: those naming its account)."""
+        record = self.object
+        names = {record.account_name()}
+        if record.account_id is not None:
+            names.add(record.account.handle)
+        entries = (
+            PageLogEntry.objects.filter(
+                page_id=record.page_id, action__startswith="wagtail_syndicate."
+            )
+            .select_related("user")
+            .order_by("-timestamp", "-pk")
+        )
+        mine = []
+        for entry in entries.iterator():
+            data = entry.data or {}
+            if data.get("record", None) == record.pk or (
+                "record" not in data and data.get("account") in names
+            ):
+                mine.append(entry)
+                if len(mine) == HISTORY_SHOWN:
+                    break
+        return mine
 
 
 class SyndicationRecordViewSet(SnippetViewSet):
@@ -88,28 +184,32 @@ class SyndicationRecordViewSet(SnippetViewSet):
     search_backend_name = None
     list_display = [
         "page",
-        Column("account_name", label=_("Account")),
+        AccountColumn(),
         StatusTagColumn(
             "get_state_display",
             label=_("State"),
             primary=lambda record: record.state == SyndicationRecord.State.POSTED,
         ),
-        Column("post_link", label=_("Post")),
-        Column("last_error", label=_("Reason")),
+        PostLinkColumn(),
+        ReasonColumn(),
         DateColumn("updated_at", label=_("Updated")),
     ]
     inspect_view_fields = [
         "page",
-        "account_name",
+        "account",
         "state",
-        "post_link",
+        "post",
         "last_error",
         "notice",
         "attempts",
+        "next_attempt_at",
         "queued_at",
         "posted_at",
         "updated_at",
+        "history",
     ]
+    # The generic listing, without the snippets' bulk-actions footer (see RecordIndexView).
+    index_template_name = "wagtailadmin/generic/index.html"
 
     chooser_viewset_class = PermissionCheckedChooserViewSet
 
@@ -130,6 +230,9 @@ class SyndicationRecordViewSet(SnippetViewSet):
 class AccountIndexView(IndexView):
     connect_url_name = None
     x_connect_url_name = None
+
+    def _get_title_column(self, field_name, column_class=AccountTitleColumn, **kwargs):
+        return super()._get_title_column(field_name, column_class, **kwargs)
 
     @cached_property
     def add_item_label(self):
@@ -194,10 +297,14 @@ class SyndicationAccountViewSet(SnippetViewSet):
     copy_view_enabled = False
     list_display = [
         "__str__",
-        "network",
-        "instance_url",
-        "site",
-        "enabled",
+        Column("server_name", label=_("Server")),
+        Column("site", label=_("Site"), accessor=lambda account: account.site or _("Every site")),
+        StatusTagColumn(
+            "enabled",
+            label=_("Status"),
+            accessor=lambda account: _("Enabled") if account.enabled else _("Disabled"),
+            primary=lambda account: account.enabled,
+        ),
         Column("token_state", label=_("Token")),
     ]
     list_filter = ["network", "enabled"]

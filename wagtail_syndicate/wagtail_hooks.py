@@ -11,6 +11,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.widgets.button import Button
 from wagtail.snippets.models import register_snippet
 
+from .columns import ICON_FILES
 from .components import RecentFailuresPanel, view_post_buttons
 from .exceptions import SyndicationError
 from .fitting import WebReadyOperation
@@ -29,6 +30,11 @@ record_viewset = SyndicationRecordViewSet()
 account_viewset = SyndicationAccountViewSet()
 register_snippet(record_viewset)
 register_snippet(account_viewset)
+
+
+@hooks.register("register_icons")
+def register_network_icons(icons):
+    return [*icons, *ICON_FILES]
 
 
 @hooks.register("register_image_operations")

@@ -1,6 +1,7 @@
 """``SyndicationAccount``: an account on a network that pages are shared to."""
 
 import json
+from urllib.parse import urlsplit
 
 from django.db import connections, models, transaction
 from django.db.models.signals import pre_delete
@@ -79,7 +80,7 @@ class SyndicationAccount(models.Model):
         ordering = ["handle"]
 
     def __str__(self) -> str:
-        return self.handle or self.instance_url
+        return account_label(self.network, self.instance_url, self.handle)
 
     def save(self, *args, **kwargs):
         """Saving an account (however it was connected: the admin's sign-ins, a pasted token,
@@ -89,6 +90,11 @@ class SyndicationAccount(models.Model):
             super().save(*args, **kwargs)
             # How many it took back, over every save of this instance.
             self.adopted_records = getattr(self, "adopted_records", 0) + self.adopt_records()
+
+    @property
+    def server_name(self) -> str:
+        """The server's host (and port), as it is named beside the handle."""
+        return server_name(self.instance_url)
 
     def identity(self) -> dict:
         """Who the account is on its network, as its records keep it once it is removed."""
@@ -221,6 +227,39 @@ class SyndicationAccount(models.Model):
         if isinstance(chosen, models.QuerySet):
             return accounts.filter(models.Q(pk__in=chosen) | ~models.Exists(chosen))
         return accounts.filter(pk__in=chosen) if chosen else accounts
+
+
+def server_name(instance_url: str) -> str:
+    return urlsplit(instance_url).netloc or instance_url
+
+
+def network_name(network: str) -> str:
+    """The network's name for people ("Mastodon"), or its key for a network of a site's own."""
+    try:
+        return str(SyndicationAccount.Network(network).label)
+    except ValueError:
+        return network
+
+
+def account_label(network: str, instance_url: str, handle: str) -> str:
+    """Who an account is, unambiguously: "@demo on X (api.x.com)". A Mastodon handle names
+    its server already ("@alice@mastodon.social on Mastodon")."""
+    server = server_name(instance_url)
+    if not handle:
+        return _("%(server)s on %(network)s") % {
+            "server": server,
+            "network": network_name(network),
+        }
+    if handle.lower().endswith(f"@{server.lower()}"):
+        return _("%(handle)s on %(network)s") % {
+            "handle": handle,
+            "network": network_name(network),
+        }
+    return _("%(handle)s on %(network)s (%(server)s)") % {
+        "handle": handle,
+        "network": network_name(network),
+        "server": server,
+    }
 
 
 @receiver(pre_delete, sender=SyndicationAccount, dispatch_uid="wagtail_syndicate_keep_records")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..conf import get_setting
 from ..exceptions import ConfigurationError
+from .accounts import account_label, network_name
 
 # What a run learns about the remote post; kept even when a newer publish overtakes the run.
 REMOTE_FIELDS = (
@@ -188,9 +189,26 @@ class SyndicationRecord(models.Model):
         """The account the post was shared to, or who it was if it has since been removed."""
         if self.account_id is not None:
             return str(self.account)
-        return _("%(account)s (removed)") % {
-            "account": self.former_handle or self.former_instance_url or "-"
+        if not (self.former_handle or self.former_instance_url):
+            return _("A removed account")
+        former = account_label(self.former_network, self.former_instance_url, self.former_handle)
+        return _("%(account)s (removed)") % {"account": former}
+
+    def public_account_name(self) -> str:
+        """The account as readers of the page are shown it: its handle and network ("@demo on
+        X"), whether or not it has since been removed."""
+        handle = self.account.handle if self.account_id is not None else self.former_handle
+        if not handle:
+            return network_name(self.network)
+        return _("%(handle)s on %(network)s") % {
+            "handle": handle,
+            "network": network_name(self.network),
         }
+
+    @property
+    def network(self) -> str:
+        """The key of the network the post is on (``mastodon``), kept once the account goes."""
+        return self.account.network if self.account_id is not None else self.former_network
 
     @property
     def safe_remote_url(self) -> str:

@@ -11,7 +11,8 @@ register = template.Library()
 
 @register.simple_tag
 def syndication_links(page):
-    """``<a class="u-syndication" rel="syndication" href="…">@handle</a>`` per post of ``page``."""
+    """``<a class="u-syndication" rel="syndication" href="…">@handle on Network</a>`` per post
+    of ``page``."""
     records = (
         SyndicationRecord.objects.filter(page=page, state=SyndicationRecord.State.POSTED)
         .exclude(remote_url="")
@@ -22,7 +23,7 @@ def syndication_links(page):
         "\n",
         '<a class="u-syndication" rel="syndication" href="{}">{}</a>',
         (
-            (record.safe_remote_url, record.account_name())
+            (record.safe_remote_url, record.public_account_name())
             for record in records
             if record.safe_remote_url
         ),
