@@ -23,12 +23,24 @@ def preview_of(client, page) -> str:
     response = client.get(reverse("wagtailadmin_pages:edit", args=[page.pk]))
     assert response.status_code == 200
     content = response.content.decode()
-    start = content.index('<div class="w-syndication-preview">')
-    return content[start : content.index("</div>", start)]
+    start = content.index('<div class="w-syndication-preview"')
+    return content[start : content.index("<!-- end of the preview cards -->", start)]
 
 
 def shown(pattern, preview) -> list[str]:
     return [html.unescape(m) for m in re.findall(pattern, preview, re.S)]
+
+
+def texts(preview, *, as_posted=True) -> list[str]:
+    """The text of each card: as posted (each link as its full address), or as the card shows
+    it (each link as the network shows it)."""
+    found = re.findall(r"data-preview-text>(.*?)</p>", preview, re.S)
+    if as_posted:
+        found = [
+            re.sub(r'<span[^>]*data-preview-link="([^"]*)"[^>]*>.*?</span>', r"\1", t)
+            for t in found
+        ]
+    return [html.unescape(re.sub(r"<[^>]+>", "", t)) for t in found]
 
 
 def test_preview_shows_text_count_images_and_options(editor, fake_mastodon):
@@ -41,7 +53,7 @@ def test_preview_shows_text_count_images_and_options(editor, fake_mastodon):
         syndication_visibility="unlisted",
     )
     preview = preview_of(editor, page)
-    (text,) = shown(r"data-preview-text[^>]*>(.*?)</pre>", preview)
+    (text,) = texts(preview)
     assert text == (
         f"Morning boats\n\nFive boats went out before sunrise.\n\n{page.get_full_url()}"
     )
@@ -60,7 +72,7 @@ def test_the_server_receives_what_the_preview_showed(editor, fake_mastodon):
         image=make_image(), publish=False, search_description="A calm sea. " * 60
     )
     preview = preview_of(editor, page)
-    (text,) = shown(r"data-preview-text[^>]*>(.*?)</pre>", preview)
+    (text,) = texts(preview)
     assert "…" in text, "the intro was shortened to fit 500 characters"
 
     publish_page(page)
@@ -107,7 +119,7 @@ def test_preview_shows_each_network_as_it_will_post(editor, fake_mastodon, fake_
     url = page.get_full_url()
     preview = preview_of(editor, page)
     sections = dict(
-        re.findall(r'data-account="(\d+)">(.*?)</section>', preview, re.S)
+        re.findall(r'data-account="(\d+)"[^>]*>(.*?)</section>', preview, re.S)
     )  # fmt: skip
     assert sorted(sections) == sorted(str(a.pk) for a in (mastodon, bluesky, x))
 
@@ -115,12 +127,12 @@ def test_preview_shows_each_network_as_it_will_post(editor, fake_mastodon, fake_
         return shown(pattern, sections[str(account.pk)])
 
     counts = {
-        name: part(account, r"data-preview-count>\s*(\d+ of \d+) characters")[0]
+        name: part(account, r"data-preview-count>.*?(\d+ of \d+) characters")[0]
         for name, account in (("mastodon", mastodon), ("bluesky", bluesky), ("x", x))
     }
-    (m_text,) = part(mastodon, r"data-preview-text[^>]*>(.*?)</pre>")
-    (b_text,) = part(bluesky, r"data-preview-text[^>]*>(.*?)</pre>")
-    (x_text,) = part(x, r"data-preview-text[^>]*>(.*?)</pre>")
+    (m_text,) = texts(sections[str(mastodon.pk)])
+    (b_text,) = texts(sections[str(bluesky.pk)], as_posted=False)
+    (x_text,) = texts(sections[str(x.pk)])
     # Each fitted to its own network's limit and way of counting.
     assert counts["mastodon"] == f"{status_length(m_text, 'Bright light')} of 500"
     assert counts["bluesky"] == f"{count_graphemes(b_text)} of 300"

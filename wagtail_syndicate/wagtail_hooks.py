@@ -1,6 +1,8 @@
 """Registration with Wagtail; the logic lives in the modules it names."""
 
+from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
@@ -17,6 +19,7 @@ from .models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
 from .networks import get_network
 from .oauth_views import revoke_tokens
 from .permissions import register_policies
+from .preview_cards import SyndicationPreviewView
 from .views import CheckPostView
 from .viewsets import SyndicationAccountViewSet, SyndicationRecordViewSet
 
@@ -72,6 +75,31 @@ def register_check_post_url():
             name="wagtail_syndicate_check_post",
         )
     ]
+
+
+@hooks.register("register_admin_urls")
+def register_preview_url():
+    return [
+        path(
+            "syndication/preview/<int:page_id>/",
+            SyndicationPreviewView.as_view(),
+            name="wagtail_syndicate_preview",
+        )
+    ]
+
+
+@hooks.register("insert_editor_js")
+def editor_js():
+    return format_html(
+        '<script src="{}"></script>', static("wagtail_syndicate/js/syndication-preview.js")
+    )
+
+
+@hooks.register("insert_editor_css")
+def editor_css():
+    return format_html(
+        '<link rel="stylesheet" href="{}">', static("wagtail_syndicate/css/syndication-preview.css")
+    )
 
 
 @hooks.register("register_snippet_listing_buttons")
