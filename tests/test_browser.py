@@ -80,8 +80,10 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def live_server(browser):
-    """pytest-django's live server, on 127.0.0.1 (its default, localhost, may be ::1)."""
+def live_server(browser, django_db_setup):
+    """pytest-django's live server, on 127.0.0.1 (its default, localhost, may be ::1). After
+    the test database is made: before, the database is SQLite's in-memory one, whose single
+    connection the server's threads would share (and crash on, used by two at once)."""
     from pytest_django.live_server_helper import LiveServer
 
     server = LiveServer("127.0.0.1")
