@@ -105,6 +105,9 @@ class SyndicationPreviewPanel(Panel):
     class BoundPanel(Panel.BoundPanel):
         template_name = "wagtail_syndicate/panels/preview.html"
 
+        class Media:  # the editor's CSS (Wagtail 8 has no insert_editor_css hook)
+            css = {"all": ["wagtail_syndicate/css/syndication-preview.css"]}
+
         def get_context_data(self, parent_context=None):
             from .preview_cards import cards_context
 

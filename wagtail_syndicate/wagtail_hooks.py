@@ -95,13 +95,6 @@ def editor_js():
     )
 
 
-@hooks.register("insert_editor_css")
-def editor_css():
-    return format_html(
-        '<link rel="stylesheet" href="{}">', static("wagtail_syndicate/css/syndication-preview.css")
-    )
-
-
 @hooks.register("register_snippet_listing_buttons")
 def add_check_post_button(snippet, user, next_url=None):
     if isinstance(snippet, SyndicationAccount) and user.has_perm(
