@@ -1,6 +1,6 @@
 """What administrators and editors do, in a real browser (Chromium through Playwright):
-connecting an account with OAuth, publishing a photo and following the link to its post, and
-retrying a post that failed.
+connecting an account with OAuth, publishing a photo and following the link to its post,
+retrying a post that failed, watching the preview follow the form, and a refused publish.
 
 The site is pytest-django's live server, Mastodon is FakeMastodon, and the worker is the test
 itself (``run_tasks``) between browser steps. Without Playwright or a ``chromium`` on the PATH
@@ -22,9 +22,17 @@ from wagtail.test.utils import WagtailTestUtils
 
 from tests.browser_support import SharedDummyBackend
 from tests.required import unavailable
-from tests.utils import connect_account, make_image, make_photo_page, run_tasks
+from tests.utils import (
+    connect_account,
+    connect_bluesky_account,
+    connect_x_account,
+    make_image,
+    make_photo_page,
+    run_tasks,
+)
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.testing import Fault
+from wagtail_syndicate.text import short_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.browser_support")]
 
@@ -408,12 +416,24 @@ def test_the_records_report_keeps_titles_whole_and_reasons_on_one_line(
     page.goto("/admin/syndication/posts/")
     title = page.get_by_role("link", name="Harbour at night", exact=True)
     expect(title).to_be_visible()
-    # One line: a title broken mid-word ("Harb / our") would be several.
-    lines = title.evaluate(
-        "el => { const r = document.createRange(); r.selectNodeContents(el);"
-        " return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }"
+    # No word broken across lines ("Harb / our"): each word's boxes lie on one line.
+    lines_per_word = title.evaluate(
+        """el => {
+            const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+            const counts = [];
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                for (const match of node.data.matchAll(/\\S+/g)) {
+                    const range = document.createRange();
+                    range.setStart(node, match.index);
+                    range.setEnd(node, match.index + match[0].length);
+                    const tops = [...range.getClientRects()].map(b => Math.round(b.top));
+                    counts.push(new Set(tops).size);
+                }
+            }
+            return counts;
+        }"""
     )
-    assert lines == 1
+    assert lines_per_word and set(lines_per_word) == {1}, lines_per_word
     clipped = page.locator("[data-record-reason]")
     expect(clipped).to_have_attribute("title", re.compile(re.escape(reason)))
     assert clipped.evaluate("el => el.scrollWidth > el.clientWidth")  # clipped to one line
@@ -422,3 +442,92 @@ def test_the_records_report_keeps_titles_whole_and_reasons_on_one_line(
     )
     expect(page.locator("[data-bulk-action-checkbox]")).to_have_count(0)
     screenshot(page, "9-records-report")
+
+
+def tab_errors(page, tab):
+    """The error counter of the editor's ``tab`` ("content", "promote"): hidden when none."""
+    return page.locator(f"#tab-label-{tab} .w-tabs__errors")
+
+
+def test_the_preview_follows_the_editor_as_they_type(
+    page, log_in, fake_mastodon, fake_bluesky, fake_x, screenshot
+):
+    from playwright.sync_api import expect
+
+    accounts = {
+        "mastodon": connect_account(fake_mastodon),
+        "bluesky": connect_bluesky_account(fake_bluesky),
+        "x": connect_x_account(fake_x),
+    }
+    fakes = (fake_mastodon, fake_bluesky, fake_x)
+    draft = make_photo_page(
+        image=make_image(focal_point_x=480, focal_point_y=120),
+        alt_text=ALT_TEXT,
+        publish=False,
+        syndication_content_warning="Bright light",
+    )
+    log_in(make_editor())
+    page.goto(f"/admin/pages/{draft.pk}/edit/")
+    for tab in ("content", "promote", "settings"):
+        expect(tab_errors(page, tab)).to_be_hidden()
+    before = sum(len(fake.requests) for fake in fakes)
+    cards = {name: page.locator(f"[data-account='{a.pk}']") for name, a in accounts.items()}
+
+    page.get_by_role("tab", name="Promote").click()
+    link = "https://example.com/harbour/boats/at-dawn-with-the-gulls"
+    page.get_by_label("Text of the post").fill(f"Three boats at #dawn: {link}")
+    for card in cards.values():
+        expect(card.locator("[data-preview-hashtag]")).to_have_text("#dawn")
+        expect(card.locator("[data-preview-link]").first).to_contain_text("example.com/harbour")
+    expect(cards["bluesky"].locator("[data-preview-link]").first).to_have_text(short_url(link))
+    page.get_by_role("tab", name="Content").click()
+    page.locator("#id_alt_text").fill("Three boats, gulls above, as typed just now")
+    page.get_by_role("tab", name="Promote").click()
+    for card in cards.values():
+        expect(card.locator("[data-preview-alt]")).to_have_text(
+            "Three boats, gulls above, as typed just now"
+        )
+
+    mastodon = cards["mastodon"]
+    mastodon.locator("summary").click()  # opens the content warning's fold
+    badge = mastodon.get_by_role("button", name="ALT")
+    badge.focus()
+    expect(mastodon.get_by_role("tooltip")).to_be_visible()
+    assert sum(len(fake.requests) for fake in fakes) == before, "no request to any server"
+    expect(tab_errors(page, "promote")).to_be_hidden()
+    show_near_top(mastodon)
+    screenshot(page, "9-preview-mastodon")
+    cards["bluesky"].locator("summary").click()  # its fold: the post is marked sensitive
+    show_near_top(cards["bluesky"])
+    screenshot(page, "10-preview-bluesky")
+    show_near_top(cards["x"])
+    screenshot(page, "11-preview-x")
+
+
+def test_a_publish_refused_for_missing_alt_text_marks_the_content_tab(
+    page, log_in, fake_mastodon, screenshot
+):
+    from playwright.sync_api import expect
+
+    connect_account(fake_mastodon)
+    draft = make_photo_page(image=make_image(description=""), alt_text="", publish=False)
+    log_in(make_editor())
+    page.goto(f"/admin/pages/{draft.pk}/edit/")
+    page.get_by_role("tab", name="Promote").click()
+    expect(page.locator("[data-preview-problem]")).to_contain_text("has no alt text")
+    expect(tab_errors(page, "promote")).to_be_hidden()  # a note of the preview, no error
+
+    publish(page)
+
+    expect(page.locator(".messages")).to_contain_text("could not be")
+    expect(tab_errors(page, "content")).to_be_visible()
+    expect(tab_errors(page, "content")).to_contain_text("1")
+    expect(tab_errors(page, "promote")).to_be_hidden()
+    page.get_by_role("tab", name="Content").click()
+    field_errors = page.locator("#panel-child-content-child-alt_text-errors")
+    expect(field_errors).to_be_visible()
+    expect(field_errors).to_contain_text("The image “Harbour at dawn” has no alt text")
+    show_near_top(page.locator("#id_alt_text"))
+    screenshot(page, "12-publish-refused-alt-text")
+    assert not SyndicationRecord.objects.exists()
+    assert fake_mastodon.requests == []

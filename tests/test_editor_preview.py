@@ -7,7 +7,17 @@ import pytest
 from django.urls import reverse
 from wagtail.test.utils import WagtailTestUtils
 
-from tests.utils import connect_account, make_image, make_photo_page, publish_page, run_tasks
+from tests.utils import (
+    card_count,
+    card_texts,
+    connect_account,
+    make_image,
+    make_photo_page,
+    preview_html,
+    preview_sections,
+    publish_page,
+    run_tasks,
+)
 from wagtail_syndicate.text import count_graphemes, status_length, weighted_length
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,9 +32,7 @@ def editor(client):
 def preview_of(client, page) -> str:
     response = client.get(reverse("wagtailadmin_pages:edit", args=[page.pk]))
     assert response.status_code == 200
-    content = response.content.decode()
-    start = content.index('<div class="w-syndication-preview">')
-    return content[start : content.index("</div>", start)]
+    return preview_html(response.content.decode())
 
 
 def shown(pattern, preview) -> list[str]:
@@ -41,7 +49,7 @@ def test_preview_shows_text_count_images_and_options(editor, fake_mastodon):
         syndication_visibility="unlisted",
     )
     preview = preview_of(editor, page)
-    (text,) = shown(r"data-preview-text[^>]*>(.*?)</pre>", preview)
+    (text,) = card_texts(preview)
     assert text == (
         f"Morning boats\n\nFive boats went out before sunrise.\n\n{page.get_full_url()}"
     )
@@ -60,7 +68,7 @@ def test_the_server_receives_what_the_preview_showed(editor, fake_mastodon):
         image=make_image(), publish=False, search_description="A calm sea. " * 60
     )
     preview = preview_of(editor, page)
-    (text,) = shown(r"data-preview-text[^>]*>(.*?)</pre>", preview)
+    (text,) = card_texts(preview)
     assert "…" in text, "the intro was shortened to fit 500 characters"
 
     publish_page(page)
@@ -106,21 +114,19 @@ def test_preview_shows_each_network_as_it_will_post(editor, fake_mastodon, fake_
     )
     url = page.get_full_url()
     preview = preview_of(editor, page)
-    sections = dict(
-        re.findall(r'data-account="(\d+)">(.*?)</section>', preview, re.S)
-    )  # fmt: skip
+    sections = preview_sections(preview)
     assert sorted(sections) == sorted(str(a.pk) for a in (mastodon, bluesky, x))
 
     def part(account, pattern):
         return shown(pattern, sections[str(account.pk)])
 
     counts = {
-        name: part(account, r"data-preview-count>\s*(\d+ of \d+) characters")[0]
+        name: card_count(sections[str(account.pk)])
         for name, account in (("mastodon", mastodon), ("bluesky", bluesky), ("x", x))
     }
-    (m_text,) = part(mastodon, r"data-preview-text[^>]*>(.*?)</pre>")
-    (b_text,) = part(bluesky, r"data-preview-text[^>]*>(.*?)</pre>")
-    (x_text,) = part(x, r"data-preview-text[^>]*>(.*?)</pre>")
+    (m_text,) = card_texts(sections[str(mastodon.pk)])
+    (b_text,) = card_texts(sections[str(bluesky.pk)], as_posted=False)
+    (x_text,) = card_texts(sections[str(x.pk)])
     # Each fitted to its own network's limit and way of counting.
     assert counts["mastodon"] == f"{status_length(m_text, 'Bright light')} of 500"
     assert counts["bluesky"] == f"{count_graphemes(b_text)} of 300"

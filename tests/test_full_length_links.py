@@ -3,18 +3,17 @@
 account remembers it, so later posts fit from the start; the editor's preview says it. Against
 FakeMastodon over real HTTP, judged by the fake's own count."""
 
-import html
-import re
-
 import pytest
 from django.urls import reverse
 from wagtail.test.utils import WagtailTestUtils
 
 from tests.utils import (
+    card_texts,
     connect_account,
     give_the_site_a_public_name,
     make_image,
     make_photo_page,
+    preview_html,
     run_tasks,
 )
 from wagtail_syndicate.models import SyndicationRecord
@@ -97,8 +96,7 @@ def test_the_preview_says_the_server_counts_links_at_full_length(client, server)
 
     content = client.get(reverse("wagtailadmin_pages:edit", args=[draft.pk])).content.decode()
     assert "counts every link at its full length" in content
-    (text,) = re.findall(r"data-preview-text[^>]*>(.*?)</pre>", content, re.S)
-    text = html.unescape(text)
+    (text,) = card_texts(preview_html(content))
     assert draft.get_full_url() in text
     # The count shown is the server's, links at full length, and within its limit.
     assert f"{count_graphemes(text)} of 500 characters" in content

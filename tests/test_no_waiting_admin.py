@@ -3,7 +3,6 @@ the limits last read (else the network's usual ones, saying so) and make no requ
 queued for the worker reads them, at most once per account every few minutes."""
 
 import html
-import re
 import types
 
 import pytest
@@ -14,11 +13,14 @@ from django_tasks.backends.immediate import ImmediateBackend
 from wagtail.test.utils import WagtailTestUtils
 
 from tests.utils import (
+    card_count,
     connect_account,
     connect_bluesky_account,
     connect_x_account,
     make_image,
     make_photo_page,
+    preview_html,
+    preview_sections,
     run_tasks,
 )
 from wagtail_syndicate import limits as limits_module
@@ -59,16 +61,12 @@ def edit_url(page) -> str:
 def sections(response) -> dict[str, str]:
     """The preview's section per account (by account id), unescaped."""
     assert response.status_code == 200
-    content = response.content.decode()
-    start = content.index('<div class="w-syndication-preview">')
-    preview = content[start : content.index("</div>", start)]
-    found = re.findall(r'data-account="(\d+)">(.*?)</section>', preview, re.S)
-    return {pk: html.unescape(section) for pk, section in found}
+    found = preview_sections(preview_html(response.content.decode()))
+    return {pk: html.unescape(section) for pk, section in found.items()}
 
 
 def count_of(section) -> str:
-    (count,) = re.findall(r"data-preview-count>\s*(\d+ of \d+) characters", section)
-    return count
+    return card_count(section)
 
 
 def queued_refreshes() -> list:

@@ -1,6 +1,8 @@
 """Helpers shared by the tests: images, pages, accounts and running queued tasks."""
 
+import html
 import io
+import re
 import struct
 import sys
 import time
@@ -221,3 +223,35 @@ def log_in_as_editor(client, *codenames, page_permissions=("change_page",), name
     user.groups.add(group)
     client.force_login(user)
     return user
+
+
+PREVIEW_START = '<div class="w-syndication-preview"'
+PREVIEW_END = "<!-- end of the preview cards -->"
+
+
+def preview_html(content: str) -> str:
+    """The editor's "What will be posted" panel in the edit view's HTML ``content``."""
+    start = content.index(PREVIEW_START)
+    return content[start : content.index(PREVIEW_END, start)]
+
+
+def preview_sections(preview: str) -> dict[str, str]:
+    """The preview's card per account (by account id), as HTML."""
+    found = re.findall(r'data-account="(\d+)"[^>]*>(.*?)</section>', preview, re.S)
+    return dict(found)
+
+
+def card_texts(preview: str, *, as_posted: bool = True) -> list[str]:
+    """The text of each card in ``preview``: as posted (each link its full address), or as
+    the card shows it (each link as the network shows it)."""
+    found = re.findall(r"data-preview-text>(.*?)</p>", preview, re.S)
+    if as_posted:
+        link = r'<span[^>]*data-preview-link="([^"]*)"[^>]*>.*?</span>'
+        found = [re.sub(link, r"\1", text) for text in found]
+    return [html.unescape(re.sub(r"<[^>]+>", "", text)) for text in found]
+
+
+def card_count(card: str) -> str:
+    """The "n of limit" of a card's count of characters."""
+    (count,) = re.findall(r"data-preview-count>.*?(\d+ of \d+) characters", card, re.S)
+    return count

@@ -92,9 +92,10 @@ def previews(page) -> list[Preview]:
 
 
 class SyndicationPreviewPanel(Panel):
-    """Shows, per connected account, exactly what publishing will post: text and character
-    count against the server's limit, each image with its alt text, content warning and
-    visibility. Reflects the page as last saved."""
+    """Shows, per connected account, exactly what publishing will post, as a card in the
+    manner of its network: text and character count against the server's limit, each image
+    with its alt text, content warning, visibility and language, and whether publishing makes
+    a new post or edits one. It follows the form as the editor types (``preview_cards``)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("heading", _("What will be posted"))
@@ -103,14 +104,18 @@ class SyndicationPreviewPanel(Panel):
     class BoundPanel(Panel.BoundPanel):
         template_name = "wagtail_syndicate/panels/preview.html"
 
+        class Media:  # the editor's CSS (Wagtail 8 has no insert_editor_css hook)
+            css = {"all": ["wagtail_syndicate/css/syndication-preview.css"]}
+
         def get_context_data(self, parent_context=None):
+            from .preview_cards import cards_context
+
             context = super().get_context_data(parent_context)
             page = self.instance
-            context["saved"] = bool(page.pk)
-            context["enabled"] = page.syndicate
             # No request to any server, on a GET as on a form sent back with errors.
-            shown = page.pk and page.syndicate
-            context["previews"] = previews(page) if shown else []
+            context.update(cards_context(page))
+            if page.pk:
+                context["preview_url"] = reverse("wagtail_syndicate_preview", args=[page.pk])
             return context
 
 

@@ -21,6 +21,7 @@ from .models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
 from .networks import get_network
 from .oauth_views import revoke_tokens
 from .permissions import register_policies
+from .preview_cards import SyndicationPreviewView
 from .views import CheckPostView
 from .viewsets import SyndicationAccountViewSet, SyndicationRecordViewSet
 
@@ -93,6 +94,24 @@ def live_status_js():
     """The ``syndication-live`` Stimulus controller: the editor's panel, the records report and
     a record's inspect view keep themselves up to date while a post is in flight."""
     return format_html('<script src="{}"></script>', static("wagtail_syndicate/js/live-status.js"))
+
+
+@hooks.register("register_admin_urls")
+def register_preview_url():
+    return [
+        path(
+            "syndication/preview/<int:page_id>/",
+            SyndicationPreviewView.as_view(),
+            name="wagtail_syndicate_preview",
+        )
+    ]
+
+
+@hooks.register("insert_editor_js")
+def editor_js():
+    return format_html(
+        '<script src="{}"></script>', static("wagtail_syndicate/js/syndication-preview.js")
+    )
 
 
 @hooks.register("register_snippet_listing_buttons")
