@@ -114,6 +114,19 @@ def test_what_a_server_sent_is_escaped(admin_client, shared_page):
     assert "<img src=x" not in html and "&lt;img src=x" in html
 
 
+def test_a_failure_is_not_a_form_error_of_the_editor(admin_client, shared_page):
+    """Wagtail counts ``.error-message`` and ``.help-critical`` in a tab as the form's errors:
+    a failed post's reason is shown, without marking the Promote tab as in error."""
+    SyndicationRecord.objects.filter(page=shared_page).update(
+        state=State.FAILED, last_error="Down for maintenance"
+    )
+    editor = admin_client.get(reverse("wagtailadmin_pages:edit", args=[shared_page.pk]))
+    html = editor.content.decode()
+    assert "Down for maintenance" in html
+    (classes,) = re.findall(r'<p class="([^"]*)" data-record-reason>Down for', html)
+    assert not {"help-critical", "error-message"} & set(classes.split())
+
+
 def test_the_fragment_costs_the_same_queries_for_many_records(admin_client, fake_mastodon):
     def queries_for(page) -> int:
         admin_client.get(status_url(page))  # the session and user, read once
