@@ -310,7 +310,8 @@ def end_bluesky_session(account) -> tuple[str, str]:
         ) % {"account": account, "reason": err} + " " + revoke_there
     if not ended:
         return "info", _("%s was removed.") % account + " " + revoke_there
-    return "success", _("The Bluesky session of %s was ended.") % account + " " + revoke_there
+    ended_message = _("The Bluesky session of %s was ended.") % account.handle
+    return "success", ended_message + " " + revoke_there
 
 
 @sensitive_variables()
