@@ -7,7 +7,11 @@ from urllib.parse import urlsplit
 
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from wagtail.admin.views.pages.preview import PreviewOnEditView
+
+try:
+    from wagtail.admin.views.pages.preview import PreviewOnEditView
+except ImportError:  # Wagtail 7 names it PreviewOnEdit
+    from wagtail.admin.views.pages.preview import PreviewOnEdit as PreviewOnEditView
 
 from .text import link_spans, short_url
 

@@ -1,5 +1,6 @@
 """Registration with Wagtail; the logic lives in the modules it names."""
 
+from django.core.exceptions import PermissionDenied
 from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -170,3 +171,11 @@ def tell_editor_what_is_shared(request, page):
                 _("Not shared to %(account)s: %(reason)s")
                 % {"account": record.account_name(), "reason": record.last_error},
             )
+
+
+@hooks.register("before_bulk_action")
+def refuse_deleting_records(request, action_type, objects, action_class_instance):
+    """Records are never deleted by hand (their permission policy refuses it to everyone): a
+    bulk delete of records is refused too, whatever the Wagtail version's own check allows."""
+    if action_type == "delete" and any(isinstance(obj, SyndicationRecord) for obj in objects):
+        raise PermissionDenied
