@@ -463,3 +463,14 @@ def _serve_fake(argv: list[str]) -> int:
 
 if __name__ == "__main__" and sys.argv[1:2] == ["fake"]:
     sys.exit(_serve_fake(sys.argv[2:]))
+
+
+def proc_status(name: str) -> int:
+    """``VmHWM`` (the peak resident set size) or ``VmRSS`` (now) of this process, in bytes.
+
+    Not ``getrusage(RUSAGE_SELF).ru_maxrss``: Linux carries that over from the parent through
+    fork and exec, so a child of a process that held a photo would start at its peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(name + ":"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {name} in /proc/self/status (Linux only)")

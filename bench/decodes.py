@@ -69,19 +69,12 @@ def child(variant: str, bench_dir: str, image_id: int) -> None:
         outcomes.append(f"{media.width}×{media.height}")
     answer = {
         "seconds": time.perf_counter() - start,
-        "peak": _status("VmHWM"),
+        "peak": _common.proc_status("VmHWM"),
         "outcomes": outcomes,
         "source_decodes": decodes.count(source_name),
         "tries": image.renditions.count(),
     }
     print(_common.RESULT + json.dumps(answer), flush=True)
-
-
-def _status(name: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(name + ":"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no {name} in /proc/self/status (Linux only)")
 
 
 def main(argv=None) -> int:

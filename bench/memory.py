@@ -58,7 +58,7 @@ def child(variant: str, bench_dir: str, page_id: int, specs: list[str]) -> None:
     image = get_image_model().objects.get(pk=page.photo_id)
     if variant != "upload":
         image.renditions.all().delete()
-    before = _status("VmRSS")
+    before = _common.proc_status("VmRSS")
     start = time.perf_counter()
     answer = {}
     if variant == "wagtail":
@@ -74,21 +74,10 @@ def child(variant: str, bench_dir: str, page_id: int, specs: list[str]) -> None:
     answer.update(
         seconds=time.perf_counter() - start,
         before=before,
-        peak=_status("VmHWM"),
+        peak=_common.proc_status("VmHWM"),
         specs=[r.filter_spec for r in image.renditions.order_by("pk")],
     )
     print(_common.RESULT + json.dumps(answer), flush=True)
-
-
-def _status(name: str) -> int:
-    """``VmHWM`` (the peak resident set size) or ``VmRSS`` (now) of this process, in bytes.
-
-    Not ``getrusage(RUSAGE_SELF).ru_maxrss``: Linux carries that over from the parent through
-    fork and exec, so a child of a process that held the photo would start at its peak."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(name + ":"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no {name} in /proc/self/status (Linux only)")
 
 
 # The driver ----------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def child(variant: str, bench_dir: str, image_id: int) -> None:
 
     image = get_image_model().objects.get(pk=image_id)
     image.renditions.all().delete()
-    before = _status("VmRSS")
+    before = _common.proc_status("VmRSS")
     start = time.perf_counter()
     outcomes = []
     for network in VARIANTS[variant][2]:
@@ -63,18 +63,10 @@ def child(variant: str, bench_dir: str, image_id: int) -> None:
     answer = {
         "seconds": time.perf_counter() - start,
         "before": before,
-        "peak": _status("VmHWM"),
+        "peak": _common.proc_status("VmHWM"),
         "outcomes": outcomes,
     }
     print(_common.RESULT + json.dumps(answer), flush=True)
-
-
-def _status(name: str) -> int:
-    """``VmHWM`` (peak) or ``VmRSS`` (now) of this process in bytes (see bench/memory.py)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(name + ":"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no {name} in /proc/self/status (Linux only)")
 
 
 def main(argv=None) -> int:
