@@ -244,6 +244,7 @@ class _Source:
 
     def __init__(self, image, image_format: str, width: int, height: int, side: int):
         self.image = image
+        self.format = image_format  # as ``_probe`` read it from the file's header
         self.decoded_once = image_format in DECODED_ONCE
         self.size = (width, height)  # as it is seen (turned by its EXIF orientation)
         self.side = side  # the longer side of the largest rendition the fit makes
@@ -262,7 +263,7 @@ class _Source:
         if self._picture is None:
             with self.image.open_file() as file:
                 want = scaled_size(self.image.width, self.image.height, self.side)
-                self._picture = _decode(file, want)
+                self._picture = _decode(file, self.format, want)
         return self._picture
 
 
@@ -284,19 +285,17 @@ class _Decoded(PillowImage):
         return super().crop(rect)
 
 
-def _decode(file, want: tuple[int, int]) -> _Decoded:
-    """The picture in ``file``, decoded (a JPEG at no less than ``want``, its size as stored)
-    and turned upright."""
-    source = WillowImage.open(file)
-    if source.format_name == "jpeg":
-        file.seek(0)
+def _decode(file, image_format: str, want: tuple[int, int]) -> _Decoded:
+    """The picture in ``file`` (of ``image_format``, as Willow names it), decoded (a JPEG at no
+    less than ``want``, its size as stored) and turned upright."""
+    if image_format == "jpeg":
         picture = PILImage.open(file)
         picture.draft(None, want)
         picture.load()
-    else:
-        picture = source.get_pillow_image()
+    else:  # through Willow, which opens HEIC and AVIF too
+        picture = WillowImage.open(file).get_pillow_image()
     ImageOps.exif_transpose(picture, in_place=True)
-    return _Decoded(picture, source.format_name)
+    return _Decoded(picture, image_format)
 
 
 class _DecodedFilter(Filter):
