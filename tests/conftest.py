@@ -1,6 +1,15 @@
 import pytest
+from wagtail.test.utils import WagtailTestUtils
 
 from wagtail_syndicate.testing import FakeMastodon
+
+
+@pytest.fixture
+def admin_client(client):
+    """The test client, signed in as a superuser (as pytest-django's, through Wagtail's own
+    helper)."""
+    client.force_login(WagtailTestUtils.create_superuser("admin", password="pw"))
+    return client
 
 
 @pytest.fixture

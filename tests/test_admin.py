@@ -2,7 +2,6 @@
 
 import pytest
 from django.urls import reverse
-from wagtail.test.utils import WagtailTestUtils
 
 from tests.utils import (
     connect_account,
@@ -15,12 +14,6 @@ from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.testing import Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(WagtailTestUtils.create_superuser("admin", password="pw"))
-    return client
 
 
 def failed_post(fake):

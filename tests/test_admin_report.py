@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 import wagtail_syndicate
-from tests.test_admin import admin_client as admin_client_fixture  # noqa: F401 (its fixture)
 from tests.utils import (
     connect_account,
     connect_bluesky_account,

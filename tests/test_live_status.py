@@ -8,7 +8,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from wagtail.test.utils import WagtailTestUtils
 
 from tests.utils import connect_account, log_in_as_editor, make_image, make_photo_page, run_tasks
 from wagtail_syndicate.models import SyndicationRecord
@@ -27,12 +26,6 @@ def status_url(page) -> str:
 def in_flight(html: str) -> bool:
     (flag,) = IN_FLIGHT.findall(html)
     return flag == "true"
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(WagtailTestUtils.create_superuser("admin", password="pw"))
-    return client
 
 
 @pytest.fixture

@@ -33,12 +33,6 @@ NS = "wagtailsnippets_wagtail_syndicate_syndicationaccount"
 ISSUED = "write:media write:statuses read:statuses profile"
 
 
-@pytest.fixture
-def admin_client(client):
-    client.force_login(WagtailTestUtils.create_superuser("admin", password="pw"))
-    return client
-
-
 def start(client, instance):
     """Submit the "Connect a Mastodon account" form; return where the browser is sent."""
     response = client.post(reverse(f"{NS}:oauth_connect"), {"instance": instance})

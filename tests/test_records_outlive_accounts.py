@@ -4,7 +4,6 @@ them back, so a page is never posted twice."""
 import pytest
 from django.template import Context, Template
 from django.urls import reverse
-from wagtail.test.utils import WagtailTestUtils
 
 from tests.utils import (
     accounts_command,
@@ -21,12 +20,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 ACCOUNTS = "wagtailsnippets_wagtail_syndicate_syndicationaccount"
 RECORDS = "wagtailsnippets_wagtail_syndicate_syndicationrecord"
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(WagtailTestUtils.create_superuser("admin", password="pw"))
-    return client
 
 
 def add_with_command(fake, token="good-token"):

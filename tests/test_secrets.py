@@ -28,12 +28,6 @@ OLD_KEY = "the-key-before-rotation"
 
 
 @pytest.fixture
-def admin_client(client):
-    client.force_login(WagtailTestUtils.create_superuser("admin", password="pw"))
-    return client
-
-
-@pytest.fixture
 def intranet_host(monkeypatch):
     """A public-looking name that resolves to this machine, as an intranet name would."""
     name = "mastodon.intranet.example"

@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from django.urls import reverse
-from wagtail.test.utils import WagtailTestUtils
 
 from tests.utils import (
     connect_x_account,
@@ -431,12 +430,6 @@ def test_a_duplicate_refused_by_x_is_a_permanent_failure_in_xs_words(fake_x, x_s
 
 
 # ---------------------------------------------------------------- connecting in the admin
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(WagtailTestUtils.create_superuser("admin", password="pw"))
-    return client
 
 
 def consent(authorize_url, decision="authorize"):
