@@ -25,7 +25,7 @@ def test_add_list_remove(fake_mastodon):
         stdin="good-token\n",
     )
     account = SyndicationAccount.objects.get()
-    assert out.strip() == f"Connected @alice@{fake_mastodon.host} (id {account.pk})."
+    assert out.strip() == f"Connected @alice@{fake_mastodon.host} on Mastodon (id {account.pk})."
     assert account.access_token == "good-token"
 
     listing = run("list")

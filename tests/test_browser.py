@@ -199,7 +199,7 @@ def test_an_administrator_connects_an_account_with_oauth(page, log_in, fake_mast
 
     handle = f"@alice@{fake_mastodon.host}"
     expect(page).to_have_url(re.compile(r"/admin/syndication/accounts/$"))
-    expect(page.locator(".messages")).to_contain_text(f"Connected {handle}.")
+    expect(page.locator(".messages")).to_contain_text(f"Connected {handle} on Mastodon.")
     expect(page.locator("table.listing")).to_contain_text(handle)
     screenshot(page, "3-account-connected")
     account = SyndicationAccount.objects.get()

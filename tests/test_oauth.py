@@ -99,7 +99,7 @@ def test_connecting_stores_the_account_with_the_token_the_server_issued(
     assert fake_mastodon.apps[0].redirect_uris == [
         "http://testserver" + reverse(f"{NS}:oauth_callback")
     ]
-    assert shown_messages(response) == [f"Connected @alice@{fake_mastodon.host}."]
+    assert shown_messages(response) == [f"Connected @alice@{fake_mastodon.host} on Mastodon."]
     assert f"@alice@{fake_mastodon.host}" in response.content.decode()
 
 
@@ -137,9 +137,7 @@ def test_connecting_an_account_with_a_pasted_token_replaces_the_token(admin_clie
     account = SyndicationAccount.objects.get()
     assert account.pk == pasted.pk and account.oauth_app is not None
     assert account.access_token == issued_tokens(fake_mastodon)[0]
-    assert shown_messages(response) == [
-        f"Connected {account.handle} again, with a new access token."
-    ]
+    assert shown_messages(response) == [f"Connected {account} again, with a new access token."]
     assert not any(r.path == "/oauth/revoke" for r in fake_mastodon.requests)
 
 
@@ -531,6 +529,6 @@ def test_an_app_whose_secret_cannot_be_decrypted_is_registered_again(
     fake_mastodon.signed_in_user = "bob"
     response = connect(admin_client, fake_mastodon.base_url)
 
-    assert shown_messages(response) == [f"Connected @bob@{fake_mastodon.host}."]
+    assert shown_messages(response) == [f"Connected @bob@{fake_mastodon.host} on Mastodon."]
     assert len(fake_mastodon.apps) == 2
     assert MastodonApp.objects.get().client_secret == fake_mastodon.apps[-1].client_secret

@@ -467,7 +467,7 @@ def test_connecting_an_x_account_in_the_admin(admin_client, fake_x, x_settings):
     response = admin_client.get(consent(authorize_url), follow=True)
 
     assert response.redirect_chain[-1][0] == reverse(f"{NS}:list")
-    assert shown_messages(response) == ["Connected @alice on X."]
+    assert shown_messages(response) == [f"Connected @alice on X ({fake_x.host})."]
     account = SyndicationAccount.objects.get()
     assert (account.network, account.handle, account.instance_url) == (
         "x",

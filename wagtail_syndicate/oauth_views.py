@@ -171,9 +171,9 @@ class CallbackView(OAuthViewMixin, View):
         if replaced is not None:
             revoke_quietly(*replaced)
         if created:
-            message = _("Connected %s.") % account.handle
+            message = _("Connected %s.") % account
         else:
-            message = _("Connected %s again, with a new access token.") % account.handle
+            message = _("Connected %s again, with a new access token.") % account
         return self.accounts_list(message, level=messages.success)
 
 

@@ -94,9 +94,9 @@ class XCallbackView(OAuthViewMixin, View):
         if replaced:
             revoke_quietly(oauth, replaced)
         if created:
-            message = _("Connected %s on X.") % account.handle
+            message = _("Connected %s.") % account
         else:
-            message = _("Connected %s on X again, with new tokens.") % account.handle
+            message = _("Connected %s again, with new tokens.") % account
         return self.accounts_list(message, level=messages.success)
 
 

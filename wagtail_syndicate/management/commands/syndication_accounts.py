@@ -68,7 +68,7 @@ class Command(BaseCommand):
         account.site_id = site
         account.save()
         verb = "Connected" if created else "Updated"
-        self.stdout.write(self.style.SUCCESS(f"{verb} {account.handle} (id {account.pk})."))
+        self.stdout.write(self.style.SUCCESS(f"{verb} {account} (id {account.pk})."))
         if account.adopted_records:
             self.stdout.write(f"Took back {account.adopted_records} posts it shared before.")
 
