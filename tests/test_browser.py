@@ -327,8 +327,11 @@ def test_the_panel_goes_from_queued_to_posted_by_itself(
     )
     expect(panel.get_by_role("status")).to_contain_text("Posted")  # read out by screen readers
     expect(panel).to_have_attribute("data-syndication-live-in-flight-value", "false")
+    # Folded, the preview above leaves the panel in view, clear of the editor's footer.
+    preview = page.locator(".w-panel").filter(has=page.get_by_text("What will be posted")).last
+    preview.locator("[data-panel-toggle]").first.click()
     show_near_top(panel)
-    screenshot(page, "9-editor-posted-live")
+    screenshot(page, "13-editor-posted-live")
 
 
 def test_retry_that_fails_again_shows_the_new_time(page, log_in, fake_mastodon, quick_polls):
@@ -441,7 +444,7 @@ def test_the_records_report_keeps_titles_whole_and_reasons_on_one_line(
         "href", fake_mastodon.statuses[0].url
     )
     expect(page.locator("[data-bulk-action-checkbox]")).to_have_count(0)
-    screenshot(page, "9-records-report")
+    screenshot(page, "14-records-report")
 
 
 def tab_errors(page, tab):
