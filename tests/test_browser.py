@@ -327,6 +327,10 @@ def test_the_panel_goes_from_queued_to_posted_by_itself(
     )
     expect(panel.get_by_role("status")).to_contain_text("Posted")  # read out by screen readers
     expect(panel).to_have_attribute("data-syndication-live-in-flight-value", "false")
+    # The preview follows: publishing again would change nothing now.
+    expect(page.locator("[data-preview-outcome]")).to_have_attribute(
+        "data-preview-outcome", "unchanged"
+    )
     # Folded, the preview above leaves the panel in view, clear of the editor's footer.
     preview = page.locator(".w-panel").filter(has=page.get_by_text("What will be posted")).last
     preview.locator("[data-panel-toggle]").first.click()

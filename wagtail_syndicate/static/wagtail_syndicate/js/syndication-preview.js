@@ -18,6 +18,9 @@
       this.schedule = this.schedule.bind(this);
       this.form.addEventListener('input', this.schedule);
       this.form.addEventListener('change', this.schedule);
+      // A post that settles (the Shared posts panel is live) changes what publishing would do.
+      this.settled = this.settled.bind(this);
+      document.addEventListener('syndication-live:updated', this.settled);
     }
 
     disconnect() {
@@ -25,6 +28,12 @@
       if (!this.form) return;
       this.form.removeEventListener('input', this.schedule);
       this.form.removeEventListener('change', this.schedule);
+      document.removeEventListener('syndication-live:updated', this.settled);
+    }
+
+    settled(event) {
+      const fresh = event.detail?.fresh;
+      if (fresh?.getAttribute('data-syndication-live-in-flight-value') === 'false') this.update();
     }
 
     schedule(event) {
