@@ -8,8 +8,10 @@ import re
 
 import pytest
 from django.urls import reverse
+from wagtail.models import Page
 from wagtail.test.utils import WagtailTestUtils
 
+from tests.testapp.models import PhotoPage
 from tests.utils import (
     card_count,
     card_texts,
@@ -182,6 +184,49 @@ def test_only_those_who_may_edit_the_page_see_its_preview(client, fake_mastodon)
     assert response.status_code == 302 and response.url == reverse("wagtailadmin_home")
     assert "data-preview-text" not in response.content.decode()
     assert fake_mastodon.requests == []
+
+
+def test_a_page_not_yet_saved_has_its_cards_as_the_editor_fills_it_in(editor, fake_mastodon):
+    account = connect_account(fake_mastodon)
+    home = Page.objects.get(depth=2)
+    add_url = reverse("wagtailadmin_pages:add", args=["testapp", "photopage", home.pk])
+    image = make_image()
+    before = len(fake_mastodon.requests)
+
+    preview = preview_html(editor.get(add_url).content.decode())
+    url = reverse("wagtail_syndicate_preview_on_add", args=["testapp", "photopage", home.pk])
+    assert f'data-syndication-preview-url-value="{url}"' in preview
+    assert "The preview appears as you fill in the page." in preview
+    typed = {
+        "title": "Evening boats",
+        "slug": "evening-boats",
+        "photo": image.pk,
+        "alt_text": "Two boats at dusk",
+        "syndicate": "on",
+        "syndication_text": "Boats at the #harbour",
+    }
+    response = editor.post(url, typed)
+
+    assert response.status_code == 200
+    card = preview_sections(response.content.decode())[str(account.pk)]
+    (posted,) = card_texts(card)
+    assert posted.startswith("Boats at the #harbour\n\n") and posted.endswith("/evening-boats/")
+    assert re.findall(r"data-preview-alt>([^<]*)<", card) == ["Two boats at dusk"]
+    assert 'data-preview-outcome="new"' in card
+    assert not PhotoPage.objects.filter(slug="evening-boats").exists(), "nothing is saved"
+    assert len(fake_mastodon.requests) == before
+
+
+def test_only_those_who_may_add_the_page_there_see_its_cards(client, fake_mastodon):
+    connect_account(fake_mastodon)
+    home = Page.objects.get(depth=2)
+    log_in_as_editor(client, page_permissions=())
+    url = reverse("wagtail_syndicate_preview_on_add", args=["testapp", "photopage", home.pk])
+
+    response = client.post(url, {"title": "Evening boats", "syndicate": "on"})
+
+    assert response.status_code in (302, 403)
+    assert "data-preview-text" not in response.content.decode()
 
 
 def test_the_preview_is_posted_to_not_fetched(editor, fake_mastodon):

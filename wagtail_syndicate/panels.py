@@ -108,14 +108,13 @@ class SyndicationPreviewPanel(Panel):
             css = {"all": ["wagtail_syndicate/css/syndication-preview.css"]}
 
         def get_context_data(self, parent_context=None):
-            from .preview_cards import cards_context
+            from .preview_cards import cards_context, preview_url
 
             context = super().get_context_data(parent_context)
             page = self.instance
             # No request to any server, on a GET as on a form sent back with errors.
             context.update(cards_context(page))
-            if page.pk:
-                context["preview_url"] = reverse("wagtail_syndicate_preview", args=[page.pk])
+            context["preview_url"] = preview_url(page, getattr(self.form, "parent_page", None))
             return context
 
 

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 try:
-    from wagtail.admin.views.pages.preview import PreviewOnEditView
-except ImportError:  # Wagtail 7 names it PreviewOnEdit
+    from wagtail.admin.views.pages.preview import PreviewOnCreateView, PreviewOnEditView
+except ImportError:  # Wagtail 7 names them PreviewOnCreate and PreviewOnEdit
+    from wagtail.admin.views.pages.preview import PreviewOnCreate as PreviewOnCreateView
     from wagtail.admin.views.pages.preview import PreviewOnEdit as PreviewOnEditView
 
 from .text import link_spans, short_url
@@ -163,9 +165,10 @@ def cards(page) -> list[Card]:
     return result
 
 
-def cards_context(page) -> dict:
-    """What ``preview_cards.html`` needs for ``page`` as it is in memory."""
-    saved, enabled = bool(page.pk), bool(page.syndicate)
+def cards_context(page, from_form: bool = False) -> dict:
+    """What ``preview_cards.html`` needs for ``page`` as it is in memory. A page not yet saved
+    gets its cards only ``from_form`` (the values typed so far), not from the blank form."""
+    saved, enabled = bool(page.pk) or from_form, bool(page.syndicate)
     return {
         "saved": saved,
         "enabled": enabled,
@@ -173,11 +176,11 @@ def cards_context(page) -> dict:
     }
 
 
-class SyndicationPreviewView(PreviewOnEditView):
+class CardsFromForm:
     """POST the page editor's form: the cards for the page as the form has it, not saved.
 
-    Like Wagtail's own preview of the edit view (whose permission check and form it reuses):
-    only those who may edit the page, and the form's values are read, never stored."""
+    Like Wagtail's own preview views (whose permission checks and form it reuses): only those
+    who may edit the page (or add it there), and the form's values are read, never stored."""
 
     http_method_names = ["post"]
 
@@ -186,4 +189,26 @@ class SyndicationPreviewView(PreviewOnEditView):
         self.validate_form(form)  # puts the valid values on form.instance
         if hasattr(form, "cleaned_data"):
             form.save_cluster_m2m()  # the accounts chosen, in memory only
-        return TemplateResponse(request, TEMPLATE, cards_context(form.instance))
+        return TemplateResponse(request, TEMPLATE, cards_context(form.instance, from_form=True))
+
+
+class SyndicationPreviewView(CardsFromForm, PreviewOnEditView):
+    """The cards of a page being edited."""
+
+
+class SyndicationPreviewOnCreateView(CardsFromForm, PreviewOnCreateView):
+    """The cards of a page being added, before it is first saved."""
+
+
+def preview_url(page, parent_page=None) -> str:
+    """Where the editor's form is posted for ``page``'s cards: its edit preview, or, for a page
+    not yet saved, the preview of adding it under ``parent_page``; "" when neither is known."""
+    if page.pk:
+        return reverse("wagtail_syndicate_preview", args=[page.pk])
+    if parent_page is None or parent_page.pk is None:
+        return ""
+    meta = type(page)._meta
+    return reverse(
+        "wagtail_syndicate_preview_on_add",
+        args=[meta.app_label, meta.model_name, parent_page.pk],
+    )

@@ -22,7 +22,7 @@ from .models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
 from .networks import get_network
 from .oauth_views import revoke_tokens
 from .permissions import register_policies
-from .preview_cards import SyndicationPreviewView
+from .preview_cards import SyndicationPreviewOnCreateView, SyndicationPreviewView
 from .views import CheckPostView
 from .viewsets import SyndicationAccountViewSet, SyndicationRecordViewSet
 
@@ -104,7 +104,13 @@ def register_preview_url():
             "syndication/preview/<int:page_id>/",
             SyndicationPreviewView.as_view(),
             name="wagtail_syndicate_preview",
-        )
+        ),
+        path(
+            "syndication/preview/add/<slug:content_type_app_name>/<slug:content_type_model_name>/"
+            "<int:parent_page_id>/",
+            SyndicationPreviewOnCreateView.as_view(),
+            name="wagtail_syndicate_preview_on_add",
+        ),
     ]
 
 
