@@ -20,9 +20,11 @@ from .text import link_spans, short_url
 TEMPLATE = "wagtail_syndicate/panels/preview_cards.html"
 # A hashtag as the networks link one: "#" and word characters, not glued to a word before it.
 HASHTAG_RE = re.compile(r"(?<![\w&/#])#(?=\w*[^\W\d])\w+")
-# Mastodon shows a link without its scheme and "www.", cut after 30 characters with "…".
+# Mastodon shows a link without "http(s)://" and "www.", cut after 30 characters with "…"
+# (its TextFormatter#link_to_url: the rest is in an invisible span, the cut marked by CSS).
 MASTODON_LINK_LENGTH = 30
-# X shows a link (t.co's display_url) without its scheme and "www.", cut with "…".
+# X shows a link (t.co's display_url) without its scheme and "www.", cut with "…". The length
+# is read from posts X shows, not from a specification (X publishes none).
 X_LINK_LENGTH = 25
 
 
