@@ -401,6 +401,77 @@ def test_the_records_report_and_a_record_update_by_themselves(
     expect(live_record).to_have_attribute("data-syndication-live-in-flight-value", "false")
 
 
+def header_menu(page):
+    """The page header's Actions menu ("…"): its toggle, and the menu's items (in the popper
+    that Wagtail's dropdown, a tippy, shows while it is open)."""
+    toggle = page.locator("#w-slim-header-buttons [data-w-dropdown-target='toggle']")
+
+    def items():
+        popper = toggle.evaluate("toggle => toggle._tippy.popper.id")
+        return page.locator(f"#{popper} .w-dropdown__content")
+
+    return toggle, items
+
+
+def test_the_header_menu_gains_view_post_by_itself(page, log_in, fake_mastodon, quick_polls):
+    from playwright.sync_api import expect
+
+    connect_account(fake_mastodon)
+    draft = make_photo_page(image=make_image(), alt_text=ALT_TEXT, publish=False)
+    log_in(make_editor())
+    page.goto(f"/admin/pages/{draft.pk}/edit/")
+    publish(page)
+    expect(page.locator(".messages")).to_contain_text("Sharing to @alice@")
+    page.goto(f"/admin/pages/{draft.pk}/edit/")
+    panel = shared_posts(page)
+    expect(panel.locator("[data-record-state='queued']")).to_contain_text("Queued")
+    toggle, menu_items = header_menu(page)
+    toggle.click()
+    menu = menu_items()
+    view_post = menu.get_by_role("link", name=re.compile(r"^View post on @alice@"))
+    expect(menu.get_by_role("link", name="History")).to_be_visible()
+    expect(view_post).to_have_count(0)  # nothing to view yet
+    page.keyboard.press("Escape")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_have_count(0)  # closed: the menu's items are out of the page
+
+    assert run_tasks() == ["posted"]  # the worker, while the menu is closed
+
+    expect(panel.locator("[data-record-state='posted']")).to_contain_text("Posted")
+    expect(panel).to_have_attribute("data-syndication-live-in-flight-value", "false")
+    toggle.click()
+    expect(view_post).to_have_count(1)
+    expect(view_post).to_have_attribute("href", fake_mastodon.statuses[0].url)
+    expect(view_post).to_have_attribute("target", "_blank")
+
+
+def test_the_inspect_views_retry_appears_when_the_record_fails(
+    page, log_in, fake_mastodon, quick_polls
+):
+    from playwright.sync_api import expect
+
+    connect_account(fake_mastodon)
+    refuse_posts(fake_mastodon)
+    make_photo_page(image=make_image(), alt_text=ALT_TEXT)  # published: its record is queued
+    record = SyndicationRecord.objects.get()
+    log_in(make_editor())
+    page.goto(f"/admin/syndication/posts/inspect/{record.pk}/")
+    live_record = page.locator("#syndication-record-live")
+    expect(live_record).to_contain_text("Queued")
+    toggle, menu_items = header_menu(page)
+    expect(toggle).to_have_count(0)  # queued: no Retry, and no other action either
+
+    assert run_tasks() == ["failed"]
+
+    expect(live_record).to_contain_text("Rejected")
+    toggle.click()
+    retry = menu_items().get_by_role("link", name="Retry")
+    expect(retry).to_have_attribute("href", f"/admin/syndication/posts/retry/{record.pk}/")
+    retry.click()
+    expect(page.locator("main")).to_contain_text("Rejected")
+    expect(page.get_by_role("button", name="Yes, retry")).to_be_visible()
+
+
 def test_the_records_report_keeps_titles_whole_and_reasons_on_one_line(
     page, log_in, fake_mastodon, screenshot
 ):

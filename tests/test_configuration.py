@@ -131,3 +131,17 @@ def test_a_database_queue_that_refuses_the_plugins_tasks_is_an_error(
     if errors:
         assert f"django-tasks-db {installed}" in errors[0].msg
         assert errors[0].hint == 'pip install "django-tasks-db<0.13"'
+
+
+@pytest.mark.parametrize(
+    "intervals", [[], (), "2, 4", 5, [2, 0], [2, -1], [2, "4"], [True], [float("inf")], None]
+)
+def test_live_status_intervals_must_be_positive_numbers(settings, intervals):
+    settings.WAGTAIL_SYNDICATE = {"LIVE_STATUS_INTERVALS": intervals}
+    assert "wagtail_syndicate.E003" in check_ids()
+
+
+@pytest.mark.parametrize("intervals", [[0.2], (2, 4, 8, 16, 32, 60), [1, 2.5]])
+def test_live_status_intervals_of_positive_numbers_pass(settings, intervals):
+    settings.WAGTAIL_SYNDICATE = {"LIVE_STATUS_INTERVALS": intervals}
+    assert "wagtail_syndicate.E003" not in check_ids()

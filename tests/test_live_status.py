@@ -225,3 +225,62 @@ def test_a_record_inspect_view_polls_itself_only_while_in_flight(admin_client, s
     SyndicationRecord.objects.update(state=State.FAILED, last_error="Down for maintenance")
     html = admin_client.get(url).content.decode()
     assert in_flight(html) is False and "Down for maintenance" in html
+
+
+HEADER_ITEMS = re.compile(
+    r'<template data-syndication-live-target="headerItems">(.*?)</template>', re.S
+)
+
+
+def header_items(html: str) -> str:
+    """The page header's "View post" items the fragment carries for the header's Actions menu."""
+    (items,) = HEADER_ITEMS.findall(html)
+    return items
+
+
+def test_the_fragment_carries_the_headers_view_post_items_once_posted(admin_client, shared_page):
+    html = admin_client.get(status_url(shared_page)).content.decode()
+    assert "View post on" not in header_items(html)  # queued: nothing to view yet
+
+    assert run_tasks() == ["posted"]
+    record = SyndicationRecord.objects.get()
+    items = header_items(admin_client.get(status_url(shared_page)).content.decode())
+    assert f'href="{record.safe_remote_url}"' in items and record.safe_remote_url
+    assert f"View post on {record.account_name()}" in items
+    assert "data-syndication-header-item" in items
+    editor = admin_client.get(reverse("wagtailadmin_pages:edit", args=[shared_page.pk]))
+    assert items.strip() in editor.content.decode()  # the same item as the header's own
+
+
+def test_a_post_link_that_may_not_be_shown_is_not_in_the_header_items(admin_client, shared_page):
+    SyndicationRecord.objects.update(
+        state=State.POSTED, remote_url='https://elsewhere.example/"><script>alert(1)</script>'
+    )
+    html = admin_client.get(status_url(shared_page)).content.decode()
+    assert "View post on" not in header_items(html) and "elsewhere.example" not in html
+
+
+def header_actions(html: str) -> tuple[str, str]:
+    """The inspect view's header actions region: its key, and what follows it in the header."""
+    (found,) = re.findall(
+        r'<div id="syndication-header-actions" data-syndication-live-key="([^"]*)"[^>]*>(.*?)'
+        r"</header>",
+        html,
+        re.S,
+    )
+    return found
+
+
+def test_the_inspect_views_header_offers_retry_only_while_failed(admin_client, shared_page):
+    record = SyndicationRecord.objects.get()
+    url = reverse(f"{RECORDS}:inspect", args=[record.pk])
+    retry = reverse(f"{RECORDS}:retry", args=[record.pk])
+    html = admin_client.get(url).content.decode()
+    assert 'data-syndication-live-header-value="#syndication-header-actions"' in html
+    queued_key, queued_actions = header_actions(html)
+    assert retry not in queued_actions
+
+    SyndicationRecord.objects.update(state=State.FAILED, last_error="Down for maintenance")
+    failed_key, failed_actions = header_actions(admin_client.get(url).content.decode())
+    assert f'href="{retry}"' in failed_actions and "Retry" in failed_actions
+    assert failed_key != queued_key  # the controller replaces the region when the key changes

@@ -174,3 +174,37 @@ def check_tokens_readable(app_configs, **kwargs):
             )
         )
     return found
+
+
+def bad_intervals(value) -> bool:
+    """Whether ``value`` is not a non-empty sequence of positive, finite numbers of seconds."""
+    import math
+    from numbers import Real
+
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) or not value:
+        return True
+    return not all(
+        isinstance(wait, Real) and not isinstance(wait, bool) and 0 < wait < math.inf
+        for wait in value
+    )
+
+
+@checks.register()
+def check_live_status_intervals(app_configs, **kwargs):
+    """The admin's live status waits these between its checks of a post in flight: anything
+    but positive numbers breaks every admin screen that shows a record, and an empty list
+    leaves them all still until reloaded."""
+    from .conf import get_setting
+
+    value = get_setting("LIVE_STATUS_INTERVALS")
+    if not bad_intervals(value):
+        return []
+    return [
+        checks.Error(
+            f'WAGTAIL_SYNDICATE["LIVE_STATUS_INTERVALS"] is {value!r}: it must be a non-empty '
+            "list of positive numbers of seconds (the waits between the admin's checks of a "
+            "post in flight; the last one repeats).",
+            hint="Leave it out for the default (2, 4, 8, 16, 32, 60), or give e.g. [5, 30].",
+            id="wagtail_syndicate.E003",
+        )
+    ]

@@ -42,19 +42,27 @@ class RecentFailuresPanel(Component):
         }
 
 
+# Marks the page header's items that are this plugin's: the live status replaces them.
+HEADER_ITEM_ATTR = "data-syndication-header-item"
+
+
 def view_post_buttons(page) -> list[Button]:
     """A "View post on @handle" item per post of ``page``."""
-    records = SyndicationRecord.objects.filter(
-        page_id=page.pk, state=SyndicationRecord.State.POSTED
-    ).exclude(remote_url="")
-    return [
+    posted = SyndicationRecord.objects.filter(page_id=page.pk, state=SyndicationRecord.State.POSTED)
+    return view_post_buttons_for(posted.exclude(remote_url="").select_related("account"))
+
+
+def view_post_buttons_for(records) -> list[Button]:
+    """The "View post on @handle" items of those of ``records`` that are posted, with a link
+    that may be shown (``safe_remote_url``), in the order the header shows them."""
+    return sorted(
         Button(
             _("View post on %s") % record.account_name(),
             url=record.safe_remote_url,
             icon_name="link-external",
             priority=90,
-            attrs={"target": "_blank", "rel": "noopener"},
+            attrs={"target": "_blank", "rel": "noopener", HEADER_ITEM_ATTR: "view-post"},
         )
-        for record in records.select_related("account")
-        if record.safe_remote_url
-    ]
+        for record in records
+        if record.state == SyndicationRecord.State.POSTED and record.safe_remote_url
+    )

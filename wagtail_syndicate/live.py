@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from wagtail.models import Page
 
+from .components import view_post_buttons_for
 from .conf import get_setting
 from .panels import may_retry, retry_url
 
@@ -48,7 +49,9 @@ def live_context(records, url: str) -> dict:
 
 def page_status_context(page, user, back_url: str) -> dict:
     """The Shared posts panel's context: ``page``'s records with a Retry link (back to
-    ``back_url``) for those the user may retry. The same queries whatever the number of records."""
+    ``back_url``) for those the user may retry, and the page header's "View post" items (which
+    the controller puts in the header's Actions menu). The same queries whatever the number of
+    records."""
     from .models import SyndicationRecord
 
     records = list(SyndicationRecord.objects.filter(page_id=page.pk).select_related("account"))
@@ -60,6 +63,7 @@ def page_status_context(page, user, back_url: str) -> dict:
             (record, f"{retry_url(record)}?{back}" if may_retry(user, record) else None)
             for record in records
         ],
+        "live_header_items": view_post_buttons_for(records),
         **live_context(records, reverse(LIVE_URL_NAME, args=[page.pk])),
     }
 

@@ -93,7 +93,13 @@ class RecordInspectView(InspectView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        return {**context, **live_context([self.object], self.request.path)}
+        # What the header's Actions menu holds: the live status replaces it when this changes.
+        header_key = " ".join(button.url or "" for button in self.get_header_more_buttons())
+        return {
+            **context,
+            **live_context([self.object], self.request.path),
+            "live_header_key": header_key,
+        }
 
     labels = {"post": _("Post"), "history": _("History")}
 
