@@ -2,7 +2,7 @@
 
     python bench/queue_priority.py                  # a PostgreSQL cluster of its own
     python bench/queue_priority.py --postgres postgresql://postgres@127.0.0.1:PORT/postgres
-    python bench/queue_priority.py --posts 30 --per-post 8 --workers 1,2,4 --latency 8
+    python bench/queue_priority.py --posts 20 --per-post 8 --workers 1,2,4 --latency 6
 
 Backlog runs. In one transaction, ``--posts`` pages are published (one account, one image
 each), and before each publish Wagtail's own index tasks are queued until ``--per-post`` of
@@ -63,11 +63,11 @@ MODES = {
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgres", help="a server's postgres:// URL (default: a cluster here)")
-    parser.add_argument("--posts", type=int, default=30, help="posts in a backlog run (30)")
+    parser.add_argument("--posts", type=int, default=20, help="posts in a backlog run (20)")
     parser.add_argument("--per-post", type=int, default=8, help="index tasks before each (8)")
     parser.add_argument("--workers", default="1,2,4", help="worker counts (1,2,4)")
     parser.add_argument("--modes", default=",".join(MODES), help=f"of {', '.join(MODES)}")
-    parser.add_argument("--latency", type=int, default=8, help="idle publishes per interval (8)")
+    parser.add_argument("--latency", type=int, default=6, help="idle publishes per interval (6)")
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.workers.split(",")]
     modes = [m.strip() for m in args.modes.split(",")]
