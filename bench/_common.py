@@ -95,6 +95,73 @@ def child_env(plugin: bool, bench_dir: str) -> dict[str, str]:
     }
 
 
+def postgres_settings(url: str) -> dict:
+    """Django's ``DATABASES`` entry for ``postgresql://USER[:PASSWORD]@HOST:PORT/NAME``."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ValueError(f"not a postgresql:// URL: {url!r}")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": parts.path.lstrip("/"),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "127.0.0.1",
+        "PORT": str(parts.port or 5432),
+    }
+
+
+@contextlib.contextmanager
+def throwaway_postgres():
+    """A PostgreSQL cluster of its own (``initdb`` in a temporary folder, default settings,
+    listening on a free port of 127.0.0.1 only) for the ``with`` block; yields the URL of its
+    ``postgres`` database. As root, the server runs as the ``postgres`` user (it refuses
+    root). Stopped (``pg_ctl stop``, the cluster's own pid file) and removed at the end."""
+    import glob
+    import socket
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_version_key)
+    initdb = shutil.which("initdb") or (found[-1] if found else None)
+    if not initdb:
+        raise RuntimeError("no initdb: install PostgreSQL, or pass the URL of a server")
+    bin_dir = os.path.dirname(os.path.realpath(initdb))
+    folder = tempfile.mkdtemp(prefix="wagtail-syndicate-pg-")
+    data = os.path.join(folder, "data")
+    run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if run_as:
+        shutil.chown(folder, "postgres")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
+    try:
+        subprocess.run(
+            [*run_as, f"{bin_dir}/initdb", "-D", data, "-U", "postgres", "-A", "trust"],
+            check=True,
+            **quiet,
+        )
+        options = f"-p {port} -c listen_addresses=127.0.0.1 -k {folder}"
+        subprocess.run(
+            [*run_as, f"{bin_dir}/pg_ctl", "-D", data, "-l", f"{folder}/server.log", "-w"]
+            + ["-o", options, "start"],
+            check=True,
+            **quiet,
+        )
+        try:
+            yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        finally:
+            subprocess.run(
+                [*run_as, f"{bin_dir}/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"], **quiet
+            )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _version_key(path: str) -> list[int]:
+    return [int(part) for part in re.findall(r"\d+", path)]
+
+
 def photo_page_model():
     """``tests.testapp.PhotoPage`` (with the mixin), or the plain one without the plugin."""
     from django.conf import settings

@@ -7,6 +7,7 @@ Read from the environment, so every process of one benchmark shares them:
   (``media/``); set by ``bench._common.bootstrap``.
 * ``BENCH_SYNDICATE``: JSON merged into ``WAGTAIL_SYNDICATE`` (e.g. time-scaled rate limits
   for ``bench/backfill.py``).
+* ``BENCH_DATABASE_URL``: ``postgresql://...`` for PostgreSQL instead of the SQLite file.
 * ``BENCH_PLUGIN=0``: the same site without wagtail-syndicate: the plugin is not in
   ``INSTALLED_APPS`` and the photo page is ``bench.plainapp.PlainPhotoPage`` (the same fields,
   without the mixin). The default, ``1``, is the test suite's ``tests.testapp.PhotoPage``.
@@ -16,6 +17,7 @@ import importlib.util
 import json
 import os
 
+from bench._common import postgres_settings
 from tests.settings import *  # noqa: F403
 from tests.settings import INSTALLED_APPS
 
@@ -28,7 +30,9 @@ if not PLUGIN:
     ]
 
 DATABASES = {
-    "default": {
+    "default": postgres_settings(os.environ["BENCH_DATABASE_URL"])
+    if os.environ.get("BENCH_DATABASE_URL")
+    else {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.path.join(BENCH_DIR, "db.sqlite3"),
         # What the README recommends for SQLite.
@@ -42,6 +46,9 @@ DATABASES = {
         },
     }
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Wagtail's search index uses PostgreSQL's full-text fields, which Django 6.1 checks for.
+    INSTALLED_APPS = [*INSTALLED_APPS, "django.contrib.postgres"]
 
 MEDIA_ROOT = os.path.join(BENCH_DIR, "media")
 STORAGES = {
@@ -55,7 +62,9 @@ TASKS = {
     "default": {
         "BACKEND": "django_tasks.backends.database.DatabaseBackend"
         if importlib.util.find_spec("django_tasks.backends.database")
-        else "django_tasks_db.DatabaseBackend"
+        else "django_tasks_db.DatabaseBackend",
+        # The plugin's own queue, for the benchmarks that give it one (QUEUE_NAME).
+        "QUEUES": ["default", "syndication"],
     }
 }
 

@@ -14,8 +14,8 @@ Read from the environment, so every process of one run (migrate, the driver, the
 
 import importlib.util
 import os
-from urllib.parse import unquote, urlsplit
 
+from bench._common import postgres_settings
 from tests.settings import *  # noqa: F403
 
 DEBUG = False
@@ -35,17 +35,7 @@ TASKS = {
 def _database() -> dict:
     url = os.environ.get("CHAOS_DATABASE_URL")
     if url:
-        parts = urlsplit(url)
-        if parts.scheme not in ("postgres", "postgresql"):
-            raise ValueError(f"CHAOS_DATABASE_URL must be a postgresql:// URL, not {url!r}")
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": parts.path.lstrip("/"),
-            "USER": unquote(parts.username or ""),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or "127.0.0.1",
-            "PORT": str(parts.port or 5432),
-        }
+        return postgres_settings(url)
     options = {"timeout": 20}
     if os.environ.get("CHAOS_SQLITE_IMMEDIATE") == "1":
         options["transaction_mode"] = "IMMEDIATE"

@@ -64,6 +64,50 @@ def check_task_backend(app_configs, **kwargs):
 
 
 @checks.register(checks.Tags.compatibility)
+def check_task_queue(app_configs, **kwargs):
+    """The queue and priority the plugin's tasks are sent with (``conf.plugin_task``) must be
+    ones the backend takes: django-tasks refuses, at every enqueue, a queue its backend does
+    not list in ``QUEUES`` (``["default"]`` when not set) and a priority that is not a whole
+    number from -100 to 100."""
+    from .compat import task_backends
+    from .conf import get_setting
+
+    found = []
+    priority = get_setting("TASK_PRIORITY")
+    if isinstance(priority, bool) or not isinstance(priority, int) or not -100 <= priority <= 100:
+        found.append(
+            checks.Error(
+                f'WAGTAIL_SYNDICATE["TASK_PRIORITY"] is {priority!r}: a task\'s priority is a '
+                "whole number from -100 to 100, so every post would fail to be queued.",
+                hint="Set it from -100 to 100 (default 10; Wagtail's own tasks have 0).",
+                id="wagtail_syndicate.E004",
+            )
+        )
+    alias = get_setting("TASK_BACKEND")
+    tasks = getattr(settings, "TASKS", None) or {}
+    try:
+        if tasks and alias not in tasks:
+            raise LookupError(alias)  # E001 says so
+        queues = task_backends[alias].queues
+    except Exception:  # no such backend, or one that cannot load: its own check says why
+        return found
+    queue = get_setting("QUEUE_NAME")
+    if queues and queue not in queues:
+        listed = ", ".join(f'"{name}"' for name in sorted(queues))
+        found.append(
+            checks.Error(
+                f'WAGTAIL_SYNDICATE["QUEUE_NAME"] is "{queue}", a queue the "{alias}" task '
+                f"backend does not take (its QUEUES: {listed}): every post would fail to be "
+                "queued.",
+                hint=f'Add "{queue}" to TASKS["{alias}"]["QUEUES"] (["default"] when not '
+                'set), or set WAGTAIL_SYNDICATE["QUEUE_NAME"] to one of its queues.',
+                id="wagtail_syndicate.E003",
+            )
+        )
+    return found
+
+
+@checks.register(checks.Tags.compatibility)
 def check_task_packages(app_configs, **kwargs):
     """django-tasks-db 0.13+ runs on Django's own ``django.tasks`` when Django has it (6.0+);
     Wagtail and this plugin define their tasks with the django-tasks package, whose tasks that

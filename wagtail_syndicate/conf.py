@@ -35,6 +35,13 @@ DEFAULTS: dict[str, Any] = {
     "MAX_SOURCE_PIXELS": None,
     # Name of the Django Tasks backend (a key of settings.TASKS) that runs the posting task.
     "TASK_BACKEND": "default",
+    # The queue of that backend (one of its QUEUES) that every task of the plugin goes to, so a
+    # worker can be run for the plugin's tasks alone (`manage.py db_worker --queue-name ...`).
+    "QUEUE_NAME": "default",
+    # The priority of the plugin's tasks (-100 to 100, higher runs first) where the backend
+    # orders by priority (the database queue does): above Wagtail's own tasks (search and
+    # reference index updates, queued at the default, 0), so posts do not wait behind them.
+    "TASK_PRIORITY": 10,
     # Attempts at one publish before a passing failure (time-out, 5xx, 429) becomes final.
     "MAX_ATTEMPTS": 5,
     # Seconds before the first retry; doubled for each further one (with jitter), up to the max.
@@ -88,6 +95,20 @@ def get_setting(name: str) -> Any:
     if not isinstance(configured, dict):
         raise ImproperlyConfigured("WAGTAIL_SYNDICATE must be a dict.")
     return configured.get(name, DEFAULTS[name])
+
+
+def plugin_task(task, **changes):
+    """``task`` as the plugin queues it: on ``TASK_BACKEND``, in ``QUEUE_NAME``, at
+    ``TASK_PRIORITY`` where the backend orders by priority (one that does not, such as RQ's,
+    refuses any priority but the default), with ``changes`` (``Task.using``'s, e.g.
+    ``run_after``). One ``using``: each copy of a task is validated against its backend, so a
+    copy on the backend but still in the "default" queue fails where QUEUES lacks it."""
+    from .compat import task_backends
+
+    alias = get_setting("TASK_BACKEND")
+    if task_backends[alias].supports_priority:
+        changes.setdefault("priority", get_setting("TASK_PRIORITY"))
+    return task.using(backend=alias, queue_name=get_setting("QUEUE_NAME"), **changes)
 
 
 def unknown_settings() -> list[str]:

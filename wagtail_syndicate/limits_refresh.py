@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django_tasks import task
 from django_tasks.backends.immediate import ImmediateBackend
 
-from .conf import get_setting
+from .conf import plugin_task
 from .limits import LAST_READ, Limits, is_fresh, keep_limits, known_limits, limits_for
 from .networks import get_network
 
@@ -55,7 +55,7 @@ def queue_refresh(account) -> bool:
     """Queue ``refresh_limits`` for ``account``, unless one was queued within
     ``REFRESH_INTERVAL`` seconds; True when queued. Never raises: an admin page goes on."""
     try:
-        queued_task = refresh_limits.using(backend=get_setting("TASK_BACKEND"))
+        queued_task = plugin_task(refresh_limits)
         if isinstance(queued_task.get_backend(), ImmediateBackend):
             # It would run here, in the admin's request: the limits are read when a post is
             # sent (with this backend, in the publish itself; ``manage.py check`` warns).

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from .conf import get_setting
+from .conf import get_setting, plugin_task
 from .exceptions import (
     ContentError,
     PermanentNetworkError,
@@ -54,9 +54,10 @@ def syndicate_record(record_id: int, generation: int) -> str:
 
 
 def enqueue(record_id: int, generation: int, run_after: datetime | None = None) -> bool:
-    """Queue a run of the task; False when the backend cannot run it later (``run_after``),
-    in which case ``manage.py syndicate --retry-due`` picks the record up when it is due."""
-    queued_task = syndicate_record.using(backend=get_setting("TASK_BACKEND"))
+    """Queue a run of the task (in ``QUEUE_NAME``, at ``TASK_PRIORITY``); False when the
+    backend cannot run it later (``run_after``), in which case ``manage.py syndicate
+    --retry-due`` picks the record up when it is due."""
+    queued_task = plugin_task(syndicate_record)
     if run_after is not None:
         if not queued_task.get_backend().supports_defer:
             return False
@@ -72,7 +73,7 @@ def enqueued_with_the_transaction() -> bool:
     when, and only if, the records it runs commit, as they would with ``on_commit``, without a
     transaction of its own after the publish's."""
     try:
-        backend = syndicate_record.using(backend=get_setting("TASK_BACKEND")).get_backend()
+        backend = plugin_task(syndicate_record).get_backend()
         if getattr(backend, "enqueue_on_commit", False):
             # django-tasks 0.7 defers the row to the commit itself (ENQUEUE_ON_COMMIT, on by
             # default there): enqueue after the commit, where a failure reaches the record.

@@ -1,0 +1,151 @@
+"""Posts don't wait behind index updates: the plugin's tasks go to ``QUEUE_NAME`` at
+``TASK_PRIORITY``, so a worker for that queue runs only them and a worker for every queue runs
+them before Wagtail's own, and the system check names the setting when the backend would
+refuse the queue."""
+
+import importlib.util
+
+import pytest
+from django.core.management import call_command
+from django_tasks.backends.dummy import DummyBackend
+
+from tests.utils import connect_account, make_image, make_photo_page, publish_page
+from wagtail_syndicate.checks import check_task_queue
+from wagtail_syndicate.compat import task_backends
+from wagtail_syndicate.models import SyndicationRecord
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+QUEUE_MODULE = (
+    "django_tasks.backends.database"
+    if importlib.util.find_spec("django_tasks.backends.database")
+    else "django_tasks_db"
+)
+PLUGIN_TASK = "wagtail_syndicate.tasks.syndicate_record"
+
+
+def task_rows():
+    return importlib.import_module(f"{QUEUE_MODULE}.models").DBTaskResult.objects.order_by(
+        "enqueued_at"
+    )
+
+
+@pytest.fixture
+def site_queue(settings):
+    """The database queue as the site's only backend (Wagtail's index tasks go to it too), with
+    a queue of its own for the plugin."""
+    options = {"ENQUEUE_ON_COMMIT": False} if QUEUE_MODULE.startswith("django_tasks.") else {}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": f"{QUEUE_MODULE}.DatabaseBackend",
+            "QUEUES": ["default", "syndication"],
+            **options,
+        }
+    }
+    settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "QUEUE_NAME": "syndication"}
+
+
+def db_worker(*queues, max_tasks=None):
+    """``manage.py db_worker --queue-name QUEUES --batch``, in this process: it runs what is
+    ready in those queues, in the queue's order, and exits."""
+    options = {"max_tasks": max_tasks} if max_tasks else {}
+    if QUEUE_MODULE == "django_tasks_db":
+        options.update(reload=False, worker_id="test-worker")
+    call_command(
+        "db_worker",
+        queue_name=",".join(queues),
+        batch=True,
+        startup_delay=False,
+        interval=0,
+        verbosity=0,
+        **options,
+    )
+
+
+def test_the_plugins_tasks_are_queued_in_their_queue_above_wagtails(fake_mastodon, site_queue):
+    connect_account(fake_mastodon)
+    page = make_photo_page(image=make_image())
+
+    rows = list(task_rows().values_list("task_path", "queue_name", "priority"))
+    assert (PLUGIN_TASK, "syndication", 10) in rows
+    wagtails = [row for row in rows if not row[0].startswith("wagtail_syndicate.")]
+    # The publish queued Wagtail's search and reference index updates, in the default queue at
+    # the default priority, before the plugin's task.
+    assert wagtails and {(queue, priority) for _, queue, priority in wagtails} == {("default", 0)}
+    assert rows[0][0] != PLUGIN_TASK
+
+    # A worker for the plugin's queue runs the post and leaves Wagtail's tasks to theirs.
+    db_worker("syndication")
+    assert SyndicationRecord.objects.get(page=page).state == "posted"
+    assert len(fake_mastodon.statuses) == 1
+    statuses = dict(task_rows().values_list("task_path", "status"))
+    assert statuses.pop(PLUGIN_TASK) == "SUCCESSFUL"
+    assert set(statuses.values()) == {"READY"}
+
+
+def test_a_worker_for_every_queue_posts_before_the_index_backlog(fake_mastodon, settings):
+    settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "TASK_PRIORITY": 20}
+    settings.TASKS = {"default": {"BACKEND": f"{QUEUE_MODULE}.DatabaseBackend"}}
+    connect_account(fake_mastodon)
+    page = make_photo_page(image=make_image(), syndicate=False)
+    backlog = task_rows().count()
+    assert backlog  # Wagtail's own, from creating and publishing the page
+    publish_page(page, syndicate=True)
+    assert list(task_rows().values_list("task_path", flat=True))[-1] == PLUGIN_TASK
+
+    db_worker("*", max_tasks=1)  # one task: the newest, for its priority
+    assert SyndicationRecord.objects.get(page=page).state == "posted"
+    finished = task_rows().exclude(status="READY")
+    assert list(finished.values_list("task_path", "priority")) == [(PLUGIN_TASK, 20)]
+
+
+class NoPriorityBackend(DummyBackend):
+    """A backend that, as RQ's, does not order by priority (and refuses any but 0)."""
+
+    supports_priority = False
+
+
+def test_a_backend_without_priorities_gets_the_queue_alone(fake_mastodon, settings):
+    settings.TASKS = {
+        "default": {
+            "BACKEND": f"{__name__}.NoPriorityBackend",
+            "QUEUES": ["default", "syndication"],
+        }
+    }
+    settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "QUEUE_NAME": "syndication"}
+    connect_account(fake_mastodon)
+    page = make_photo_page(image=make_image())
+
+    (queued,) = [
+        r.task for r in task_backends["default"].results if r.task.name == "syndicate_record"
+    ]
+    assert (queued.queue_name, queued.priority) == ("syndication", 0)
+    assert SyndicationRecord.objects.get(page=page).state == "queued"
+
+
+@pytest.mark.parametrize(
+    "queues, expected",
+    [
+        (None, ["wagtail_syndicate.E003"]),
+        (["default"], ["wagtail_syndicate.E003"]),
+        (["default", "syndication"], []),
+        ([], []),
+    ],  # fmt: skip
+)
+def test_a_queue_the_backend_does_not_take_is_an_error(settings, queues, expected):
+    backend = {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}
+    settings.TASKS = {"default": backend if queues is None else {**backend, "QUEUES": queues}}
+    settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "QUEUE_NAME": "syndication"}
+    errors = check_task_queue(None)
+    assert [e.id for e in errors] == expected
+    if errors:
+        assert 'WAGTAIL_SYNDICATE["QUEUE_NAME"] is "syndication"' in errors[0].msg
+        assert 'TASKS["default"]["QUEUES"]' in errors[0].hint
+
+
+@pytest.mark.parametrize("priority", [101, -101, 2.5, "high", True])
+def test_a_priority_the_backends_refuse_is_an_error(settings, priority):
+    settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "TASK_PRIORITY": priority}
+    (error,) = check_task_queue(None)
+    assert error.id == "wagtail_syndicate.E004"
+    assert 'WAGTAIL_SYNDICATE["TASK_PRIORITY"]' in error.msg
