@@ -80,7 +80,7 @@ def check_task_queue(app_configs, **kwargs):
                 f'WAGTAIL_SYNDICATE["TASK_PRIORITY"] is {priority!r}: a task\'s priority is a '
                 "whole number from -100 to 100, so every post would fail to be queued.",
                 hint="Set it from -100 to 100 (default 10; Wagtail's own tasks have 0).",
-                id="wagtail_syndicate.E004",
+                id="wagtail_syndicate.E005",
             )
         )
     alias = get_setting("TASK_BACKEND")
@@ -101,7 +101,7 @@ def check_task_queue(app_configs, **kwargs):
                 "queued.",
                 hint=f'Add "{queue}" to TASKS["{alias}"]["QUEUES"] (["default"] when not '
                 'set), or set WAGTAIL_SYNDICATE["QUEUE_NAME"] to one of its queues.',
-                id="wagtail_syndicate.E003",
+                id="wagtail_syndicate.E004",
             )
         )
     return found

@@ -106,7 +106,8 @@ def plugin_task(task, **changes):
     from .compat import task_backends
 
     alias = get_setting("TASK_BACKEND")
-    if task_backends[alias].supports_priority:
+    # django-tasks before 0.8 has no supports_priority: every backend there takes a priority.
+    if getattr(task_backends[alias], "supports_priority", True):
         changes.setdefault("priority", get_setting("TASK_PRIORITY"))
     return task.using(backend=alias, queue_name=get_setting("QUEUE_NAME"), **changes)
 
