@@ -382,6 +382,8 @@ def _weigh(text: str) -> int:
 
 
 def _weight(cluster: str) -> int:
+    if _ascii_fast_path and cluster.isascii():
+        return len(cluster)  # no emoji, every character light
     if _is_emoji(cluster):
         return 2
     return sum(
