@@ -481,7 +481,9 @@ class _FileReader:
     """The ``length`` bytes of an open file from where it is, read as they are sent: what
     requests and ``MultipartEncoder`` take for a body of known length (``len`` is what is left,
     as they expect), with none of the file's own ways (a Django ``File`` iterates by lines and
-    proxies ``fileno``, which would make requests or the encoder handle it otherwise)."""
+    proxies ``fileno``, which would make requests or the encoder handle it otherwise). A read
+    gives at most ``UPLOAD_CHUNK`` bytes, as a raw stream may: its readers (urllib3, the
+    encoder) read until it gives nothing."""
 
     def __init__(self, file, length: int) -> None:
         self.file, self.len = file, length
