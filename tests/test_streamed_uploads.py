@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @dataclass(frozen=True)
-class Upload:
+class Endpoint:
     """Where a network's fake takes uploads, and where in a recorded request the file is."""
 
     fixtures: tuple[str, ...]
@@ -51,9 +51,9 @@ class Upload:
 
 
 NETWORKS = {
-    "mastodon": Upload(("fake_mastodon",), "/api/v2/media", "file"),
-    "bluesky": Upload(("fake_bluesky",), "/xrpc/com.atproto.repo.uploadBlob", None),
-    "x": Upload(("fake_x", "x_settings"), "/2/media/upload", "media"),
+    "mastodon": Endpoint(("fake_mastodon",), "/api/v2/media", "file"),
+    "bluesky": Endpoint(("fake_bluesky",), "/xrpc/com.atproto.repo.uploadBlob", None),
+    "x": Endpoint(("fake_x", "x_settings"), "/2/media/upload", "media"),
 }
 
 
