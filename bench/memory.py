@@ -157,7 +157,7 @@ def main(argv=None) -> int:
     added = _common.median(r["peak"] - r["before"] for r in results["upload"])
     print(
         f"The upload alone adds {added / 2**20:.0f} MiB for a {uploaded / 2**20:.1f} MiB file: "
-        f"{added / uploaded:.1f} × its size (requests builds the multipart body in memory)."
+        f"{added / uploaded:.1f} × its size (bench/upload_memory.py measures the upload alone)."
     )
     return 0
 

@@ -80,6 +80,20 @@ def fake_x():
 
 
 @pytest.fixture
+def x_settings(settings, fake_x):
+    """The site's X app: OAuth 2.0 client and OAuth 1.0a consumer, pointed at ``fake_x``."""
+    settings.WAGTAIL_SYNDICATE = {
+        **settings.WAGTAIL_SYNDICATE,
+        "X_CLIENT_ID": fake_x.client_id,
+        "X_CONSUMER_KEY": "x-consumer-key",
+        "X_CONSUMER_SECRET": "x-consumer-secret",
+        "X_AUTHORIZE_URL": f"{fake_x.base_url}/i/oauth2/authorize",
+        "X_API_URL": fake_x.base_url,
+    }
+    return settings
+
+
+@pytest.fixture
 def fake_bluesky():
     """FakeBluesky with alice (app password "alice-app-pass") and bob ("bob-app-pass")."""
     from wagtail_syndicate.testing import FakeBluesky

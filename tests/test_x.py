@@ -34,20 +34,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 NS = "wagtailsnippets_wagtail_syndicate_syndicationaccount"
 
 
-@pytest.fixture
-def x_settings(settings, fake_x):
-    """The site's X app: OAuth 2.0 client and OAuth 1.0a consumer, pointed at the fake."""
-    settings.WAGTAIL_SYNDICATE = {
-        **settings.WAGTAIL_SYNDICATE,
-        "X_CLIENT_ID": fake_x.client_id,
-        "X_CONSUMER_KEY": "x-consumer-key",
-        "X_CONSUMER_SECRET": "x-consumer-secret",
-        "X_AUTHORIZE_URL": f"{fake_x.base_url}/i/oauth2/authorize",
-        "X_API_URL": fake_x.base_url,
-    }
-    return settings
-
-
 def only_tweet(fake):
     assert len(fake.tweets) == 1, [t.text for t in fake.tweets]
     return fake.tweets[0]

@@ -24,16 +24,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 DAY = 86400
 
 
-@pytest.fixture
-def x_settings(settings, fake_x):
-    settings.WAGTAIL_SYNDICATE = {
-        **settings.WAGTAIL_SYNDICATE,
-        "X_CLIENT_ID": fake_x.client_id,
-        "X_API_URL": fake_x.base_url,
-    }
-    return settings
-
-
 def calls(fake, method, path):
     return [r for r in fake.requests if r.method == method and r.path.startswith(path)]
 

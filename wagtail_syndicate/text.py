@@ -17,16 +17,24 @@ extended grapheme cluster rules (UAX #29) using :mod:`unicodedata`:
 * regional indicators pair up into flags;
 * Hangul jamo sequences form syllables;
 * a consonant, a virama and a consonant of the main Indic scripts form a conjunct (GB9c).
+
+Plain ASCII text, what most posts are, takes a fast path (``str.isascii()``) that gives the same
+results: in ASCII only CR LF joins, so its clusters are its characters but for each "\r\n", and
+each of them weighs 1 on X. In other text (a shortened one ends in "…") each printable ASCII
+character is taken in one step of the walk. ``full_walk()`` turns both off (for the tests and
+``bench/counting.py``, which compare them with the walk as it was).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 __all__ = [
     "count_graphemes",
+    "full_walk",
     "graphemes",
     "status_length",
     "weighted_length",
@@ -166,16 +174,57 @@ def _is_incb_consonant(cp: int) -> bool:
     return any(low <= cp <= high for low, high in _INCB_CONSONANTS)
 
 
+# Whether ASCII text takes the fast path (``full_walk()`` turns it off).
+_ascii_fast_path = True
+_ASCII_CLUSTER = re.compile(r"\r\n|.", re.DOTALL)
+
+
+@contextmanager
+def full_walk():
+    """Count ASCII text too by the full walk of the rules, as all text was counted before
+    the fast path (this process, every thread, for the ``with`` block)."""
+    global _ascii_fast_path
+    previous, _ascii_fast_path = _ascii_fast_path, False
+    try:
+        yield
+    finally:
+        _ascii_fast_path = previous
+
+
+def _plain_ascii(text: str) -> bool:
+    return _ascii_fast_path and text.isascii()
+
+
 def graphemes(text: str) -> list[str]:
     """``text`` split into user-perceived characters (extended grapheme clusters)."""
+    if _plain_ascii(text):
+        # ASCII has no marks, joiners, prepends, jamo or regional indicators: only CR LF
+        # joins (GB3), and every other character is a cluster of its own (GB4, GB5, GB999).
+        return _ASCII_CLUSTER.findall(text) if "\r\n" in text else list(text)
+    return _walk(text)
+
+
+def _walk(text: str) -> list[str]:
+    """The clusters of ``text`` by the rules above, one code point after the other."""
     clusters: list[str] = []
     prev_cp: int | None = None
     prev_ch = ""
     ri_run = 0  # regional indicators immediately before the current position
     pictographic = False  # the current cluster is an emoji (and may go on after a ZWJ)
     conjunct = ""  # GB9c: "consonant" after one, "linked" once a virama followed it
+    fast = _ascii_fast_path
     for ch in text:
         cp = ord(ch)
+        if fast and 0x20 <= cp < 0x7F:
+            # Printable ASCII (in a text that is not all ASCII): no rule but GB9b (after a
+            # prepend) joins it to what is before it, and it ends any emoji, flag or conjunct.
+            if prev_cp in _PREPEND:
+                clusters[-1] += ch
+            else:
+                clusters.append(ch)
+                pictographic = False
+            ri_run, conjunct, prev_cp, prev_ch = 0, "", cp, ch
+            continue
         if prev_cp is None:
             joins = False
         elif prev_cp == CR and cp == LF:
@@ -216,7 +265,9 @@ def graphemes(text: str) -> list[str]:
 
 def count_graphemes(text: str) -> int:
     """Number of user-perceived characters (extended grapheme clusters)."""
-    return len(graphemes(text))
+    if _plain_ascii(text):
+        return len(text) - text.count("\r\n")  # CR LF is one cluster; the pairs never overlap
+    return len(_walk(text))
 
 
 def url_end(text: str, start: int, end: int) -> int:
@@ -322,7 +373,17 @@ def _is_emoji(cluster: str) -> bool:
     return len(cluster) > 1 and _is_pictographic(ord(first))
 
 
+def _weigh(text: str) -> int:
+    """The weight of ``text``'s clusters: for ASCII, one a character (no emoji, every code
+    point in the light range; CR LF is two characters of weight 1)."""
+    if _plain_ascii(text):
+        return len(text)
+    return sum(map(_weight, _walk(text)))
+
+
 def _weight(cluster: str) -> int:
+    if _ascii_fast_path and cluster.isascii():
+        return len(cluster)  # no emoji, every character light
     if _is_emoji(cluster):
         return 2
     return sum(
@@ -371,11 +432,11 @@ def _plain_weight(text: str, url_length: int) -> int:
     for match in _BARE_DOMAIN_RE.finditer(text):
         end = url_end(text, match.start(), match.end())
         domain = text[match.start() : end]
-        length += sum(map(_weight, graphemes(text[pos : match.start()])))
-        own = sum(map(_weight, graphemes(domain)))
+        length += _weigh(text[pos : match.start()])
+        own = _weigh(domain)
         length += max(own, url_length) if _valid_host("http://" + domain) else own
         pos = end
-    return length + sum(map(_weight, graphemes(text[pos:])))
+    return length + _weigh(text[pos:])
 
 
 def weighted_length(text: str, url_length: int = 23) -> int:
@@ -383,13 +444,14 @@ def weighted_length(text: str, url_length: int = 23) -> int:
     most Latin, Greek, Cyrillic, Hebrew and Arabic characters (up to U+10FF) and common
     punctuation as 1, other characters (CJK, Hangul, ...) as 2, each emoji as 2. A domain
     without http(s):// counts as at least ``url_length`` (see ``_plain_weight``)."""
-    text = unicodedata.normalize("NFC", text)
+    if not _plain_ascii(text):  # ASCII is in NFC already
+        text = unicodedata.normalize("NFC", text)
     length, pos = 0, 0
     for start, end in link_spans(text):
         url = text[start:end]
         if not _valid_host(url):
             continue
-        own = 0 if _surely_linked(url) else sum(map(_weight, graphemes(url)))
+        own = 0 if _surely_linked(url) else _weigh(url)
         length += _plain_weight(text[pos:start], url_length) + max(own, url_length)
         pos = end
     return length + _plain_weight(text[pos:], url_length)

@@ -31,7 +31,7 @@ from ..limits import Limits
 from ..posts import Media, Post
 from ..text import shorten_links
 from .base import AccountInfo, Credentials, Network, Published, UploadedMedia, _origin
-from .http import HttpClient
+from .http import HttpClient, Upload
 
 POST_COLLECTION = "app.bsky.feed.post"
 WEB_URL = "https://bsky.app"
@@ -333,7 +333,7 @@ class BlueskyClient:
 
     def call(self, method: str, nsid: str, **kwargs) -> dict:
         """An XRPC call with the session's access JWT, renewed once if the PDS says it expired.
-        A file-like ``data`` is rewound before it is sent again."""
+        An ``upload`` is sent again from its file's start."""
         self._ensure_session()
         try:
             return self._send(method, nsid, **kwargs)
@@ -344,21 +344,15 @@ class BlueskyClient:
         return self._send(method, nsid, **kwargs)
 
     def _send(self, method: str, nsid: str, *, headers: dict | None = None, **kwargs) -> dict:
-        data = kwargs.get("data")
-        if hasattr(data, "seek"):
-            data.seek(0)
         headers = {**(headers or {}), "Authorization": f"Bearer {self.session['accessJwt']}"}
         return self.http.json(method, f"/xrpc/{nsid}", headers=headers, **kwargs)[1]
 
     def upload_blob(self, media: Media) -> dict:
-        """``com.atproto.repo.uploadBlob``: the image's bytes as the body, streamed."""
+        """``com.atproto.repo.uploadBlob``: the image's bytes as the body, streamed from
+        storage."""
         with media.file.open("rb") as file:
-            answer = self.call(
-                "POST",
-                "com.atproto.repo.uploadBlob",
-                data=file,
-                headers={"Content-Type": media.content_type},
-            )
+            upload = Upload(file, media.content_type)
+            answer = self.call("POST", "com.atproto.repo.uploadBlob", upload=upload)
         blob = answer.get("blob")
         if not isinstance(blob, dict):
             raise PermanentNetworkError(_("Bluesky answered the image upload without a blob."))

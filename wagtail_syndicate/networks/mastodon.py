@@ -14,7 +14,7 @@ from ..exceptions import NetworkError, PermanentNetworkError, TransientNetworkEr
 from ..limits import Limits
 from ..posts import Media, Post
 from .base import AccountInfo, Credentials, Network, Published, UploadedMedia
-from .http import HttpClient
+from .http import HttpClient, Upload
 from .mastodon_instance import remember_software, server_label
 
 # Words of Mastodon's 422 messages about a limit.
@@ -98,17 +98,14 @@ class MastodonClient:
         return self.http.json("GET", "/api/v1/accounts/verify_credentials")[1]
 
     def upload_media(self, media: Media) -> dict:
-        """``POST /api/v2/media``: the file as a multipart file part, the rest as form fields."""
-        data = {"description": media.alt_text}
+        """``POST /api/v2/media``: the form fields, then the file as a multipart file part,
+        streamed from storage."""
+        fields = {"description": media.alt_text}
         if media.focus is not None:
-            data["focus"] = format_focus(media.focus)
+            fields["focus"] = format_focus(media.focus)
         with media.file.open("rb") as file:
-            status, attachment = self.http.json(
-                "POST",
-                "/api/v2/media",
-                files={"file": (media.filename, file, media.content_type)},
-                data=data,
-            )
+            upload = Upload(file, media.content_type, "file", media.filename, fields)
+            status, attachment = self.http.json("POST", "/api/v2/media", upload=upload)
         if status == 202:
             attachment = self.wait_for_media(attachment["id"])
         return attachment

@@ -33,7 +33,7 @@ from ..exceptions import (
 from ..limits import Limits
 from ..posts import Media, Post
 from .base import AccountInfo, Credentials, Network, Published, UploadedMedia, _origin
-from .http import HttpClient, epoch_time, json_object
+from .http import HttpClient, Upload, epoch_time, json_object
 from .x_oauth import XOAuth, error_detail, oauth1_header
 
 # Renew an access token this many seconds before it expires.
@@ -157,11 +157,11 @@ class XClient:
                 return
             raise
 
-    def _authorization(self, method: str, path: str, params, data, files) -> str:
+    def _authorization(self, method: str, path: str, params, data) -> str:
         if not self.oauth1:
             return f"Bearer {self.bearer_token}"
         signed = list((params or {}).items())
-        if isinstance(data, dict) and not files:  # a form body is signed; multipart is not
+        if isinstance(data, dict):  # a form body is signed; a multipart upload is not
             signed += list(data.items())
         return oauth1_header(
             method,
@@ -174,28 +174,32 @@ class XClient:
         )
 
     def request(
-        self, method: str, path: str, *, params=None, data=None, json=None, files=None
+        self, method: str, path: str, *, params=None, data=None, json=None, upload=None
     ) -> requests.Response:
         """One API request; a bearer token about to expire, or refused (401), is renewed
-        once. Errors become messages in X's own words, without any token."""
+        once (an ``upload`` is then sent again from its file's start). Errors become messages
+        in X's own words, without any token."""
         renewed = False
         if not self.oauth1 and self._expiring():
             self.renew()
             renewed = True
         while True:
-            headers = {"Authorization": self._authorization(method, path, params, data, files)}
+            headers = {"Authorization": self._authorization(method, path, params, data)}
             try:
                 return self.http.request(
-                    method, path, params=params, data=data, json=json, files=files, headers=headers
+                    method,
+                    path,
+                    params=params,
+                    data=data,
+                    json=json,
+                    upload=upload,
+                    headers=headers,
                 )
             except PermanentNetworkError as err:
                 can_renew = not self.oauth1 and self.session.get("refresh_token")
                 if err.status == 401 and can_renew and not renewed:
                     self.renew()
                     renewed = True
-                    if files:  # the file was read: start it again
-                        for part in files.values():
-                            part[1].seek(0)
                     continue
                 raise self._explain(err, method, path) from err
             except RateLimited as err:
@@ -258,14 +262,12 @@ class XClient:
         return str(me["id"]), str(me["username"])
 
     def upload_media(self, media: Media) -> str:
-        """``POST /2/media/upload`` (multipart), then the alt text with ``/2/media/metadata``."""
+        """``POST /2/media/upload`` (multipart, the file streamed from storage), then the alt
+        text with ``/2/media/metadata``."""
         with media.file.open("rb") as file:
-            answer = self.json(
-                "POST",
-                "/2/media/upload",
-                files={"media": (media.filename, file, media.content_type)},
-                data={"media_category": "tweet_image"},
-            )
+            fields = {"media_category": "tweet_image"}
+            upload = Upload(file, media.content_type, "media", media.filename, fields)
+            answer = self.json("POST", "/2/media/upload", upload=upload)
         data = answer.get("data") or {}
         media_id = str(data.get("id") or data.get("media_id_string") or "")
         if not media_id:
