@@ -85,6 +85,10 @@ def fan_out(intent_id: int, enqueue_error: BaseException | None = None) -> str:
         if not SyndicationIntent.objects.pending().filter(pk=intent_id).update(processed_at=now):
             return "skipped"  # processed (or being processed: this waited for it), or gone
         intent = SyndicationIntent.objects.select_related("page").get(pk=intent_id)
+        # The page's earlier intents, done: only the latest is kept (the table stays small).
+        SyndicationIntent.objects.filter(
+            page_id=intent.page_id, pk__lt=intent.pk, processed_at__isnull=False
+        ).delete()
         page = intent.page.specific
         newer = SyndicationIntent.objects.filter(page_id=intent.page_id, pk__gt=intent.pk)
         if (
@@ -95,10 +99,9 @@ def fan_out(intent_id: int, enqueue_error: BaseException | None = None) -> str:
             or newer.exists()
         ):
             return "superseded"
-        revision = intent.revision
         try:
             with transaction.atomic():  # what failed half-way is undone
-                records = queue_page(page, revision, enqueue=enqueue_error is None)
+                records = queue_page(page, enqueue=enqueue_error is None)
         except Exception as err:
             logger.exception("Could not queue page %s for sharing", page.pk)
             record_queueing_failure(page, err)
@@ -123,7 +126,7 @@ def fan_out_due() -> int:
     return count
 
 
-def queue_page(page, revision=None, *, enqueue: bool = True) -> list[SyndicationRecord]:
+def queue_page(page, *, enqueue: bool = True) -> list[SyndicationRecord]:
     """Queue the live ``page`` for sharing to each enabled account of its site.
 
     Creates or reuses one record per (page, account). A posted page whose post would not change
