@@ -3,11 +3,10 @@ records by the worker)."""
 
 import logging
 
-from django.db import transaction
 from wagtail.signals import page_published, page_unpublished
 
 from .models import SyndicatedPageMixin
-from .queueing import queue_removal, record_intent
+from .queueing import queue_removal, record_intent, savepoint
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +35,9 @@ def on_page_published(sender, instance, revision=None, alias=False, **kwargs) ->
     if not should_share(instance, revision, alias):
         return
     try:
-        # A savepoint: what failed is undone, and the publish's transaction is usable.
-        with transaction.atomic():
+        # Inside a transaction, a savepoint: what failed is undone, and the publish's
+        # transaction stays usable.
+        with savepoint():
             record_intent(instance, revision)
     except Exception:
         logger.exception("Could not queue page %s for sharing", instance.pk)
