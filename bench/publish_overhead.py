@@ -2,7 +2,7 @@
 wagtail-syndicate, side by side.
 
     python bench/publish_overhead.py                 # 12 rounds of 10 publishes per variant
-    python bench/publish_overhead.py --rounds 30 --batch 20
+    python bench/publish_overhead.py --rounds 30 --batch 20 --accounts 1 2 10 50
 
 Three variants, each publishing new draft pages (the first publish of a page, which is when a
 post is made) with ``revision.publish()`` in code, the way scheduled publishing and workflow
@@ -11,10 +11,11 @@ approval do:
 * **not installed**: a site without wagtail-syndicate (not in ``INSTALLED_APPS``) whose photo
   page is ``bench.plainapp.PlainPhotoPage``: the same fields, no mixin (an installed app cannot
   be taken out of a process, and a receiver disconnected would still leave the mixin's fields);
-* **installed, toggle off**: ``tests.testapp.PhotoPage`` with "Share when published" off, two
-  accounts connected (what every other publish on a site with the plugin costs);
-* **installed, toggle on**: the same with the toggle on: each publish creates two records, two
-  history entries and enqueues two tasks.
+* **installed, toggle off**: ``tests.testapp.PhotoPage`` with "Share when published" off, with
+  1, 2, 10 and 50 accounts connected (what every other publish on a site with the plugin costs);
+* **installed, toggle on**: the same with the toggle on: each publish writes one intent and
+  enqueues one task (the worker's fan-out, not run here, makes the records), whatever the
+  number of accounts.
 
 Each variant is a process of its own with a fresh site of its own (a SQLite file in WAL mode, as
 the README recommends, and the database task queue, so the publish only writes rows; the worker,
@@ -37,17 +38,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import _common  # noqa: E402
 
 TARGET = 1.10
-VARIANTS = {
-    "plain": "not installed",
-    "off": "installed, toggle off",
-    "on": "installed, toggle on",
-}
+TARGET_OFF = 1.03
+TARGET_STATEMENTS = 2
+LABELS = {"plain": "not installed", "off": "installed, toggle off", "on": "installed, toggle on"}
+
+
+def variants(counts: list[int]) -> dict[str, tuple[str, int]]:
+    """Each variant's (kind, accounts), by name: "plain", then "off-N" and "on-N"."""
+    found = {"plain": ("plain", 0)}
+    for count in counts:
+        found[f"off-{count}"] = ("off", count)
+        found[f"on-{count}"] = ("on", count)
+    return found
 
 
 # The child: one site, publishing on command ----------------------------------------------------
 
 
 def child(variant: str, bench_dir: str, accounts: int) -> None:
+    variant = variant.split("-")[0]
     plugin = variant != "plain"
     _common.bootstrap(plugin=plugin, bench_dir=bench_dir, migrate_it=False)
     from django.db import connection
@@ -88,15 +97,16 @@ def child(variant: str, bench_dir: str, accounts: int) -> None:
         """What the toggled-on publishes left: records, their states, tasks queued."""
         if not plugin:
             return {}
-        from wagtail_syndicate.models import SyndicationRecord
+        from wagtail_syndicate.models import SyndicationIntent, SyndicationRecord
 
         states = Counter(SyndicationRecord.objects.values_list("state", flat=True))
+        states["intents"] = SyndicationIntent.objects.count()
         tasks = Counter()
         for path, arguments in _common.task_result_model().objects.values_list(
             "task_path", "args_kwargs"
         ):
-            if path.endswith("syndicate_record"):
-                tasks["syndicate_record"] += 1
+            if path.endswith(("syndicate_record", "fan_out")):
+                tasks[path.rsplit(".", 1)[-1]] += 1
             elif arguments["args"][:2] == ["wagtail_syndicate", "syndicationrecord"]:
                 tasks[path.rsplit(".", 1)[-1] + " of a SyndicationRecord"] += 1
         return {"records": dict(states), "tasks": dict(tasks)}
@@ -111,45 +121,53 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=12, help="rounds (default 12)")
     parser.add_argument("--batch", type=int, default=10, help="publishes per variant and round")
-    parser.add_argument("--accounts", type=int, default=2, help="accounts connected (default 2)")
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        nargs="+",
+        default=[1, 2, 10, 50],
+        help="the numbers of accounts connected, a variant each (default 1 2 10 50)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("VARIANT", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(args.child[0], args.child[1], args.accounts)
+        child(args.child[0], args.child[1], args.accounts[0])
         return 0
 
     print(__doc__.split("\n\n")[0].strip())
     _common.print_machine()
-    sites = {variant: _common.new_site_dir() for variant in VARIANTS}
+    every = variants(args.accounts)
+    sites = {variant: _common.new_site_dir() for variant in every}
     print("\nMigrating a fresh site for each variant...", flush=True)
-    migrating = [_common.migrate(d, plugin=v != "plain", wait=False) for v, d in sites.items()]
+    migrating = [
+        _common.migrate(d, plugin=every[v][0] != "plain", wait=False) for v, d in sites.items()
+    ]
     for process in migrating:
         _common.check_exit(process)
     script = str(Path(__file__).resolve())
     children = {
         variant: _common.Child(
-            script, "--child", variant, bench_dir, "--accounts", str(args.accounts)
+            script, "--child", variant, bench_dir, "--accounts", str(every[variant][1])
         )
         for variant, bench_dir in sites.items()
     }
     try:
         for process in children.values():  # warm-up, not counted
             process.ask("publish", 3)
-        times: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
+        times: dict[str, list[float]] = {variant: [] for variant in every}
         print(f"Publishing: {args.rounds} rounds × {args.batch} per variant...", flush=True)
-        for _round, variant in _common.interleaved(list(VARIANTS), args.rounds):
+        for _round, variant in _common.interleaved(list(every), args.rounds):
             times[variant] += children[variant].ask("publish", args.batch)
-        statements = {variant: children[variant].ask("queries") for variant in VARIANTS}
-        left = children["on"].ask("check")
+        statements = {variant: children[variant].ask("queries") for variant in every}
+        left = {v: children[v].ask("check") for v in every if every[v][0] == "on"}
     finally:
         for process in children.values():
             process.close()
 
     base = _common.median(times["plain"])
     rows = []
-    for variant, label in VARIANTS.items():
-        if variant != "plain":
-            label += f", {args.accounts} accounts"
+    for variant, (kind, count) in every.items():
+        label = LABELS[kind] + (f", {count} account{'s' if count != 1 else ''}" if count else "")
         middle = _common.median(times[variant])
         rows.append(
             (
@@ -159,29 +177,36 @@ def main(argv=None) -> int:
                 f"{_common.quantile(times[variant], 0.9) * 1000:.1f}",
                 f"{middle / base:.2f}",
                 len(statements[variant]),
+                len(statements[variant]) - len(statements["plain"]),
             )
         )
     _common.print_table(
-        ["variant", "publishes", "median ms", "p90 ms", "ratio", "SQL queries"],
+        ["variant", "publishes", "median ms", "p90 ms", "ratio", "SQL", "SQL added"],
         rows,
         title="revision.publish() of a new photo page (ratio: median / median not installed)",
     )
-    ratio = _common.median(times["on"]) / base
-    print(
-        f"\nToggle on with {args.accounts} accounts: {ratio:.2f} × the publish without the "
-        f"plugin; target ≤ {TARGET:.2f}: {_common.verdict(ratio <= TARGET)}."
-    )
-    added = Counter(statements["on"]) - Counter(statements["off"])
+    print()
+    for count in args.accounts:
+        on = _common.median(times[f"on-{count}"]) / base
+        off = _common.median(times[f"off-{count}"]) / base
+        added = Counter(statements[f"on-{count}"]) - Counter(statements[f"off-{count}"])
+        print(
+            f"{count} accounts: toggle on {on:.2f} (target ≤ {TARGET:.2f}: "
+            f"{_common.verdict(on <= TARGET)}), toggle off {off:.2f} (target ≤ {TARGET_OFF:.2f}: "
+            f"{_common.verdict(off <= TARGET_OFF)}); the toggle adds {sum(added.values())} "
+            f"statements (target {TARGET_STATEMENTS}: "
+            f"{_common.verdict(sum(added.values()) <= TARGET_STATEMENTS)})"
+        )
+    last = args.accounts[-1]
+    added = Counter(statements[f"on-{last}"]) - Counter(statements[f"off-{last}"])
     _common.print_table(
         ["statement", "count"],
         sorted(added.items(), key=lambda item: (-item[1], item[0])),
-        title=f"What the toggle adds to one publish ({args.accounts} accounts): "
+        title=f"What the toggle adds to one publish ({last} accounts): "
         f"{sum(added.values())} statements",
     )
-    print(
-        f"\nLeft by the toggled-on publishes: records {left['records']}; tasks queued "
-        f"(none run: no worker here) {left['tasks']}."
-    )
+    for variant, found in left.items():
+        print(f"Left by {variant}: {found} (none run: no worker here).")
     return 0
 
 

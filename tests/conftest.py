@@ -114,3 +114,10 @@ def real_pds():
         unavailable("Tests against the real Bluesky PDS", reason, REQUIRED_VARIABLE)
     with Proxy(pds_url()) as proxy:
         yield OnPds(PdsAccount.create(), proxy)
+
+
+@pytest.fixture
+def pending_fan_out(settings):
+    """The plain Dummy backend: a publish's fan-out waits in it, as for a busy worker, until
+    ``tests.utils.run_tasks`` (or ``run_fan_outs``) runs it."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}

@@ -91,7 +91,8 @@ STATIC_URL = "/static/"
 MEDIA_URL = "/media/"
 
 # Tasks are collected, not run, so tests decide when the worker runs (tests.utils.run_tasks).
-TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+# The Dummy backend; a publish's fan-out runs at once (tests/backends.py).
+TASKS = {"default": {"BACKEND": "tests.backends.FanOutAtOnceBackend"}}
 
 WAGTAIL_SITE_NAME = "Test site"
 WAGTAILADMIN_BASE_URL = "http://testserver"

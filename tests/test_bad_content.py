@@ -381,3 +381,25 @@ def test_a_new_page_in_a_site_is_not_refused_for_its_address(editor, fake_mastod
     assert response.status_code == 302, field_errors(response)
     assert run_tasks() == ["posted"]
     assert fake_mastodon.statuses[0].text.endswith("/evening-boats/")
+
+
+def test_an_override_that_raises_never_runs_inside_the_publish(
+    fake_mastodon, caplog, pending_fan_out
+):
+    """The publish only records the intent: the page model's code runs in the worker's
+    fan-out, and its failure reaches the record there."""
+    connect_account(fake_mastodon)
+    with caplog.at_level(logging.ERROR):
+        page = temperamental_page("get_syndication_text")
+    assert TemperamentalPhotoPage.objects.get(pk=page.pk).live
+    assert not SyndicationRecord.objects.exists()
+    assert not any(r.exc_info for r in caplog.records)  # nothing raised in the publish
+
+    with caplog.at_level(logging.ERROR):
+        assert run_tasks() == []  # the fan-out: no post is queued
+    record = failed_record(page)
+    assert record.last_error.startswith(
+        "The page model's get_syndication_text() raised ValueError: no value for 'Morning boats'."
+    )
+    assert any(r.exc_info and r.exc_info[0] is ValueError for r in caplog.records)
+    nothing_posted(fake_mastodon)

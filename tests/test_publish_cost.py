@@ -1,6 +1,6 @@
-"""What makes a publish cheap keeps its meaning: the accounts of a page in one query, plans
-shared only where the page plans alike for every account, and the database queue's tasks
-written in the publish's transaction."""
+"""What makes a publish cheap keeps its meaning: the publish writes one intent and one task
+whatever the number of accounts (the database queue's written in the publish's transaction),
+and the worker's fan-out finds the accounts the page chose and plans per account."""
 
 import importlib.util
 
@@ -12,7 +12,8 @@ from tests.testapp.models import PhotoPage
 from tests.utils import connect_account, make_image, make_photo_page
 from wagtail_syndicate import queueing
 from wagtail_syndicate.exceptions import ContentError
-from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
+from wagtail_syndicate.models import SyndicationAccount, SyndicationIntent, SyndicationRecord
+from wagtail_syndicate.tasks import fan_out
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,15 +45,22 @@ def database_queue(settings):
     settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "TASK_BACKEND": "database"}
 
 
+def task_rows_of(name):
+    models = importlib.import_module(DATABASE_BACKEND.rsplit(".", 1)[0] + ".models")
+    return models.DBTaskResult.objects.filter(task_path__endswith=name)
+
+
+def run_fan_out_rows():
+    """Run the fan-outs the database queue holds, as its worker would."""
+    for row in task_rows_of("fan_out").order_by("enqueued_at"):
+        assert fan_out.call(*row.args_kwargs["args"]) == "fanned out"
+
+
 def accounts_of(page):
-    page.get_url_parts()  # Wagtail caches the site root paths (one query, once)
-    with CaptureQueriesContext(connection) as queries:
-        handles = sorted(a.handle for a in SyndicationAccount.for_page(page))
-    assert len(queries) == 1, [q["sql"] for q in queries.captured_queries]
-    return handles
+    return sorted(a.handle for a in SyndicationAccount.for_page(page))
 
 
-def test_the_accounts_of_a_saved_page_in_one_query(fake_mastodon):
+def test_the_accounts_of_a_saved_page(fake_mastodon):
     alice = connect_account(fake_mastodon)
     bob = connect_account(fake_mastodon, token="other-token")
     page = make_photo_page(image=make_image(), syndicate=False)
@@ -95,40 +103,27 @@ def test_a_model_that_plans_per_account_is_checked_per_account(fake_mastodon, mo
     assert PhotoPage.objects.get(pk=page.pk).live
 
 
-def test_accounts_with_the_same_limits_share_one_plan(fake_mastodon, monkeypatch):
-    connect_account(fake_mastodon)
-    connect_account(fake_mastodon, token="other-token")
-    planned = []
-    original = queueing.plan_post
-
-    def plan_post(page, account, limits):
-        planned.append(account.pk)
-        return original(page, account, limits)
-
-    monkeypatch.setattr(queueing, "plan_post", plan_post)
-    make_photo_page(image=make_image())
-    assert len(planned) == 1
-    assert set(SyndicationRecord.objects.values_list("state", flat=True)) == {"queued"}
-
-
 def test_the_database_queue_commits_with_the_records(fake_mastodon, database_queue):
     connect_account(fake_mastodon)
     connect_account(fake_mastodon, token="other-token")
     page = make_photo_page(image=make_image())
+    (intent,) = SyndicationIntent.objects.filter(page=page)
+    assert [row.args_kwargs["args"] for row in task_rows_of("fan_out")] == [[intent.pk]]
+    run_fan_out_rows()
     records = SyndicationRecord.objects.filter(page=page)
     assert [r.state for r in records] == ["queued", "queued"]
     assert sorted(row.args_kwargs["args"][0] for row in task_rows()) == sorted(
         r.pk for r in records
     )
 
-    # A publish whose transaction is rolled back leaves neither records nor tasks.
+    # A publish whose transaction is rolled back leaves neither an intent nor its task.
     other = make_photo_page(image=make_image(), publish=False)
     with pytest.raises(RuntimeError), transaction.atomic():
         other.save_revision().publish()
-        assert task_rows().count() == 4  # written in the transaction, not after it
+        assert task_rows_of("fan_out").count() == 2  # written in the transaction, not after
         raise RuntimeError("the request failed after the publish")
-    assert not SyndicationRecord.objects.filter(page=other).exists()
-    assert task_rows().count() == 2
+    assert not SyndicationIntent.objects.filter(page=other).exists()
+    assert task_rows_of("fan_out").count() == 1
 
 
 def test_a_failed_enqueue_in_the_transaction_fails_the_record(
@@ -142,6 +137,7 @@ def test_a_failed_enqueue_in_the_transaction_fails_the_record(
     monkeypatch.setattr(queueing, "enqueue", refuse)
     monkeypatch.setattr("wagtail_syndicate.tasks.enqueue", refuse)
     page = make_photo_page(image=make_image())
+    run_fan_out_rows()
     record = SyndicationRecord.objects.get(page=page)
     assert record.state == "failed"
     assert "could not be queued (OSError: queue full)" in record.last_error
@@ -167,12 +163,38 @@ def test_a_publish_reads_the_choice_from_its_revision(fake_mastodon):
     revision = page.save_revision()
     revision.publish()
     assert [r.account_id for r in SyndicationRecord.objects.filter(page=page)] == [bob.pk]
+    # The intent keeps the choice as the revision holds it (no query of the chosen accounts).
+    (intent,) = SyndicationIntent.objects.filter(page=page)
+    assert (intent.revision_id, intent.account_ids) == (revision.pk, [bob.pk])
 
-    page = PhotoPage.objects.get(pk=page.pk)
-    through = PhotoPage.syndication_accounts.through._meta.db_table
-    accounts = SyndicationAccount.for_page(page, revision=revision)
-    assert through not in str(accounts.query)  # the ids, not a subquery
-    assert [a.pk for a in accounts] == [bob.pk]
-    # Any other revision is not the page's choice: the database is read.
-    older = page.save_revision()
-    assert through in str(SyndicationAccount.for_page(page, revision=older).query)
+
+def statements_of_the_publish(page) -> list[str]:
+    """The SQL statements of ``revision.publish()`` of ``page`` (a draft)."""
+    revision = page.save_revision()
+    with CaptureQueriesContext(connection) as queries:
+        revision.publish()
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def writes(statements: list[str]) -> list[str]:
+    return [sql for sql in statements if sql.lstrip()[:6] in ("INSERT", "UPDATE")]
+
+
+def test_a_publish_writes_as_many_rows_with_fifty_accounts_as_with_one(
+    fake_mastodon, database_queue
+):
+    connect_account(fake_mastodon)
+    with_one = statements_of_the_publish(make_photo_page(image=make_image(), publish=False))
+    for number in range(49):
+        connect_account(fake_mastodon, token=f"token-{number}")
+    with_fifty = statements_of_the_publish(make_photo_page(image=make_image(), publish=False))
+    off = statements_of_the_publish(
+        make_photo_page(image=make_image(), publish=False, syndicate=False)
+    )
+
+    assert len(writes(with_fifty)) == len(writes(with_one))
+    # The plugin's own: the intent and the task that fans it out, and nothing else.
+    assert len(with_fifty) - len(off) == len(with_one) - len(off) == 2
+    assert sum("syndicationintent" in sql for sql in writes(with_fifty)) == 1
+    assert not SyndicationRecord.objects.exists()  # the worker makes them
+    assert not task_rows().exists()

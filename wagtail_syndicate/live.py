@@ -55,6 +55,7 @@ def page_status_context(page, user, back_url: str) -> dict:
     from .models import SyndicationRecord
 
     records = list(SyndicationRecord.objects.filter(page_id=page.pk).select_related("account"))
+    records += pending_records(page, records)
     for record in records:
         record.page = page  # already read: no query per record for Retry's permission check
     back = urlencode({"next": back_url})
@@ -66,6 +67,30 @@ def page_status_context(page, user, back_url: str) -> dict:
         "live_header_items": view_post_buttons_for(records),
         **live_context(records, reverse(LIVE_URL_NAME, args=[page.pk])),
     }
+
+
+def pending_records(page, records) -> list:
+    """For a publish the worker has not fanned out yet: an unsaved record, queued, per account
+    it goes to that has no record of the page yet (from the intent: no page-model code)."""
+    from .models import SyndicationAccount, SyndicationIntent, SyndicationRecord
+    from .models.accounts import _site_id
+
+    intent = SyndicationIntent.objects.pending().filter(page_id=page.pk).order_by("-pk").first()
+    if intent is None:
+        return []
+    accounts = SyndicationAccount.of_site(_site_id(page))
+    if intent.account_ids:
+        accounts = accounts.filter(pk__in=intent.account_ids)
+    have = {record.account_id for record in records}
+    return [
+        SyndicationRecord(
+            page_id=page.pk,
+            account=account,
+            state=SyndicationRecord.State.QUEUED,
+            updated_at=intent.created_at,
+        )
+        for account in accounts.exclude(pk__in=have)
+    ]
 
 
 @require_GET

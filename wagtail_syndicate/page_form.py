@@ -31,8 +31,12 @@ class SyndicatedPageForm(WagtailAdminPageForm):
 
     def _post_clean(self):
         super()._post_clean()  # self.instance now holds the submitted values
-        if self.is_publishing() and self.instance.syndicate and get_setting("REQUIRE_ALT_TEXT"):
-            for error in sharing_problems(self.instance, self.parent_page):
+        if not (self.is_publishing() and self.instance.syndicate):
+            return
+        # Kept on the page for the after-publish message: the check is made once a request.
+        check = self.instance.syndication_check = SharingCheck(self.instance, self.parent_page)
+        if get_setting("REQUIRE_ALT_TEXT"):
+            for error in check.problems:
                 field = error.field if error.field in self.fields else None
                 if field is None or not self.has_error(field):
                     self.add_error(field, str(error))
@@ -45,32 +49,82 @@ def sharing_problems(page, parent_page=None) -> list[ContentError]:
     """Why ``page`` could not be shared to each account it would go to (none: it can be).
     Each image's file is checked too, from its header only: a missing or unreadable file, or
     one with more pixels than ``MAX_SOURCE_PIXELS``."""
-    from .fitting import check_source
-    from .models import SyndicationAccount
-    from .posts import plan_with_known_limits, unexpected_error_message
+    return SharingCheck(page, parent_page).problems
 
-    site = (page if page.pk else parent_page).get_site()
-    if not page.pk and parent_page is not None:
-        page.set_url_path(parent_page)  # what its address will be (saving sets it so)
-    problems: dict[str, ContentError] = {}
-    checked_images = set()
-    try:
-        accounts = list(SyndicationAccount.for_page(page, site=site))
-    except ContentError as err:  # the page model's choice of accounts failed (PageCodeError)
-        return [err]
-    for account in accounts:
+
+class SharingCheck:
+    """What publishing ``page`` as the form holds it would share, checked in the request:
+    the accounts it goes to, why it cannot be posted to each (``errors``, by account id),
+    and what each would do (``outcome``). The after-publish message is made from it, so
+    nothing the publish or the worker writes is read back."""
+
+    def __init__(self, page, parent_page=None) -> None:
+        from .models import SyndicationAccount, SyndicationRecord
+
+        self.accounts: list = []
+        self.go_live_at = page.go_live_at  # as submitted: when a scheduled publish goes live
+        self._checked_images: set = set()
+        self.errors: dict[int, str] = {}
+        self.plans: dict = {}
+        self.choice_error: ContentError | None = None
+        problems: dict[str, ContentError] = {}
+        site = (page if page.pk else parent_page).get_site()
+        if not page.pk and parent_page is not None:
+            page.set_url_path(parent_page)  # what its address will be (saving sets it so)
         try:
-            plan = plan_with_known_limits(page, account)
+            self.accounts = list(SyndicationAccount.for_page(page, site=site))
+        except ContentError as err:  # the page model's choice of accounts failed (PageCodeError)
+            self.choice_error = err
+            self.problems = [err]
+            self.records = {}
+            return
+        self.records = (
+            {
+                record["account_id"]: record
+                for record in SyndicationRecord.objects.filter(
+                    page_id=page.pk, account__in=self.accounts
+                ).values("account_id", "state", "remote_id", "content_hash")
+            }
+            if page.pk and self.accounts
+            else {}
+        )
+        for account in self.accounts:
+            problem = self._check(page, account)
+            if problem is not None:
+                self.errors[account.pk] = str(problem)
+                problems.setdefault(str(problem), problem)
+        self.problems = list(problems.values())
+
+    def _check(self, page, account) -> ContentError | None:
+        from .fitting import check_source
+        from .posts import plan_with_known_limits, unexpected_error_message
+
+        try:
+            plan = self.plans[account.pk] = plan_with_known_limits(page, account)
             for image, _alt, _focus in plan.images:
-                if image.pk not in checked_images:
-                    checked_images.add(image.pk)
+                if image.pk not in self._checked_images:
+                    self._checked_images.add(image.pk)
                     check_source(image)
         except ContentError as err:
             if isinstance(err, ImageError) and err.field is None:
                 err.field = getattr(page, "syndication_image_field", None)
-            problems.setdefault(str(err), err)
+            return err
         except Exception as err:  # the editor is told; the form never answers 500
             logger.exception("Could not check page %s for sharing", page.pk)
-            problem = ContentError(unexpected_error_message(err))
-            problems.setdefault(str(problem), problem)
-    return list(problems.values())
+            return ContentError(unexpected_error_message(err))
+        return None
+
+    def outcome(self, account) -> str:
+        """What the publish does for ``account``: "failed", "unchanged" (a post already
+        shows the page as it is), "updating" (a post is edited) or "sharing"."""
+        if account.pk in self.errors:
+            return "failed"
+        record = self.records.get(account.pk)
+        if record and record["remote_id"]:
+            if record["state"] == "posted" and (
+                get_setting("ON_UPDATE") == "ignore"
+                or self.plans[account.pk].fingerprint == record["content_hash"]
+            ):
+                return "unchanged"
+            return "updating"
+        return "sharing"

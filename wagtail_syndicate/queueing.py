@@ -1,26 +1,32 @@
-"""``queue_page``: the only way work gets queued. Runs inside the publish; no network I/O.
+"""Queueing: the publish writes one outbox row and one task (``record_intent``); the worker's
+``fan_out`` turns it into one record per (page, account) (``queue_page``) and a task per record.
 
-A publish pays for every statement here, so they are few and shared between the page's
-accounts: the accounts, with the id of the page's record for each (a first publish looks for
-none), one insert of the new records (already queued), one update of the existing ones and
-one read of what it changed, one insert of the history entries, and a task per record: with
-the database queue, written in the same transaction; otherwise enqueued once it has committed.
-The post is planned once per account, or once for the accounts with the same limits when the
-page model plans alike for every account."""
+A publish pays only for the intent and its task, whatever the number of accounts: no account
+query, no planning, no page-model code runs in it. The fan-out runs in one transaction that
+also marks the intent processed, so a fan-out run twice (a redelivered task, the sweeper of
+``syndicate --retry-due``) queues once, and one whose worker died is rolled back and found by
+the sweeper."""
 
 import logging
+from contextlib import nullcontext
 from functools import partial
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from .conf import get_setting
 from .exceptions import SyndicationError
 from .history import log_outcomes
-from .models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
+from .models import SyndicationAccount, SyndicationIntent, SyndicationRecord
 from .posts import plan_post, unexpected_error_message
-from .tasks import _enqueue_or_record_failure, enqueue, enqueued_with_the_transaction
+from .tasks import (
+    _enqueue_or_record_failure,
+    enqueue,
+    enqueue_fan_out,
+    enqueued_with_the_transaction,
+    record_enqueue_failure,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,23 +43,110 @@ QUEUED_FIELDS = (
     "updated_at",
 )
 
-# The page methods that are given the account. A page model that overrides none of them plans
-# the same text, images and language for two accounts with the same limits; only the
-# visibility differs, and neither a check nor a fingerprint reads it.
-ACCOUNT_METHODS = ("get_syndication_text", "get_syndication_template", "get_syndication_options")
+
+def record_intent(page, revision) -> SyndicationIntent:
+    """Inside the publish of ``page`` from ``revision``: one insert (the intent, with the
+    accounts the revision chose, read from its content) and one task to fan it out, written in
+    the publish's transaction with the database queue, else enqueued once it commits. Outside
+    a transaction the two statements commit each on its own: a process killed between them
+    leaves a pending intent, which ``syndicate --retry-due`` fans out."""
+    ids = (revision.content or {}).get("syndication_accounts")
+    if not (isinstance(ids, list) and ids and all(isinstance(pk, int) for pk in ids)):
+        ids = None
+    intent = SyndicationIntent.objects.create(
+        page_id=page.pk, revision_id=revision.pk, account_ids=ids
+    )
+    if enqueued_with_the_transaction():
+        _enqueue_intent(intent.pk)
+    else:
+        transaction.on_commit(partial(_enqueue_intent, intent.pk))
+    return intent
 
 
-def queue_page(page, revision=None) -> list[SyndicationRecord]:
+def savepoint():
+    """A savepoint when a transaction is open (what fails in it is undone, and the transaction
+    stays usable); nothing otherwise: in autocommit a statement that fails spoils nothing, and
+    a transaction of its own would cost a publish two statements more."""
+    connection = transaction.get_connection(router.db_for_write(SyndicationIntent))
+    return transaction.atomic() if connection.in_atomic_block else nullcontext()
+
+
+def _enqueue_intent(intent_id: int) -> None:
+    """Never raises into the publish: an intent whose task could not be enqueued stays
+    pending, and is fanned out by ``syndicate --retry-due`` (and its records say why)."""
+    try:
+        with savepoint():
+            enqueue_fan_out(intent_id)
+    except Exception as err:
+        logger.exception("Could not enqueue the sharing of intent %s", intent_id)
+        try:
+            fan_out(intent_id, enqueue_error=err)
+        except Exception:
+            logger.exception("Could not fan out intent %s either", intent_id)
+
+
+def fan_out(intent_id: int, enqueue_error: BaseException | None = None) -> str:
+    """The worker's side of a publish: the records of intent ``intent_id``, each queued (or
+    failed with the reason), its history entries and a task per record; return what happened.
+    An intent already processed, superseded by a newer publish of the page or whose page is no
+    longer live from its revision does nothing. ``enqueue_error``: the tasks could not be
+    enqueued; the records are failed with it, so the editor sees why nothing is posted."""
+    with transaction.atomic():
+        now = timezone.now()
+        if not SyndicationIntent.objects.pending().filter(pk=intent_id).update(processed_at=now):
+            return "skipped"  # processed (or being processed: this waited for it), or gone
+        intent = SyndicationIntent.objects.select_related("page").get(pk=intent_id)
+        # The page's earlier intents, done: only the latest is kept (the table stays small).
+        SyndicationIntent.objects.filter(
+            page_id=intent.page_id, pk__lt=intent.pk, processed_at__isnull=False
+        ).delete()
+        page = intent.page.specific
+        newer = SyndicationIntent.objects.filter(page_id=intent.page_id, pk__gt=intent.pk)
+        if (
+            not page.live
+            or not getattr(page, "syndicate", False)
+            or intent.revision_id is None
+            or page.live_revision_id != intent.revision_id
+            or newer.exists()
+        ):
+            return "superseded"
+        try:
+            with transaction.atomic():  # what failed half-way is undone
+                records = queue_page(page, enqueue=enqueue_error is None)
+        except Exception as err:
+            logger.exception("Could not queue page %s for sharing", page.pk)
+            record_queueing_failure(page, err)
+            return "failed"
+        if enqueue_error is not None:
+            for record in records:
+                record_enqueue_failure(record.pk, record.generation, enqueue_error)
+    return "fanned out"
+
+
+def fan_out_due() -> int:
+    """Fan out the intents whose task was lost or whose worker died; return how many."""
+    from datetime import timedelta
+
+    lease = timedelta(seconds=get_setting("LEASE_TIMEOUT"))
+    count = 0
+    for intent_id in (
+        SyndicationIntent.objects.due(lease).order_by("pk").values_list("pk", flat=True)
+    ):
+        fan_out(intent_id)
+        count += 1
+    return count
+
+
+def queue_page(page, *, enqueue: bool = True) -> list[SyndicationRecord]:
     """Queue the live ``page`` for sharing to each enabled account of its site.
 
     Creates or reuses one record per (page, account). A posted page whose post would not change
     is left alone (no task, no request); one whose post would change is queued for an edit
     unless ``ON_UPDATE`` is "ignore". A page that cannot be posted (no image, no alt text) gets
     a failed record with the reason at once, and nothing is enqueued for it.
-    Returns the records this call queued or failed. ``revision``: the one ``page`` was just
-    published from (it holds the accounts chosen for the page: no query for them).
+    Returns the records this call queued or failed. Runs in the worker (``fan_out``).
     """
-    accounts = SyndicationAccount.for_page(page, revision=revision)
+    accounts = SyndicationAccount.for_page(page)
     if _first_publish(page):
         # Records are made when a page is published: at its first publish it has none, so
         # none is looked for. Should one exist all the same, the insert meets it and the
@@ -66,7 +159,7 @@ def queue_page(page, revision=None) -> list[SyndicationRecord]:
         existing = [a.syndication_record_id for a in accounts if a.syndication_record_id]
     if not accounts:
         return []
-    return _prepare(page, accounts, existing=existing)
+    return _prepare(page, accounts, existing=existing, enqueue=enqueue)
 
 
 def record_queueing_failure(page, err: BaseException) -> list[SyndicationRecord]:
@@ -225,17 +318,12 @@ def _create_queued(page, accounts, checks) -> dict[int, SyndicationRecord] | Non
 
 
 class _Checks:
-    """What a publish asks of the plan of ``page`` for an account (``plan_post`` with the
+    """What a fan-out asks of the plan of ``page`` for an account (``plan_post`` with the
     limits already known: no network request): why it cannot be posted, and whether it would
-    change a post. Each plan is made once, and once for the accounts with the same limits
-    when the page's model plans alike for every account (``ACCOUNT_METHODS``)."""
+    change a post. Each account's plan is made once."""
 
     def __init__(self, page) -> None:
         self.page = page
-        model = type(page)
-        self.by_limits = all(
-            getattr(model, name) is getattr(SyndicatedPageMixin, name) for name in ACCOUNT_METHODS
-        )
         self.outcomes: dict = {}
 
     def _outcome(self, account) -> tuple:
@@ -247,7 +335,7 @@ class _Checks:
         except Exception as err:  # never into the publish
             logger.exception("Could not read the limits of syndication account %s", account.pk)
             return None, unexpected_error_message(err)
-        key = limits if self.by_limits else (account.pk, limits)
+        key = (account.pk, limits)
         if key not in self.outcomes:
             try:
                 self.outcomes[key] = (plan_post(self.page, account, limits), "")

@@ -1,12 +1,12 @@
-"""Receivers that turn Wagtail's publish signal into queued records."""
+"""Receivers that turn Wagtail's publish signal into an intent to share (fanned out into
+records by the worker)."""
 
 import logging
 
-from django.db import transaction
 from wagtail.signals import page_published, page_unpublished
 
 from .models import SyndicatedPageMixin
-from .queueing import queue_page, queue_removal, record_queueing_failure
+from .queueing import queue_removal, record_intent, savepoint
 
 logger = logging.getLogger(__name__)
 
@@ -29,18 +29,18 @@ def should_share(instance, revision, alias: bool = False) -> bool:
 
 
 def on_page_published(sender, instance, revision=None, alias=False, **kwargs) -> None:
-    """Queue the page's records. Nothing it raises reaches the publish (the page is live
-    whatever happens here): a failure is logged and, where possible, written to the page's
-    records as failed with the reason."""
+    """Record the intent to share the page (one insert, one task): the worker's ``fan_out``
+    makes its records. No page-model code runs here. Nothing it raises reaches the publish
+    (the page is live whatever happens here): a failure is logged."""
     if not should_share(instance, revision, alias):
         return
     try:
-        # A savepoint: what failed half-way is undone, and the publish's transaction is usable.
-        with transaction.atomic():
-            queue_page(instance, revision)
-    except Exception as err:
+        # Inside a transaction, a savepoint: what failed is undone, and the publish's
+        # transaction stays usable.
+        with savepoint():
+            record_intent(instance, revision)
+    except Exception:
         logger.exception("Could not queue page %s for sharing", instance.pk)
-        record_queueing_failure(instance, err)
 
 
 def on_page_unpublished(sender, instance, **kwargs) -> None:

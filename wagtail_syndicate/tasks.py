@@ -66,6 +66,19 @@ def enqueue(record_id: int, generation: int, run_after: datetime | None = None) 
     return True
 
 
+@task()
+def fan_out(intent_id: int) -> str:
+    """Turn a publish's intent into its records and a task per record (``queueing.fan_out``)."""
+    from .queueing import fan_out as fan_out_intent
+
+    return fan_out_intent(intent_id)
+
+
+def enqueue_fan_out(intent_id: int) -> None:
+    """Queue the fan-out of a publish's intent, on the backend of the records' tasks."""
+    fan_out.using(backend=get_setting("TASK_BACKEND")).enqueue(intent_id)
+
+
 def enqueued_with_the_transaction() -> bool:
     """True when a task enqueued now commits with the current transaction: the backend is the
     database queue (django-tasks-db, or django-tasks 0.7's own), its rows are written to the
@@ -95,11 +108,6 @@ def enqueued_with_the_transaction() -> bool:
     return False
 
 
-def enqueue_on_commit(record_id: int, generation: int) -> None:
-    """Queue a run once the current transaction (the publish) commits; never raise into it."""
-    transaction.on_commit(partial(_enqueue_or_record_failure, record_id, generation))
-
-
 def _enqueue_or_record_failure(record_id: int, generation: int) -> None:
     try:
         with transaction.atomic():  # inside a transaction, a failure leaves it usable
@@ -107,14 +115,19 @@ def _enqueue_or_record_failure(record_id: int, generation: int) -> None:
     except Exception as err:
         # The page is published whatever happens here; the failure must still be visible.
         logger.exception("Could not enqueue syndication record %s", record_id)
-        SyndicationRecord.objects.filter(
-            pk=record_id, generation=generation, state=State.QUEUED
-        ).update(
-            state=State.FAILED,
-            last_error=_("The post could not be queued (%(error)s). Retry it.")
-            % {"error": f"{type(err).__name__}: {err}"},
-            updated_at=timezone.now(),
-        )
+        record_enqueue_failure(record_id, generation, err)
+
+
+def record_enqueue_failure(record_id: int, generation: int, err: BaseException) -> None:
+    """Fail the queued record ``record_id`` with why its task could not be enqueued."""
+    SyndicationRecord.objects.filter(
+        pk=record_id, generation=generation, state=State.QUEUED
+    ).update(
+        state=State.FAILED,
+        last_error=_("The post could not be queued (%(error)s). Retry it.")
+        % {"error": f"{type(err).__name__}: {err}"},
+        updated_at=timezone.now(),
+    )
 
 
 def idempotency_key(record: SyndicationRecord) -> str:

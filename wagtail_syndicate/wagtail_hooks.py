@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,7 +15,6 @@ from wagtail.snippets.models import register_snippet
 
 from .columns import ICON_FILES
 from .components import RecentFailuresPanel, view_post_buttons
-from .exceptions import SyndicationError
 from .fitting import WebReadyOperation
 from .history import FORMATTERS
 from .live import LIVE_URL_NAME, page_status
@@ -147,35 +147,46 @@ def register_log_actions(actions):
         actions.register_action(action)(formatter)
 
 
+@hooks.register("before_publish_page")
+def keep_the_sharing_check(request, page):
+    """``page`` is the form's instance here (the edit view reads the page again before
+    ``after_publish_page``): keep its publish check for the message."""
+    if check := getattr(page, "syndication_check", None):
+        request.syndication_check = check
+
+
 @hooks.register("after_publish_page")
 def tell_editor_what_is_shared(request, page):
-    """Only the admin's create and edit views call this hook; it only informs the editor."""
-    page = type(page).objects.get(pk=page.pk).specific  # as published, not as the form left it
+    """Only the admin's create and edit views call this hook; it only informs the editor, from
+    what the form's publish check found in this request (``page_form.SharingCheck``): nothing
+    the publish wrote is read back, and the check is not made again."""
     if not isinstance(page, SyndicatedPageMixin) or not page.syndicate:
         return
-    if not page.live:
+    check = getattr(request, "syndication_check", None)
+    if check is None:  # a form that is not the plugin's: check now
+        from .page_form import SharingCheck
+
+        check = SharingCheck(page)
+    if check.go_live_at and check.go_live_at > timezone.now():  # scheduled: not live yet
         messages.info(request, _("This page will be shared when it goes live."))
         return
-    try:
-        connected = SyndicationAccount.for_page(page).exists()
-    except SyndicationError:  # the page model's choice of accounts failed: its records say so
-        connected = True
-    if not connected:
+    if check.choice_error is not None:
+        messages.warning(request, _("Not shared: %(reason)s") % {"reason": check.choice_error})
+        return
+    if not check.accounts:
         messages.warning(request, _("Not shared: no social account is connected for this site."))
         return
-    State = SyndicationRecord.State
-    records = list(SyndicationRecord.objects.filter(page=page).select_related("account"))
-    queued = [r for r in records if r.state in (State.QUEUED, State.POSTING)]
-    if sharing := [str(r.account) for r in queued if not r.remote_id]:
+    outcomes = {account: check.outcome(account) for account in check.accounts}
+    if sharing := [str(a) for a, outcome in outcomes.items() if outcome == "sharing"]:
         messages.success(request, _("Sharing to %s") % ", ".join(sharing))
-    if updating := [str(r.account) for r in queued if r.remote_id]:
+    if updating := [str(a) for a, outcome in outcomes.items() if outcome == "updating"]:
         messages.success(request, _("Updating the post on %s") % ", ".join(updating))
-    for record in records:
-        if record.state == State.FAILED:
+    for account, outcome in outcomes.items():
+        if outcome == "failed":
             messages.warning(
                 request,
                 _("Not shared to %(account)s: %(reason)s")
-                % {"account": record.account_name(), "reason": record.last_error},
+                % {"account": account, "reason": check.errors[account.pk]},
             )
 
 

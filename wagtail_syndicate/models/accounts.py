@@ -213,19 +213,16 @@ class SyndicationAccount(models.Model):
         return cls.objects.filter(of_site, enabled=True)
 
     @classmethod
-    def for_page(cls, page, site=None, revision=None):
-        """Enabled accounts that share ``page``: those the editor chose for it, else every
-        enabled account of its site (``site``, for a page not yet in the tree). ``revision``:
-        the revision ``page`` was just published from, which holds the choice.
-
-        One query: the site is the one Wagtail's cached site root paths give the page (what
-        ``Page.get_site`` reads, without fetching the ``Site``), and the accounts chosen for a
-        saved page are a subquery when they are only in the database.
+    def for_page(cls, page, site=None):
+        """Enabled accounts that share ``page``: those the editor chose for it (the page
+        model's ``get_syndication_account_ids()``), else every enabled account of its site
+        (``site``, for a page not yet in the tree). The site is the one Wagtail's cached site
+        root paths give the page (what ``Page.get_site`` reads, without fetching the ``Site``).
         """
+        from ..posts import call_page_method
+
         accounts = cls.of_site(site if site is not None else _site_id(page))
-        chosen = page.syndication_accounts_chosen(revision)
-        if isinstance(chosen, models.QuerySet):
-            return accounts.filter(models.Q(pk__in=chosen) | ~models.Exists(chosen))
+        chosen = call_page_method(page, "get_syndication_account_ids")
         return accounts.filter(pk__in=chosen) if chosen else accounts
 
 

@@ -139,31 +139,6 @@ class SyndicatedPageMixin(models.Model):
         """The accounts the editor chose for this page (empty: every account of the site)."""
         return [account.pk for account in self.syndication_accounts.all()]
 
-    def syndication_accounts_chosen(self, revision=None):
-        """``get_syndication_account_ids()``, or, when it would read them from the database
-        (a saved page whose choice is not held in memory, and a model that does not override
-        it), the same without a query of its own: the ids ``revision`` holds, when it is the
-        revision the page was just published from (its choice is what was saved), else a
-        query of the chosen ids that ``SyndicationAccount.for_page`` nests in its own."""
-        held = getattr(self, "_cluster_related_objects", {})
-        if (
-            type(self).get_syndication_account_ids
-            is not SyndicatedPageMixin.get_syndication_account_ids
-            or not self.pk
-            or "syndication_accounts" in held
-        ):
-            from ..posts import call_page_method
-
-            return call_page_method(self, "get_syndication_account_ids")
-        if revision is not None and revision.pk == self.live_revision_id:
-            ids = (revision.content or {}).get("syndication_accounts")
-            if isinstance(ids, list) and all(isinstance(pk, int) for pk in ids):
-                return ids
-        field = self._meta.get_field("syndication_accounts")
-        return field.remote_field.through.objects.filter(
-            **{field.m2m_field_name(): self.pk}
-        ).values(field.m2m_reverse_field_name())
-
     def get_syndication_url(self) -> str:
         """The address the post links to: the page's full URL."""
         return self.get_full_url()

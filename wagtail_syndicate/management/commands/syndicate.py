@@ -101,7 +101,11 @@ class Command(BaseCommand):
     def retry_due(self):
         """Run every due record; one that cannot be run (even its failure not saved, the
         database refusing it) is reported and the next is run, so no record holds up the
-        ones behind it."""
+        ones behind it. Publishes whose fan-out was lost or died are fanned out first."""
+        from ...queueing import fan_out_due
+
+        if fanned := fan_out_due():
+            self.stdout.write(f"{fanned} publish(es) fanned out.")
         due = SyndicationRecord.objects.due().select_related("page", "account")
         count = errors = 0
         for record in due:
