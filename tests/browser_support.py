@@ -4,8 +4,8 @@ memory, so nothing else serves them) and a task queue shared with the live serve
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.urls import path
-from django_tasks.backends.dummy import DummyBackend
 
+from tests.backends import FanOutAtOnceBackend
 from tests.urls import urlpatterns as site_urlpatterns
 
 
@@ -18,9 +18,10 @@ def media(request, name):
 urlpatterns = [path("media/<path:name>", media), *site_urlpatterns]
 
 
-class SharedDummyBackend(DummyBackend):
+class SharedDummyBackend(FanOutAtOnceBackend):
     """The Dummy backend keeps its tasks per thread; this one keeps them for the whole process,
-    so tasks enqueued by the live server can be run by the test (``tests.utils.run_tasks``)."""
+    so tasks enqueued by the live server can be run by the test (``tests.utils.run_tasks``).
+    A publish's fan-out runs at once, as in the other tests (``tests.backends``)."""
 
     shared_results: list = []
 
