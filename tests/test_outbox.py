@@ -102,3 +102,26 @@ def test_the_editor_is_told_at_once_and_the_panel_shows_the_pending_accounts(
     assert run_tasks() == ["posted"]
     content = editor.get(reverse("wagtail_syndicate_page_status", args=[page.pk])).content
     assert b"pending-" not in content and b"Posted" in content
+
+
+def test_the_history_of_a_fan_out_is_the_publishing_editors(
+    editor,  # noqa: F811
+    fake_mastodon,
+    pending_fan_out,
+):
+    """The worker writes the "Queued for sharing" entry, as the editor who published, in the
+    publish's group of entries."""
+    from wagtail.models import PageLogEntry
+
+    account = connect_account(fake_mastodon)
+    page = make_photo_page(image=make_image(), publish=False)
+    assert edit_page(editor, page, page.photo, **PUBLISH).status_code == 302
+    assert not PageLogEntry.objects.filter(action="wagtail_syndicate.queued").exists()
+
+    assert run_tasks() == ["posted"]  # the worker, outside the editor's request
+
+    published = PageLogEntry.objects.get(page=page, action="wagtail.publish")
+    queued = PageLogEntry.objects.get(page=page, action="wagtail_syndicate.queued")
+    assert queued.user_id == published.user_id is not None
+    assert queued.uuid == published.uuid
+    assert queued.data["account"] == str(account)

@@ -14,6 +14,7 @@ from functools import partial
 from django.db import IntegrityError, router, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from wagtail.log_actions import LogContext, get_active_log_context
 
 from .conf import get_setting
 from .exceptions import SyndicationError
@@ -53,8 +54,14 @@ def record_intent(page, revision) -> SyndicationIntent:
     ids = (revision.content or {}).get("syndication_accounts")
     if not (isinstance(ids, list) and ids and all(isinstance(pk, int) for pk in ids)):
         ids = None
+    context = get_active_log_context()  # the publish's: its user is loaded already
+    user = context.user
     intent = SyndicationIntent.objects.create(
-        page_id=page.pk, revision_id=revision.pk, account_ids=ids
+        page_id=page.pk,
+        revision_id=revision.pk,
+        account_ids=ids,
+        user_id=user.pk if getattr(user, "is_authenticated", False) else None,
+        log_uuid=context.uuid,
     )
     if enqueued_with_the_transaction():
         _enqueue_intent(intent.pk)
@@ -95,7 +102,7 @@ def fan_out(intent_id: int, enqueue_error: BaseException | None = None) -> str:
         now = timezone.now()
         if not SyndicationIntent.objects.pending().filter(pk=intent_id).update(processed_at=now):
             return "skipped"  # processed (or being processed: this waited for it), or gone
-        intent = SyndicationIntent.objects.select_related("page").get(pk=intent_id)
+        intent = SyndicationIntent.objects.select_related("page", "user").get(pk=intent_id)
         # The page's earlier intents, done: only the latest is kept (the table stays small).
         SyndicationIntent.objects.filter(
             page_id=intent.page_id, pk__lt=intent.pk, processed_at__isnull=False
@@ -111,16 +118,25 @@ def fan_out(intent_id: int, enqueue_error: BaseException | None = None) -> str:
         ):
             return "superseded"
         try:
-            with transaction.atomic():  # what failed half-way is undone
+            with as_the_publish(intent), transaction.atomic():  # what failed is undone
                 records = queue_page(page, enqueue=enqueue_error is None)
         except Exception as err:
             logger.exception("Could not queue page %s for sharing", page.pk)
-            record_queueing_failure(page, err)
+            with as_the_publish(intent):
+                record_queueing_failure(page, err)
             return "failed"
         if enqueue_error is not None:
             for record in records:
                 record_enqueue_failure(record.pk, record.generation, enqueue_error)
     return "fanned out"
+
+
+def as_the_publish(intent) -> LogContext:
+    """The log context of ``intent``'s publish: the history entries written in it are the
+    publishing user's, with the publish's uuid (Wagtail groups the entries of one action)."""
+    context = LogContext(user=intent.user, generate_uuid=False)
+    context.uuid = intent.log_uuid
+    return context
 
 
 def fan_out_due() -> int:

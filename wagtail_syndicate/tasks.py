@@ -76,7 +76,7 @@ def fan_out(intent_id: int) -> str:
 
 def enqueue_fan_out(intent_id: int) -> None:
     """Queue the fan-out of a publish's intent, on the backend of the records' tasks."""
-    fan_out.using(backend=get_setting("TASK_BACKEND")).enqueue(intent_id)
+    plugin_task(fan_out).enqueue(intent_id)
 
 
 def enqueued_with_the_transaction() -> bool:

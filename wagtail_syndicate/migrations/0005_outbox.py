@@ -15,6 +15,7 @@ class Migration(migrations.Migration):
         ('wagtail_syndicate', '0004_records_outlive_accounts'),
         ('wagtailcore', '0094_alter_page_locale'),
         migrations.swappable_dependency(PAGE_MODEL),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -27,6 +28,8 @@ class Migration(migrations.Migration):
                 ('processed_at', models.DateTimeField(blank=True, null=True)),
                 ('page', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='syndication_intents', to=PAGE_MODEL)),
                 ('revision', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailcore.revision')),
+                ('user', models.ForeignKey(null=True, blank=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('log_uuid', models.UUIDField(blank=True, null=True)),
             ],
             options={
                 'verbose_name': 'sharing intent',

@@ -1,5 +1,6 @@
 """``SyndicationIntent``: the outbox row a publish writes, fanned out by a worker."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +27,12 @@ class SyndicationIntent(models.Model):
     revision = models.ForeignKey(
         "wagtailcore.Revision", null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Who published, and the publish's log context: the page history entries the worker writes
+    # for the records are theirs, grouped with the publish's own entry.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    log_uuid = models.UUIDField(null=True, blank=True)
     # The accounts chosen in the revision, as it holds them; None: every account of the site.
     account_ids = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
