@@ -245,6 +245,18 @@ def connect_account(base_url: str, token: str = TOKEN, username: str = USERNAME)
     return account
 
 
+def fan_out_publishes() -> None:
+    """Make the records of the publishes so far, as the worker's ``fan_out`` task does (the
+    publish itself writes only its intent)."""
+    from wagtail_syndicate.models import SyndicationIntent
+    from wagtail_syndicate.queueing import fan_out
+
+    for intent_id in (
+        SyndicationIntent.objects.pending().order_by("pk").values_list("pk", flat=True)
+    ):
+        fan_out(intent_id)
+
+
 def records_of(page):
     from wagtail_syndicate.models import SyndicationRecord
 
@@ -269,10 +281,10 @@ def task_result_model():
 
 
 def queued_syndication_tasks() -> int:
-    """Syndication tasks waiting in the database queue."""
+    """The plugin's tasks waiting in the database queue (a publish queues one: its fan-out)."""
     return (
         task_result_model()
-        .objects.filter(task_path__endswith="syndicate_record", status="READY")
+        .objects.filter(task_path__startswith="wagtail_syndicate.", status="READY")
         .count()
     )
 

@@ -71,6 +71,7 @@ def main(argv=None) -> int:
             nonlocal client
             page = _common.make_photo_page(image, title=f"Boats {next(numbers)}")
             composed = compose_post(page, account, limits_for(account, fetch=False))
+            _common.fan_out_publishes()
             (record,) = _common.records_of(page)
             media = composed.media[0]
             before = len(fake.requests)

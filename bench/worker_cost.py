@@ -80,6 +80,7 @@ def main(argv=None) -> int:
                 page = posted.pop(0)
                 _common.republish(page, title=f"{page.title}, edited {next(numbers)}")
                 posted.append(page)
+            _common.fan_out_publishes()
             (record,) = _common.records_of(page)
             assert record.state == "queued", record.state
             return record
