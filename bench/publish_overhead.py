@@ -3,6 +3,7 @@ wagtail-syndicate, side by side.
 
     python bench/publish_overhead.py                 # 12 rounds of 10 publishes per variant
     python bench/publish_overhead.py --rounds 30 --batch 20 --accounts 1 2 10 50
+    python bench/publish_overhead.py --admin --accounts 1 10  # the admin's publish POST
 
 Three variants, each publishing new draft pages (the first publish of a page, which is when a
 post is made) with ``revision.publish()`` in code, the way scheduled publishing and workflow
@@ -86,11 +87,53 @@ def child(variant: str, bench_dir: str, accounts: int) -> None:
             times.append(time.perf_counter() - start)
         return times
 
+    client = None
+
+    def admin(count: int, follow: bool) -> list[float]:
+        """The editor's real path: the edit form posted with "Publish" by a logged-in
+        superuser, and with ``follow`` the page its redirect leads to loaded too."""
+        nonlocal client
+        from django.test import Client
+        from django.urls import reverse
+
+        if client is None:
+            from django.contrib.auth import get_user_model
+
+            user = get_user_model().objects.create_superuser("editor", "e@example.com", "pw")
+            client = Client()
+            client.force_login(user)
+        times = []
+        for revision in drafts(count, syndicate=variant == "on"):
+            page = revision.content_object
+            data = {
+                "title": page.title,
+                "slug": page.slug,
+                "photo": page.photo_id,
+                "alt_text": page.alt_text,
+                "action-publish": "action-publish",
+            }
+            if variant == "on":
+                data["syndicate"] = "on"
+            url = reverse("wagtailadmin_pages:edit", args=[page.pk])
+            start = time.perf_counter()
+            response = client.post(url, data)
+            if follow:
+                client.get(response["Location"])
+            times.append(time.perf_counter() - start)
+            assert response.status_code == 302, response.content[:2000]
+        return times
+
     def queries() -> list[str]:
         """The SQL statements of one publish, each as "VERB table"."""
         (revision,) = drafts(1, syndicate=variant == "on")
         with CaptureQueriesContext(connection) as captured:
             revision.publish()
+        return [_common.sql_statement(query["sql"]) for query in captured.captured_queries]
+
+    def admin_queries() -> list[str]:
+        """The SQL statements of one publish POST of the admin's edit form."""
+        with CaptureQueriesContext(connection) as captured:
+            admin(1, False)
         return [_common.sql_statement(query["sql"]) for query in captured.captured_queries]
 
     def check() -> dict:
@@ -111,7 +154,15 @@ def child(variant: str, bench_dir: str, accounts: int) -> None:
                 tasks[path.rsplit(".", 1)[-1] + " of a SyndicationRecord"] += 1
         return {"records": dict(states), "tasks": dict(tasks)}
 
-    _common.serve({"publish": publish, "queries": queries, "check": check})
+    _common.serve(
+        {
+            "publish": publish,
+            "admin": admin,
+            "queries": queries,
+            "admin_queries": admin_queries,
+            "check": check,
+        }
+    )
 
 
 # The driver ----------------------------------------------------------------------------------
@@ -127,6 +178,12 @@ def main(argv=None) -> int:
         nargs="+",
         default=[1, 2, 10, 50],
         help="the numbers of accounts connected, a variant each (default 1 2 10 50)",
+    )
+    parser.add_argument(
+        "--admin",
+        action="store_true",
+        help="time the admin's publish POST (alone, and with the page its redirect loads) "
+        "instead of revision.publish()",
     )
     parser.add_argument("--child", nargs=2, metavar=("VARIANT", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -151,6 +208,12 @@ def main(argv=None) -> int:
         )
         for variant, bench_dir in sites.items()
     }
+    if args.admin:
+        try:
+            return admin_main(args, every, children)
+        finally:
+            for process in children.values():
+                process.close()
     try:
         for process in children.values():  # warm-up, not counted
             process.ask("publish", 3)
@@ -207,6 +270,68 @@ def main(argv=None) -> int:
     )
     for variant, found in left.items():
         print(f"Left by {variant}: {found} (none run: no worker here).")
+    return 0
+
+
+ADMIN_TARGETS = {"POST": TARGET, "POST + redirect": TARGET_OFF}
+
+
+def admin_main(args, every: dict, children: dict) -> int:
+    """The editor's path: the edit form's publish POST, alone and with the page its redirect
+    loads (the explorer), each variant against "not installed"."""
+    kinds = {"POST": False, "POST + redirect": True}
+    for process in children.values():  # warm-up, not counted
+        process.ask("admin", 2, True)
+    times = {(variant, kind): [] for variant in every for kind in kinds}
+    print(f"Publishing in the admin: {args.rounds} rounds × {args.batch} per variant...")
+    for _round, variant in _common.interleaved(list(every), args.rounds):
+        for kind, follow in kinds.items():
+            times[(variant, kind)] += children[variant].ask("admin", args.batch, follow)
+    statements = {variant: children[variant].ask("admin_queries") for variant in every}
+    rows, verdicts = [], []
+    for variant, (kind_of_site, count) in every.items():
+        label = LABELS[kind_of_site] + (
+            f", {count} account{'s' if count != 1 else ''}" if count else ""
+        )
+        added = len(statements[variant]) - len(statements["plain"])
+        for kind in kinds:
+            middle = _common.median(times[(variant, kind)])
+            ratio = middle / _common.median(times[("plain", kind)])
+            rows.append(
+                (
+                    label,
+                    kind,
+                    len(times[(variant, kind)]),
+                    f"{middle * 1000:.1f}",
+                    f"{ratio:.2f}",
+                    added,
+                )
+            )
+            if kind_of_site == "on":
+                target = ADMIN_TARGETS[kind]
+                verdicts.append(
+                    f"{label}, {kind}: {ratio:.2f} (target ≤ {target:.2f}: "
+                    f"{_common.verdict(ratio <= target)})"
+                )
+    _common.print_table(
+        ["variant", "request", "publishes", "median ms", "ratio", "SQL added (POST)"],
+        rows,
+        title="The admin's publish POST of a new photo page (ratio: median / median not installed)",
+    )
+    print()
+    print("\n".join(verdicts))
+    last = f"on-{args.accounts[-1]}"
+    # The page model's table by one name on both sites, so only the plugin's statements remain.
+    plain = [
+        sql.replace("plainapp_plainphotopage", "testapp_photopage") for sql in statements["plain"]
+    ]
+    added = Counter(statements[last]) - Counter(plain)
+    _common.print_table(
+        ["statement", "count"],
+        sorted(added.items(), key=lambda item: (-item[1], item[0])),
+        title=f"What the plugin adds to one publish POST ({last}): "
+        f"{sum(added.values())} statements",
+    )
     return 0
 
 
