@@ -302,12 +302,12 @@ def refuse_posts(fake) -> None:
     )
 
 
-def test_the_panel_goes_from_queued_to_posted_by_itself(
-    page, log_in, fake_mastodon, screenshot, quick_polls
-):
+def publish_and_come_back(page, log_in, fake):
+    """An editor publishes a new photo page, shared to ``fake``'s account, and opens its editor
+    again before the worker runs: the "Shared posts" panel, with the post Queued."""
     from playwright.sync_api import expect
 
-    connect_account(fake_mastodon)
+    connect_account(fake)
     draft = make_photo_page(image=make_image(), alt_text=ALT_TEXT, publish=False)
     log_in(make_editor())
     page.goto(f"/admin/pages/{draft.pk}/edit/")
@@ -316,6 +316,15 @@ def test_the_panel_goes_from_queued_to_posted_by_itself(
     page.goto(f"/admin/pages/{draft.pk}/edit/")
     panel = shared_posts(page)
     expect(panel.locator("[data-record-state='queued']")).to_contain_text("Queued")
+    return panel
+
+
+def test_the_panel_goes_from_queued_to_posted_by_itself(
+    page, log_in, fake_mastodon, screenshot, quick_polls
+):
+    from playwright.sync_api import expect
+
+    panel = publish_and_come_back(page, log_in, fake_mastodon)
     expect(panel).to_have_attribute("data-syndication-live-in-flight-value", "true")
 
     assert run_tasks() == ["posted"]  # the worker, while the editor looks at the panel
@@ -416,15 +425,7 @@ def header_menu(page):
 def test_the_header_menu_gains_view_post_by_itself(page, log_in, fake_mastodon, quick_polls):
     from playwright.sync_api import expect
 
-    connect_account(fake_mastodon)
-    draft = make_photo_page(image=make_image(), alt_text=ALT_TEXT, publish=False)
-    log_in(make_editor())
-    page.goto(f"/admin/pages/{draft.pk}/edit/")
-    publish(page)
-    expect(page.locator(".messages")).to_contain_text("Sharing to @alice@")
-    page.goto(f"/admin/pages/{draft.pk}/edit/")
-    panel = shared_posts(page)
-    expect(panel.locator("[data-record-state='queued']")).to_contain_text("Queued")
+    panel = publish_and_come_back(page, log_in, fake_mastodon)
     toggle, menu_items = header_menu(page)
     toggle.click()
     menu = menu_items()
