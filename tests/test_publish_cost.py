@@ -198,3 +198,43 @@ def test_a_publish_writes_as_many_rows_with_fifty_accounts_as_with_one(
     assert sum("syndicationintent" in sql for sql in writes(with_fifty)) == 1
     assert not SyndicationRecord.objects.exists()  # the worker makes them
     assert not task_rows().exists()
+
+
+def test_the_form_check_plans_once_for_accounts_that_would_post_alike(fake_mastodon, monkeypatch):
+    from wagtail_syndicate.page_form import SharingCheck
+
+    accounts = [connect_account(fake_mastodon, token=f"token-{n}") for n in range(3)]
+    page = PhotoPage.objects.get(pk=make_photo_page(image=make_image(), syndicate=False).pk)
+    asked = []
+    monkeypatch.setattr(PhotoPage, "get_syndication_tags", lambda self: asked.append(1) or [])
+
+    check = SharingCheck(page)
+    assert [a.pk for a in check.accounts] == [a.pk for a in accounts]
+    assert len(asked) == 1  # one plan for three accounts with the same limits and visibility
+    assert {check.outcome(account) for account in accounts} == {"sharing"}
+
+    SyndicationAccount.objects.filter(pk=accounts[2].pk).update(visibility="unlisted")
+    asked.clear()
+    check = SharingCheck(PhotoPage.objects.get(pk=page.pk))
+    assert len(asked) == 2  # a visibility of its own: a plan of its own
+    assert check.plans[accounts[2].pk].visibility == "unlisted"
+    assert check.plans[accounts[0].pk].visibility != "unlisted"
+
+
+def test_the_form_check_plans_per_account_for_a_model_that_does(fake_mastodon, monkeypatch):
+    from wagtail_syndicate.page_form import SharingCheck
+
+    alice = connect_account(fake_mastodon)
+    bob = connect_account(fake_mastodon, token="other-token")
+    original = PhotoPage.get_syndication_text
+
+    def text(self, account, limits):
+        if account.pk == bob.pk:
+            raise ContentError("Not for Bob.")
+        return original(self, account, limits)
+
+    monkeypatch.setattr(PhotoPage, "get_syndication_text", text)
+    page = PhotoPage.objects.get(pk=make_photo_page(image=make_image(), syndicate=False).pk)
+    check = SharingCheck(page)
+    assert check.errors == {bob.pk: "Not for Bob."}
+    assert (check.outcome(alice), check.outcome(bob)) == ("sharing", "failed")

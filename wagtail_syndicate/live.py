@@ -73,12 +73,12 @@ def pending_records(page, records) -> list:
     """For a publish the worker has not fanned out yet: an unsaved record, queued, per account
     it goes to that has no record of the page yet (from the intent: no page-model code)."""
     from .models import SyndicationAccount, SyndicationIntent, SyndicationRecord
-    from .models.accounts import _site_id
+    from .models.accounts import site_id_of
 
     intent = SyndicationIntent.objects.pending().filter(page_id=page.pk).order_by("-pk").first()
     if intent is None:
         return []
-    accounts = SyndicationAccount.of_site(_site_id(page))
+    accounts = SyndicationAccount.of_site(site_id_of(page))
     if intent.account_ids:
         accounts = accounts.filter(pk__in=intent.account_ids)
     have = {record.account_id for record in records}

@@ -220,14 +220,6 @@ def has_visible_characters(text: str | None) -> bool:
     return any(unicodedata.category(character)[0] in VISIBLE_CATEGORIES for character in text or "")
 
 
-def plan_with_known_limits(page, account) -> PostPlan:
-    """``plan_post`` with the limits already known (cached, else defaults), so it makes no
-    network request: for checks while a page is being edited or published."""
-    from .limits import limits_for
-
-    return plan_post(page, account, limits_for(account, fetch=False))
-
-
 def compose_post(page, account, limits) -> Post:
     """The post of ``page`` for ``account``, with every image fitted to ``limits`` (renditions
     made where needed). Raises ``ContentError`` like ``plan_post``, and for an image that

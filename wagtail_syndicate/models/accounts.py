@@ -221,7 +221,7 @@ class SyndicationAccount(models.Model):
         """
         from ..posts import call_page_method
 
-        accounts = cls.of_site(site if site is not None else _site_id(page))
+        accounts = cls.of_site(site if site is not None else site_id_of(page))
         chosen = call_page_method(page, "get_syndication_account_ids")
         return accounts.filter(pk__in=chosen) if chosen else accounts
 
@@ -271,9 +271,10 @@ def _decrypt_session(ciphertext: str) -> dict:
     return json.loads(decrypt_token(ciphertext)) if ciphertext else {}
 
 
-def _site_id(page):
+def site_id_of(page):
     """The id of the site ``page`` belongs to (None: not routable), as ``Page.get_site``
-    finds it, or the site itself from a page model's own ``get_site``."""
+    finds it from Wagtail's cached site root paths without fetching the ``Site``, or the site
+    itself from a page model's own ``get_site``."""
     from wagtail.models import Page
 
     if type(page).get_site is not Page.get_site:
