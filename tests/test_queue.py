@@ -164,3 +164,18 @@ def test_a_priority_the_backends_refuse_is_an_error(settings, priority):
     (error,) = check_task_queue(None)
     assert error.id == "wagtail_syndicate.E005"
     assert 'WAGTAIL_SYNDICATE["TASK_PRIORITY"]' in error.msg
+
+
+def test_a_queue_name_longer_than_the_database_queue_keeps_is_an_error(settings):
+    settings.TASKS = {"default": {"BACKEND": f"{QUEUE_MODULE}.DatabaseBackend", "QUEUES": []}}
+    longest = task_rows().model._meta.get_field("queue_name").max_length
+    settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "QUEUE_NAME": "s" * 33}
+    if longest is None:  # django-tasks 0.7's queue keeps names of any length (a TextField)
+        assert check_task_queue(None) == []
+        return
+    assert longest == 32
+    (error,) = check_task_queue(None)
+    assert error.id == "wagtail_syndicate.E006"
+    assert "33 characters" in error.msg and "at most 32" in error.msg
+    settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "QUEUE_NAME": "s" * 32}
+    assert check_task_queue(None) == []

@@ -70,7 +70,7 @@ def check_task_queue(app_configs, **kwargs):
     not list in ``QUEUES`` (``["default"]`` when not set) and a priority that is not a whole
     number from -100 to 100."""
     from .compat import task_backends
-    from .conf import get_setting
+    from .conf import database_result_model, get_setting
 
     found = []
     priority = get_setting("TASK_PRIORITY")
@@ -102,6 +102,18 @@ def check_task_queue(app_configs, **kwargs):
                 hint=f'Add "{queue}" to TASKS["{alias}"]["QUEUES"] (["default"] when not '
                 'set), or set WAGTAIL_SYNDICATE["QUEUE_NAME"] to one of its queues.',
                 id="wagtail_syndicate.E004",
+            )
+        )
+    result_model = database_result_model(task_backends[alias])
+    longest = result_model and result_model._meta.get_field("queue_name").max_length
+    if longest and len(queue) > longest:
+        found.append(
+            checks.Error(
+                f'WAGTAIL_SYNDICATE["QUEUE_NAME"] is "{queue}", {len(queue)} characters: the '
+                f"database queue's column holds at most {longest}, so on PostgreSQL or MySQL "
+                "every post would fail to be queued.",
+                hint=f"Use a queue name of at most {longest} characters.",
+                id="wagtail_syndicate.E006",
             )
         )
     return found

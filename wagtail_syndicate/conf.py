@@ -112,6 +112,23 @@ def plugin_task(task, **changes):
     return task.using(backend=alias, queue_name=get_setting("QUEUE_NAME"), **changes)
 
 
+# The modules of the database queue's backends: django-tasks-db, and django-tasks 0.7's own.
+DATABASE_QUEUE_MODULES = ("django_tasks_db", "django_tasks.backends.database")
+
+
+def database_result_model(backend):
+    """The model of the database queue's rows when ``backend`` is that queue, else None.
+    Recognised by the backend's own module: the other package may be installed but unusable
+    (django-tasks-db does not import with django-tasks 0.7)."""
+    from importlib import import_module
+
+    backend_module = type(backend).__module__
+    for module in DATABASE_QUEUE_MODULES:
+        if backend_module == module or backend_module.startswith(module + "."):
+            return import_module(f"{module}.models").DBTaskResult
+    return None
+
+
 def unknown_settings() -> list[str]:
     """Keys in ``WAGTAIL_SYNDICATE`` that this version does not know (likely typos)."""
     configured = getattr(settings, "WAGTAIL_SYNDICATE", None) or {}

@@ -10,7 +10,6 @@ import random
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
-from importlib import import_module
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -19,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from .conf import get_setting, plugin_task
+from .conf import database_result_model, get_setting, plugin_task
 from .exceptions import (
     ContentError,
     PermanentNetworkError,
@@ -91,17 +90,13 @@ def enqueued_with_the_transaction() -> bool:
             # django-tasks 0.7 defers the row to the commit itself (ENQUEUE_ON_COMMIT, on by
             # default there): enqueue after the commit, where a failure reaches the record.
             return False
-        backend_module = type(backend).__module__
-        for module in ("django_tasks_db", "django_tasks.backends.database"):
-            # By the backend's own module: the other package may be installed but unusable
-            # (django-tasks-db does not import with django-tasks 0.7).
-            if backend_module == module or backend_module.startswith(module + "."):
-                result_model = import_module(f"{module}.models").DBTaskResult
-                alias = router.db_for_write(SyndicationRecord)
-                return (
-                    router.db_for_write(result_model) == alias
-                    and transaction.get_connection(alias).in_atomic_block
-                )
+        result_model = database_result_model(backend)
+        if result_model is not None:
+            alias = router.db_for_write(SyndicationRecord)
+            return (
+                router.db_for_write(result_model) == alias
+                and transaction.get_connection(alias).in_atomic_block
+            )
     except Exception:
         # Enqueueing after the commit works, or fails and says why on the record.
         logger.debug("Task backend not checked; enqueueing after the commit", exc_info=True)
