@@ -14,6 +14,7 @@ they compare in one run and report medians and ratios, never absolute targets.
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import json
 import os
@@ -542,6 +543,42 @@ def _serve_fake(argv: list[str]) -> int:
 
 if __name__ == "__main__" and sys.argv[1:2] == ["fake"]:
     sys.exit(_serve_fake(sys.argv[2:]))
+
+
+@contextlib.contextmanager
+def peak_memory(*, restart: bool = False):
+    """A child's measurement of the work in the block: yields a dict that holds, once the block
+    ends, ``before`` (resident bytes at its start), ``seconds`` and ``peak`` (the process's
+    peak resident bytes). ``restart``: collect garbage and start the peak again at the block
+    (``5`` into ``/proc/self/clear_refs``), so what the process held before does not count."""
+    if restart:
+        gc.collect()
+        Path("/proc/self/clear_refs").write_text("5")
+    answer = {"before": proc_status("VmRSS")}
+    start = time.perf_counter()
+    yield answer
+    answer["seconds"] = time.perf_counter() - start
+    answer["peak"] = proc_status("VmHWM")
+
+
+def report(answer: dict) -> None:
+    """A child's answer to its driver (``run_child`` reads it)."""
+    print(RESULT + json.dumps(answer), flush=True)
+
+
+def run_child(bench_dir: str, *command: str, env: dict | None = None) -> dict:
+    """Run ``python *command`` (a script and its arguments) in a fresh process on the site in
+    ``bench_dir``, with ``env`` added, and return what it reported (``report``)."""
+    done = subprocess.run(
+        [sys.executable, *command],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **child_env(True, bench_dir), **(env or {})},
+    )
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+    line = next(x for x in done.stdout.splitlines() if x.startswith(RESULT))
+    return json.loads(line[len(RESULT) :])
 
 
 def proc_status(name: str) -> int:

@@ -22,11 +22,7 @@ decodes a file):
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -62,19 +58,18 @@ def child(variant: str, bench_dir: str, image_id: int) -> None:
         return load(picture)
 
     ImageFile.ImageFile.load = counting_load
-    start = time.perf_counter()
     outcomes = []
-    for network in NETWORKS:
-        media = fitting.fit_image(image, "A harbour", get_network(network).default_limits)
-        outcomes.append(f"{media.width}×{media.height}")
-    answer = {
-        "seconds": time.perf_counter() - start,
-        "peak": _common.proc_status("VmHWM"),
-        "outcomes": outcomes,
-        "source_decodes": decodes.count(source_name),
-        "tries": image.renditions.count(),
-    }
-    print(_common.RESULT + json.dumps(answer), flush=True)
+    with _common.peak_memory() as answer:
+        for network in NETWORKS:
+            media = fitting.fit_image(image, "A harbour", get_network(network).default_limits)
+            outcomes.append(f"{media.width}×{media.height}")
+    del answer["before"]
+    answer.update(
+        outcomes=outcomes,
+        source_decodes=decodes.count(source_name),
+        tries=image.renditions.count(),
+    )
+    _common.report(answer)
 
 
 def main(argv=None) -> int:
@@ -104,16 +99,7 @@ def main(argv=None) -> int:
         print(f"Photo {label}: {image.width}×{image.height} JPEG, {size:.1f} MiB", flush=True)
 
     def measure(variant: str, image) -> dict:
-        env = {**os.environ, **_common.child_env(True, bench_dir)}
-        output = subprocess.run(
-            [sys.executable, __file__, "--child", variant, bench_dir, str(image.pk)],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=True,
-        ).stdout
-        line = next(x for x in output.splitlines() if x.startswith(_common.RESULT))
-        return json.loads(line[len(_common.RESULT) :])
+        return _common.run_child(bench_dir, __file__, "--child", variant, bench_dir, str(image.pk))
 
     cases = [(photo, variant) for photo in photos for variant in VARIANTS]
     results: dict[tuple, list[dict]] = {case: [] for case in cases}

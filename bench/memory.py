@@ -22,11 +22,7 @@ variants in a shuffled order; the table gives medians.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -58,26 +54,19 @@ def child(variant: str, bench_dir: str, page_id: int, specs: list[str]) -> None:
     image = get_image_model().objects.get(pk=page.photo_id)
     if variant != "upload":
         image.renditions.all().delete()
-    before = _common.proc_status("VmRSS")
-    start = time.perf_counter()
-    answer = {}
-    if variant == "wagtail":
-        for spec in specs:
-            image.get_rendition(spec)
-    else:
-        SyndicationRecord.objects.filter(page=page).delete()  # post it anew
-        (record,) = queue_page(page)
-        outcome = share(record.pk, record.generation)
-        record.refresh_from_db()
-        assert outcome == "posted", (outcome, record.last_error)
-        answer["uploaded"] = [r.file.size for r in image.renditions.all()]
-    answer.update(
-        seconds=time.perf_counter() - start,
-        before=before,
-        peak=_common.proc_status("VmHWM"),
-        specs=[r.filter_spec for r in image.renditions.order_by("pk")],
-    )
-    print(_common.RESULT + json.dumps(answer), flush=True)
+    with _common.peak_memory() as answer:
+        if variant == "wagtail":
+            for spec in specs:
+                image.get_rendition(spec)
+        else:
+            SyndicationRecord.objects.filter(page=page).delete()  # post it anew
+            (record,) = queue_page(page)
+            outcome = share(record.pk, record.generation)
+            record.refresh_from_db()
+            assert outcome == "posted", (outcome, record.last_error)
+            answer["uploaded"] = [r.file.size for r in image.renditions.all()]
+    answer["specs"] = [r.filter_spec for r in image.renditions.order_by("pk")]
+    _common.report(answer)
 
 
 # The driver ----------------------------------------------------------------------------------
@@ -108,15 +97,7 @@ def main(argv=None) -> int:
             command = [__file__, "--child", variant, bench_dir, str(page.pk)]
             for spec in specs:
                 command += ["--spec", spec]
-            output = subprocess.run(
-                [sys.executable, *command],
-                capture_output=True,
-                text=True,
-                env={**os.environ, **_common.child_env(True, bench_dir)},
-                check=True,
-            ).stdout
-            line = next(x for x in output.splitlines() if x.startswith(_common.RESULT))
-            return json.loads(line[len(_common.RESULT) :])
+            return _common.run_child(bench_dir, *command)
 
         warm_up = measure("plugin")  # also tells which renditions the plugin makes
         specs = warm_up["specs"]

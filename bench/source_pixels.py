@@ -22,10 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -51,22 +48,15 @@ def child(variant: str, bench_dir: str, image_id: int) -> None:
 
     image = get_image_model().objects.get(pk=image_id)
     image.renditions.all().delete()
-    before = _common.proc_status("VmRSS")
-    start = time.perf_counter()
     outcomes = []
-    for network in VARIANTS[variant][2]:
-        try:
-            media = fit_image(image, "A black square", get_network(network).default_limits)
-            outcomes.append(f"{media.width}×{media.height}")
-        except ImageError:
-            outcomes.append("refused")
-    answer = {
-        "seconds": time.perf_counter() - start,
-        "before": before,
-        "peak": _common.proc_status("VmHWM"),
-        "outcomes": outcomes,
-    }
-    print(_common.RESULT + json.dumps(answer), flush=True)
+    with _common.peak_memory() as answer:
+        for network in VARIANTS[variant][2]:
+            try:
+                media = fit_image(image, "A black square", get_network(network).default_limits)
+                outcomes.append(f"{media.width}×{media.height}")
+            except ImageError:
+                outcomes.append("refused")
+    _common.report({**answer, "outcomes": outcomes})
 
 
 def main(argv=None) -> int:
@@ -89,18 +79,10 @@ def main(argv=None) -> int:
 
     def measure(variant: str) -> dict:
         pixels = VARIANTS[variant][1]
-        env = {**os.environ, **_common.child_env(True, bench_dir)}
-        if pixels:
-            env["BENCH_SYNDICATE"] = json.dumps({"MAX_SOURCE_PIXELS": pixels})
-        output = subprocess.run(
-            [sys.executable, __file__, "--child", variant, bench_dir, str(image.pk)],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=True,
-        ).stdout
-        line = next(x for x in output.splitlines() if x.startswith(_common.RESULT))
-        return json.loads(line[len(_common.RESULT) :])
+        env = {"BENCH_SYNDICATE": json.dumps({"MAX_SOURCE_PIXELS": pixels})} if pixels else {}
+        return _common.run_child(
+            bench_dir, __file__, "--child", variant, bench_dir, str(image.pk), env=env
+        )
 
     results: dict[str, list[dict]] = {variant: [] for variant in VARIANTS}
     print(f"Measuring: {args.rounds} rounds of fresh processes...", flush=True)

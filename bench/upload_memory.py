@@ -28,13 +28,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
-import json
-import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -111,18 +107,9 @@ def child(network_name: str, variant: str, bench_dir: str, account_id: int, imag
     upload(media_of(ContentFile(small, name="small.jpg"), len(small)))  # sign in, connect
     size = image.file.size
     media = media_of(image.file, size)
-    gc.collect()
-    Path("/proc/self/clear_refs").write_text("5")  # the peak starts again from here
-    before = _common.proc_status("VmRSS")
-    start = time.perf_counter()
-    upload(media)
-    answer = {
-        "seconds": time.perf_counter() - start,
-        "before": before,
-        "peak": _common.proc_status("VmHWM"),
-        "size": size,
-    }
-    print(_common.RESULT + json.dumps(answer), flush=True)
+    with _common.peak_memory(restart=True) as answer:
+        upload(media)
+    _common.report({**answer, "size": size})
 
 
 # The driver ----------------------------------------------------------------------------------
@@ -190,16 +177,7 @@ def main(argv=None) -> int:
             network, variant = pair.split()
             command = [__file__, "--child", network, variant, bench_dir]
             command += [str(accounts[network].pk), str(image.pk)]
-            done = subprocess.run(
-                [sys.executable, *command],
-                capture_output=True,
-                text=True,
-                env={**os.environ, **_common.child_env(True, bench_dir)},
-            )
-            if done.returncode:
-                raise RuntimeError(f"{network} {variant} failed:\n{done.stderr[-3000:]}")
-            line = next(x for x in done.stdout.splitlines() if x.startswith(_common.RESULT))
-            answer = json.loads(line[len(_common.RESULT) :])
+            answer = _common.run_child(bench_dir, *command)
             results.setdefault((network, variant), []).append(answer)
 
     rows, worst = [], 0.0
