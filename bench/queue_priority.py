@@ -35,6 +35,7 @@ would add to each post, not to the index tasks. Every process started here is st
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import sys
@@ -156,12 +157,18 @@ class Bench:
 
         return override_settings(WAGTAIL_SYNDICATE={**self.base, **changes})
 
-    def start_workers(self, count: int, queue: str, interval: float) -> list[Process]:
+    def start_workers(
+        self, count: int, queue: str, interval: float, changes: dict | None = None
+    ) -> list[Process]:
+        """``count`` workers on ``queue``, with the settings ``changes`` of the run: the
+        workers' fan-out queues the posts, so they must queue them as the run says."""
+        kept = json.loads(self.env.get("BENCH_SYNDICATE") or "{}")
+        env = {**self.env, "BENCH_SYNDICATE": json.dumps({**kept, **(changes or {})})}
         workers = []
         for _ in range(count):
             name = f"worker-{next(self.numbers)}"
             args = [*worker_args(name, interval), "--queue-name", queue, "--verbosity", "1"]
-            workers.append(Process(name, args, self.env, self.log_dir))
+            workers.append(Process(name, args, env, self.log_dir))
         deadline = time.monotonic() + 60
         while not all("Starting worker" in w.output() for w in workers):
             if time.monotonic() > deadline or not all(w.alive() for w in workers):
@@ -192,13 +199,14 @@ class Bench:
                         top_up[number % 2].enqueue(*sample)
                     pages.append(self.page())
                     if not workers:  # they start while the rest is written, unseen
-                        workers = self.start_workers(count, queue, interval=0.1)
+                        workers = self.start_workers(count, queue, interval=0.1, changes=changes)
             start = timezone.now()
             records = SyndicationRecord.objects.filter(page__in=pages)
             index = self.tasks().exclude(task_path__startswith="wagtail_syndicate.")
             wait_index = queue != "syndication"
             deadline = time.monotonic() + 240
-            while records.exclude(state="posted").exists() or (
+            # The worker's fan-out makes the records: none may exist yet at the start.
+            while records.filter(state="posted").count() < len(pages) or (
                 wait_index and index.filter(finished_at__isnull=True).exists()
             ):
                 if time.monotonic() > deadline:
