@@ -541,6 +541,27 @@ def test_fault_delay_times_out_the_client_and_the_server_keeps_working(fake):
     assert [s.text for s in fake.statuses] == ["fast"]
 
 
+@pytest.mark.parametrize("after", [False, True], ids=["before", "after"])
+def test_fault_hold_answers_when_the_test_says_and_arrived_says_when_to(fake, after):
+    import threading
+
+    arrived, hold = threading.Event(), threading.Event()
+    fake.inject(Fault(path="/api/v1/statuses", arrived=arrived, hold=hold, after=after))
+    answers = []
+    client = threading.Thread(
+        target=lambda: answers.append(post_status(fake, data={"status": "held"}))
+    )
+    client.start()
+    assert arrived.wait(10)
+    # The handler stores the status before it holds the answer (after) or after it (before).
+    assert [s.text for s in fake.statuses] == (["held"] if after else [])
+    assert answers == []  # still waiting for the answer
+    hold.set()
+    client.join(10)
+    assert [a.status_code for a in answers] == [200]
+    assert [s.text for s in fake.statuses] == ["held"]
+
+
 def test_fault_drop_closes_the_connection(fake):
     fake.inject(Fault(method="POST", path="/api/v1/statuses", drop=True))
     with pytest.raises(requests.ConnectionError):

@@ -252,14 +252,20 @@ def test_retry_click_during_a_run_changes_nothing(fake_mastodon):
 
 def test_a_publish_during_a_run_is_handed_over_and_edits_the_post(fake_mastodon):
     connect_account(fake_mastodon)
-    fake_mastodon.inject(Fault(method="POST", path="/api/v1/statuses", delay=1))
+    waiting, answer = threading.Event(), threading.Event()
+    fake_mastodon.inject(
+        Fault(method="POST", path="/api/v1/statuses", arrived=waiting, hold=answer)
+    )
     page = make_photo_page(image=make_image())
     record = record_of(page)
     task_backends["default"].clear()
 
     def editor():
-        time.sleep(0.5)  # while the worker waits for Mastodon
-        publish_page(page, title="Morning boats, renamed mid-post")
+        assert waiting.wait(30)  # the worker waits for Mastodon to answer
+        try:
+            publish_page(page, title="Morning boats, renamed mid-post")
+        finally:
+            answer.set()
 
     publishing = threading.Thread(target=editor)
     publishing.start()
@@ -304,7 +310,11 @@ def test_retry_due_runs_retries_on_backends_that_cannot_defer(fake_mastodon, set
     page = make_photo_page(image=make_image())  # the immediate backend runs it at once
     record = record_of(page)
     assert record.state == "retrying"
-    time.sleep(max(0.0, (record.next_attempt_at - timezone.now()).total_seconds()))
+    call_command("syndicate", "--retry-due", stdout=open("/dev/null", "w"))
+    assert record_of(page).state == "retrying", "not before it is due"
+    SyndicationRecord.objects.filter(pk=record.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )  # the time has come
     call_command("syndicate", "--retry-due", stdout=open("/dev/null", "w"))
     assert record_of(page).state == "posted"
     assert len(fake_mastodon.statuses) == 1

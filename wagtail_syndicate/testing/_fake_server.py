@@ -201,6 +201,16 @@ class FakeServer:
         """Sleep; True if interrupted because the server is stopping."""
         return self._stopping.wait(seconds) if seconds > 0 else self._stopping.is_set()
 
+    def _held(self, fault) -> bool:
+        """Set ``fault.arrived``, then wait for ``fault.hold`` to be set (no wait without
+        one); True if the server stopped first."""
+        if fault.arrived is not None:
+            fault.arrived.set()
+        while fault.hold is not None and not fault.hold.wait(0.05):
+            if self._stopping.is_set():
+                return True
+        return False
+
     def _log(self, line: str) -> None:
         if self.verbose:
             print(line, file=self.log or sys.stdout, flush=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -60,7 +61,12 @@ class Fault:
     * ``drop``: close the connection without any response;
     * ``after=True``: handle the request normally first (a status gets
       stored), *then* delay, drop, or replace the response by ``status`` -
-      "the server did it but the client never heard back".
+      "the server did it but the client never heard back";
+    * ``arrived``: an event set when the fault takes hold of the request (before it is
+      handled; with ``after``, once it is), so a test can act while the client waits,
+      without guessing how long that is;
+    * ``hold``: an event the answer then waits for (before ``delay``): the client waits
+      until the test sets it (or the server stops, which drops the connection).
     """
 
     method: str = "*"
@@ -72,6 +78,8 @@ class Fault:
     drop: bool = False
     after: bool = False
     times: int = 1
+    arrived: threading.Event | None = field(default=None, compare=False, repr=False)
+    hold: threading.Event | None = field(default=None, compare=False, repr=False)
 
     def matches(self, method: str, path: str) -> bool:
         wanted = self.method.upper()

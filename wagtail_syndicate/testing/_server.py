@@ -121,7 +121,7 @@ class Handler(BaseHTTPRequestHandler):
         )
         fault = fake._take_fault(method, path)
         if fault is not None and not fault.after:
-            if fault.delay and fake._sleep(fault.delay):
+            if fake._held(fault) or (fault.delay and fake._sleep(fault.delay)):
                 return self._drop()
             if fault.drop:
                 return self._drop()
@@ -132,7 +132,7 @@ class Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.after:
             if fault.status is not None:
                 response = self._fault_response(fault)
-            if fault.delay and fake._sleep(fault.delay):
+            if fake._held(fault) or (fault.delay and fake._sleep(fault.delay)):
                 return self._drop()
             if fault.drop:
                 return self._drop()
