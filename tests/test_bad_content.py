@@ -71,6 +71,23 @@ def test_an_override_that_raises_fails_the_record_in_words(fake_mastodon, caplog
     nothing_posted(fake_mastodon)
 
 
+def test_options_that_are_not_syndication_options_fail_the_record_in_words(
+    fake_mastodon, monkeypatch
+):
+    """A page model that returns a dict (a misspelt key would otherwise be a TypeError deep in
+    the plugin) is told which type to return."""
+    connect_account(fake_mastodon)
+    monkeypatch.setattr(
+        TemperamentalPhotoPage, "get_syndication_options", lambda self, account: {"lang": "en"}
+    )
+    page = temperamental_page("")
+    assert failed_record(page).last_error == (
+        "The page model's get_syndication_options() returned dict, not "
+        "wagtail_syndicate.contract.SyndicationOptions. Tell the site's developers."
+    )
+    nothing_posted(fake_mastodon)
+
+
 def test_a_failing_choice_of_accounts_still_publishes_and_fails_the_record(fake_mastodon):
     """The page's own code fails inside queue_page, before any post is planned: the receiver
     keeps it from the publish, and the page's record still says what happened."""

@@ -145,3 +145,43 @@ def test_live_status_intervals_must_be_positive_numbers(settings, intervals):
 def test_live_status_intervals_of_positive_numbers_pass(settings, intervals):
     settings.WAGTAIL_SYNDICATE = {"LIVE_STATUS_INTERVALS": intervals}
     assert "wagtail_syndicate.E003" not in check_ids()
+
+
+@pytest.fixture
+def page_form_of_its_own():
+    """PhotoPage with a form of its own that forgot SyndicatedPageForm, for the test only."""
+    from wagtail.admin.forms import WagtailAdminPageForm
+
+    from tests.testapp.models import PhotoPage, TemperamentalPhotoPage
+
+    class PhotoPageForm(WagtailAdminPageForm):
+        pass
+
+    def forget_forms():
+        for model in (PhotoPage, TemperamentalPhotoPage):  # its subclass inherits the form
+            model.get_edit_handler.cache_clear()
+
+    forget_forms()
+    PhotoPage.base_form_class = PhotoPageForm
+    try:
+        yield PhotoPage
+    finally:
+        del PhotoPage.base_form_class  # the mixin's again
+        forget_forms()
+
+
+def test_a_page_form_without_the_plugins_form_is_a_warning(page_form_of_its_own):
+    from wagtail_syndicate.checks import check_page_forms
+
+    warning, of_subclass = check_page_forms(None)  # PhotoPage, and the subclass inheriting it
+    assert warning.id == "wagtail_syndicate.W007" and warning.obj is page_form_of_its_own
+    assert of_subclass.obj.__name__ == "TemperamentalPhotoPage"
+    assert "testapp.PhotoPage's edit form" in warning.msg
+    assert "PhotoPageForm) does not subclass SyndicatedPageForm" in warning.msg
+    assert "SyndicatedPageForm" in warning.hint
+
+
+def test_the_shared_page_models_of_the_tests_and_the_demo_have_the_plugins_form():
+    from wagtail_syndicate.checks import check_page_forms
+
+    assert check_page_forms(None) == []

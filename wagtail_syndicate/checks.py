@@ -264,3 +264,47 @@ def check_live_status_intervals(app_configs, **kwargs):
             id="wagtail_syndicate.E003",
         )
     ]
+
+
+@checks.register(checks.Tags.models)
+def check_page_forms(app_configs, **kwargs):
+    """A shared page model whose edit form does not subclass ``SyndicatedPageForm`` loses the
+    publish-time refusal (a publish that cannot be shared goes through, and only its record
+    says why) and the choice of accounts limited to the page's site, without a word."""
+    from django.apps import apps
+
+    from .models import SyndicatedPageMixin
+    from .page_form import SyndicatedPageForm
+
+    found = []
+    models = (
+        apps.get_models()
+        if app_configs is None
+        else [model for config in app_configs for model in config.get_models()]
+    )
+    for model in models:
+        if not issubclass(model, SyndicatedPageMixin) or model._meta.abstract:
+            continue
+        try:
+            edit_handler = model.get_edit_handler()
+            form_class = edit_handler.get_form_class()
+        except Exception:  # a broken edit handler (Wagtail's own checks say so): the model's
+            edit_handler, form_class = None, getattr(model, "base_form_class", None)
+        if not isinstance(form_class, type) or issubclass(form_class, SyndicatedPageForm):
+            continue
+        # The class the site wrote (Wagtail builds the form as a subclass of it).
+        named = getattr(edit_handler, "base_form_class", None) or model.base_form_class
+        found.append(
+            checks.Warning(
+                f"{model._meta.label}'s edit form ({named.__module__}."
+                f"{named.__qualname__}) does not subclass SyndicatedPageForm: a publish "
+                "that cannot be shared (an image without alt text, a text too long for an "
+                "account) is not refused, and the accounts offered are not limited to the "
+                "page's site.",
+                hint="Make the page's base_form_class subclass "
+                "wagtail_syndicate.page_form.SyndicatedPageForm.",
+                obj=model,
+                id="wagtail_syndicate.W007",
+            )
+        )
+    return found

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
+from .contract import SyndicationOptions
 from .exceptions import ContentError, PageCodeError, SyndicationError
 
 logger = logging.getLogger(__name__)
@@ -143,6 +144,14 @@ def _plan_post(page, account, limits) -> PostPlan:
             field="syndicate",
         )
     options = call_page_method(page, "get_syndication_options", account)
+    if not isinstance(options, SyndicationOptions):
+        raise PageCodeError(
+            _(
+                "The page model's get_syndication_options() returned %(kind)s, not "
+                "wagtail_syndicate.contract.SyndicationOptions. Tell the site's developers."
+            )
+            % {"kind": type(options).__name__}
+        )
     pairs = call_page_method(page, "get_syndication_images")
     for image, alt in pairs:
         if not has_visible_characters(alt):
@@ -162,7 +171,9 @@ def _plan_post(page, account, limits) -> PostPlan:
         url=url,
         images=images,
         images_left_out=max(0, len(pairs) - limits.max_media),
-        **options,
+        spoiler_text=options.spoiler_text,
+        visibility=options.visibility,
+        language=options.language,
     )
 
 

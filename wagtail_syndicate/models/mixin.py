@@ -8,6 +8,7 @@ from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 
 from ..conf import get_setting
+from ..contract import SyndicationOptions
 from ..exceptions import ConfigurationError, ContentError
 from ..page_form import SyndicatedPageForm
 from ..panels import SyndicationPreviewPanel, SyndicationStatusPanel
@@ -183,12 +184,13 @@ class SyndicatedPageMixin(models.Model):
         except ContentError as err:
             raise ContentError(str(err), field="syndication_text") from None
 
-    def get_syndication_options(self, account) -> dict:
-        """Content warning, visibility and language of the post for ``account``."""
+    def get_syndication_options(self, account) -> SyndicationOptions:
+        """Content warning, visibility and language of the post for ``account``: the page's
+        content warning, its visibility (else the account's) and its locale's language."""
         locale = getattr(self, "locale", None)
         language = locale.language_code.split("-")[0].lower() if locale else None
-        return {
-            "spoiler_text": self.syndication_content_warning.strip(),
-            "visibility": self.syndication_visibility or account.visibility,
-            "language": language or None,
-        }
+        return SyndicationOptions(
+            spoiler_text=self.syndication_content_warning.strip(),
+            visibility=self.syndication_visibility or account.visibility,
+            language=language or None,
+        )
