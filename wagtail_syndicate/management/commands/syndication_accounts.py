@@ -85,7 +85,7 @@ class Command(BaseCommand):
             )
 
     def handle_remove(self, id, **options):
-        from ...oauth_views import disconnect
+        from ...oauth_flows import disconnect
 
         account = SyndicationAccount.objects.filter(pk=id).first()
         if account is None:
