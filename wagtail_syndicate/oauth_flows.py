@@ -323,9 +323,9 @@ def revoke_quietly(flow: OAuthFlow, grant: Grant) -> None:
 def disconnect(account) -> tuple[str, str]:
     """Revoke a removed account's secrets where its network allows it; return how it went as
     (level, sentence): "success", "info" (nothing this site can revoke) or "warning"."""
-    flow = FLOWS.get(account.network)
-    if flow is None:
+    if account.network == SyndicationAccount.Network.BLUESKY:
         return end_bluesky_session(account)
+    flow = FLOWS[account.network]
     try:
         grant = flow.held(account)
         if grant is None:
