@@ -494,6 +494,44 @@ def test_denying_access_on_x_connects_nothing(admin_client, fake_x, x_settings):
     assert not SyndicationAccount.objects.exists()
 
 
+def connect_in_the_admin(client):
+    authorize_url = client.get(reverse(f"{NS}:x_oauth_connect"))["Location"]
+    return client.get(consent(authorize_url), follow=True)
+
+
+def test_connecting_an_x_account_again_revokes_the_tokens_it_replaces(
+    admin_client, fake_x, x_settings
+):
+    connect_in_the_admin(admin_client)
+    first = SyndicationAccount.objects.get()
+    old_refresh, old_access = first.session["refresh_token"], first.access_token
+
+    response = connect_in_the_admin(admin_client)
+
+    account = SyndicationAccount.objects.get()
+    assert shown_messages(response) == [f"Connected {account} again, with new tokens."]
+    assert not fake_x.refresh_token_valid(old_refresh)
+    assert not fake_x.access_token_valid(old_access)
+    assert fake_x.refresh_token_valid(account.session["refresh_token"])
+    assert fake_x.access_token_valid(account.access_token)
+
+
+def test_an_x_token_that_cannot_be_checked_is_revoked_and_nothing_stored(
+    admin_client, fake_x, x_settings
+):
+    callback = consent(admin_client.get(reverse(f"{NS}:x_oauth_connect"))["Location"])
+    fake_x.inject(Fault(method="GET", path="/2/users/me", status=503, times=1))
+
+    response = admin_client.get(callback, follow=True)
+
+    assert not SyndicationAccount.objects.exists()
+    assert "503" in shown_messages(response)[0]
+    [me] = calls(fake_x, "GET", "/2/users/me")
+    assert not fake_x.access_token_valid(me.headers["authorization"].removeprefix("Bearer "))
+    revoked = [r.form["token_type_hint"] for r in calls(fake_x, "POST", "/2/oauth2/revoke")]
+    assert revoked == [["refresh_token"], ["access_token"]]
+
+
 def test_without_a_client_id_the_admin_says_which_setting_is_missing(admin_client, settings):
     response = admin_client.get(reverse(f"{NS}:x_oauth_connect"), follow=True)
 

@@ -32,14 +32,13 @@ from .conf import get_setting
 from .forms import SyndicationAccountForm
 from .live import live_context
 from .models import SyndicationAccount, SyndicationRecord
-from .oauth_views import CallbackView, ConnectView
+from .oauth_views import connect_urlpatterns
 from .permissions import (
     PermissionCheckedChooserViewSet,
     SyndicationRecordPermissionPolicy,
     register_permission_policy,
 )
 from .views import RetryView
-from .x_oauth_views import XCallbackView, XConnectView
 
 
 def retry_button(view, record, *, priority: int) -> list[Button]:
@@ -342,10 +341,5 @@ class SyndicationAccountViewSet(SnippetViewSet):
     def get_urlpatterns(self):
         return [
             *super().get_urlpatterns(),
-            path("connect/", ConnectView.as_view(viewset=self), name="oauth_connect"),
-            path("connect/callback/", CallbackView.as_view(viewset=self), name="oauth_callback"),
-            path("connect/x/", XConnectView.as_view(viewset=self), name="x_oauth_connect"),
-            path(
-                "connect/x/callback/", XCallbackView.as_view(viewset=self), name="x_oauth_callback"
-            ),
+            *connect_urlpatterns(self),
         ]

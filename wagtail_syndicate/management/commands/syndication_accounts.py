@@ -10,6 +10,7 @@ from ...models import SyndicationAccount
 from ...networks import get_network
 from ...networks.base import check_account
 from ...networks.http import normalize_instance_url
+from ...oauth_flows import disconnect
 
 
 class Command(BaseCommand):
@@ -85,8 +86,6 @@ class Command(BaseCommand):
             )
 
     def handle_remove(self, id, **options):
-        from ...oauth_views import disconnect
-
         account = SyndicationAccount.objects.filter(pk=id).first()
         if account is None:
             raise CommandError(f"No account with id {id}.")
