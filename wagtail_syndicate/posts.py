@@ -8,7 +8,6 @@ editor's preview and the publish-time checks all use ``plan_post`` and ``compose
 import hashlib
 import json
 import logging
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,15 +15,11 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
-from .contract import SyndicationOptions
+from .contract import SyndicationOptions, has_visible_characters
 from .exceptions import ContentError, PageCodeError, SyndicationError
 
 logger = logging.getLogger(__name__)
 
-# The first letter of the Unicode categories of characters that show: letters, numbers,
-# punctuation and symbols (emoji are symbols). Spaces, format characters (zero-width ones),
-# controls and combining marks on their own show nothing.
-VISIBLE_CATEGORIES = frozenset("LNPS")
 # At most this many characters of an exception's message are written to a record.
 ERROR_MESSAGE_LENGTH = 300
 
@@ -222,13 +217,6 @@ def _error_text(err: Exception) -> str:
     if len(text) > ERROR_MESSAGE_LENGTH:
         text = text[: ERROR_MESSAGE_LENGTH - 1] + "…"
     return text if text[-1] in ".!?…" else text + "."
-
-
-def has_visible_characters(text: str | None) -> bool:
-    """True when ``text`` has a character that shows (a letter, number, punctuation mark or
-    symbol, emoji included), not only spaces, zero-width or other format characters, controls
-    or combining marks."""
-    return any(unicodedata.category(character)[0] in VISIBLE_CATEGORIES for character in text or "")
 
 
 def compose_post(page, account, limits) -> Post:

@@ -6,6 +6,7 @@ from wagtail.admin.panels import FieldPanel, InlinePanel
 from wagtail.images import get_image_model_string
 from wagtail.models import Orderable, Page
 
+from wagtail_syndicate.contract import SyndicationImage
 from wagtail_syndicate.exceptions import ContentError
 from wagtail_syndicate.models import SyndicatedPageMixin
 
@@ -64,7 +65,7 @@ class PhotoPage(SyndicatedPageMixin, Page):
 
 class GalleryPage(SyndicatedPageMixin, Page):
     """Several photos in one post: the page overrides ``get_syndication_images`` to return every
-    (image, alt text) pair; the plugin posts as many as the server takes (4 on Mastodon)."""
+    photo with its alt text; the plugin posts as many as the server takes (4 on Mastodon)."""
 
     intro = models.TextField(blank=True)
 
@@ -79,19 +80,16 @@ class GalleryPage(SyndicatedPageMixin, Page):
     def get_syndication_intro(self) -> str:
         return self.intro
 
-    def get_syndication_images(self) -> list[tuple]:
-        pairs = []
-        for item in self.gallery_images.select_related("image"):
-            alt_text = item.alt_text.strip() or (item.image.description or "").strip()
-            if not alt_text:
-                raise ContentError(
-                    f"The photo “{item.image.title}” has no alt text: describe it for people "
-                    "who can't see it."
-                )
-            pairs.append((item.image, alt_text))
-        if not pairs:
+    def get_syndication_images(self) -> list[SyndicationImage]:
+        # Each photo's own alt text, else its image's description; one with neither is
+        # refused by the plugin, with the reason.
+        images = [
+            SyndicationImage.described(item.image, item.alt_text)
+            for item in self.gallery_images.select_related("image")
+        ]
+        if not images:
             raise ContentError("The gallery has no photos to share.")
-        return pairs
+        return images
 
 
 class GalleryImage(Orderable):

@@ -8,7 +8,7 @@ from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 
 from ..conf import get_setting
-from ..contract import SyndicationOptions
+from ..contract import SyndicationImage, SyndicationOptions
 from ..exceptions import ConfigurationError, ContentError
 from ..page_form import SyndicatedPageForm
 from ..panels import SyndicationPreviewPanel, SyndicationStatusPanel
@@ -103,20 +103,17 @@ class SyndicatedPageMixin(models.Model):
     def get_syndication_alt_text(self, image) -> str:
         """Alt text for ``image``: the page's alt-text field, else the image's description
         (one with no visible character, such as only zero-width spaces, counts as none)."""
-        from ..posts import has_visible_characters
-
         alt_text = ""
         if self.syndication_alt_text_field:
-            alt_text = (self._named_field_value("syndication_alt_text_field") or "").strip()
-        if not has_visible_characters(alt_text):
-            alt_text = (getattr(image, "description", "") or "").strip()
-        return alt_text if has_visible_characters(alt_text) else ""
+            alt_text = self._named_field_value("syndication_alt_text_field")
+        return SyndicationImage.described(image, alt_text).alt_text
 
-    def get_syndication_images(self) -> list[tuple]:
-        """Images to attach, as ``(image, alt_text)`` pairs, in order.
+    def get_syndication_images(self) -> list[SyndicationImage]:
+        """Images to attach, in order, each with its alt text (``SyndicationImage``).
 
-        Raises ``ContentError`` when the configured image is missing or has no alt text:
-        posting an image nobody can describe is not something to do silently.
+        Raises ``ContentError`` when the configured image is missing. An image without alt text
+        is refused when the post is planned: posting an image nobody can describe is not
+        something to do silently.
         """
         if not self.syndication_image_field:
             return []
@@ -127,14 +124,8 @@ class SyndicatedPageMixin(models.Model):
                 % {"field": self._meta.get_field(self.syndication_image_field).verbose_name},
                 field=self.syndication_image_field,
             )
-        alt_text = self.get_syndication_alt_text(image)
-        if not alt_text:
-            raise ContentError(
-                _("The image “%(title)s” has no alt text: describe it for people who can't see it.")
-                % {"title": image.title},
-                field=self.syndication_alt_text_field or self.syndication_image_field,
-            )
-        return [(image, alt_text)]
+        # One without alt text is refused with the reason when the post is planned.
+        return [SyndicationImage(image, self.get_syndication_alt_text(image))]
 
     def get_syndication_account_ids(self) -> list[int]:
         """The accounts the editor chose for this page (empty: every account of the site)."""
