@@ -5,7 +5,7 @@ retrying a post that failed, watching the preview follow the form, and a refused
 The site is pytest-django's live server, Mastodon is FakeMastodon, and the worker is the test
 itself (``run_tasks``) between browser steps. Without Playwright or a ``chromium`` on the PATH
 these tests are skipped; with ``WAGTAIL_SYNDICATE_BROWSER_TESTS=required`` (CI) they fail.
-Screenshots go to ``$SCREENSHOT_DIR`` when it is set (``docs/screenshots`` holds the README's).
+Screenshots go to ``$SCREENSHOT_DIR`` when it is set (``docs/screenshots`` holds the docs').
 """
 
 import os

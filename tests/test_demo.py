@@ -83,6 +83,7 @@ def test_make_demo_installs_playwright_which_check_demo_imports():
 def set_up_texts() -> dict[str, str]:
     """Every file that tells a newcomer (or CI) how to set something up."""
     paths = [CHECKOUT / "README.md", CHECKOUT / "Makefile", *EXAMPLE.glob("*.py")]
+    paths += [CHECKOUT / "CHANGELOG.md", *(CHECKOUT / "docs").glob("*.md")]
     paths += [p for p in (CHECKOUT / ".ci").rglob("*") if p.is_file() and p.suffix != ".json"]
     return {str(p.relative_to(CHECKOUT)): p.read_text() for p in paths}
 

@@ -1,6 +1,6 @@
 """The one place settings are read: ``WAGTAIL_SYNDICATE = {...}`` in Django settings.
 
-Every key is optional; the defaults below are documented in the README.
+Every key is optional; the defaults below are documented in docs/settings.md.
 """
 
 from typing import Any
