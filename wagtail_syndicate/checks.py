@@ -11,7 +11,7 @@ def check_settings(app_configs, **kwargs):
     return [
         checks.Warning(
             f'WAGTAIL_SYNDICATE["{key}"] is not a wagtail-syndicate setting and is ignored.',
-            hint="Check the spelling against the README's list of settings.",
+            hint="Check the spelling against the list of settings in docs/settings.md.",
             id="wagtail_syndicate.W001",
         )
         for key in unknown_settings()
@@ -56,7 +56,7 @@ def check_task_backend(app_configs, **kwargs):
             checks.Warning(
                 "Posts are sent by the ImmediateBackend: every publish waits for the network.",
                 hint='Use "django_tasks_db.DatabaseBackend" in TASKS and run '
-                "`manage.py db_worker` (see the README).",
+                "`manage.py db_worker` (see docs/operations.md).",
                 id="wagtail_syndicate.W002",
             )
         ]
