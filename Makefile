@@ -1,11 +1,11 @@
 # Two commands a newcomer needs, each doing its own set-up from a clean clone:
 #   make demo   the example site, its worker and local Mastodon, Bluesky and X stand-ins
-#   make test   the whole test suite
+#   make test   the whole test suite (make test-fast: without the browser, worker and PDS tests)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint install messages
+.PHONY: demo test test-fast lint install messages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ test: $(VENV)/.installed
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) -m django makemigrations --check --dry-run
 	cd example_site && ../$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The tests without outside processes or a browser (the `slow` marker): a quick check while
+# working; `make test` runs everything.
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check --fix .

@@ -3,6 +3,25 @@ from wagtail.test.utils import WagtailTestUtils
 
 from wagtail_syndicate.testing import FakeMastodon
 
+# Modules whose tests run outside processes or a browser: `make test` and CI run them; leave
+# them out with `-m "not slow"` (``make test-fast``).
+SLOW_MODULES = {
+    "test_accessibility",  # a browser, and axe-core
+    "test_browser",  # a browser
+    "test_chaos",  # workers killed in the middle of their runs
+    "test_demo",  # the demo's own processes
+    "test_newcomer_site",  # a new site in its own venv
+    "test_real_pds",  # the official Bluesky PDS
+    "test_rq",  # RQ workers and Redis
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def admin_client(client):
