@@ -18,7 +18,7 @@ validated as the lexicon does); both are :class:`FakeServer` subclasses, with th
 fault injection.
 
 Run it as a process for a demo: ``python -m wagtail_syndicate.testing``.
-The fakes use the standard library and ``regex`` (in the test extra), and no code of the
+The fakes use the standard library and ``regex`` (which the plugin needs too), and no code of the
 plugin they judge: they count text with their own ``_counting.py``.
 """
 
