@@ -15,15 +15,6 @@ from .text import (
 
 # Mastodon's own defaults, used when a server does not say.
 DEFAULT_FORMATS = frozenset({"jpeg", "png", "gif", "webp"})
-MIME_FORMATS = {
-    "image/jpeg": "jpeg",
-    "image/png": "png",
-    "image/gif": "gif",
-    "image/webp": "webp",
-    "image/avif": "avif",
-    "image/heic": "heic",
-    "image/heif": "heic",
-}
 CACHE_SECONDS = 3600
 # The account's session also keeps the limits last read, with when they were read (the
 # database is shared by every web and worker process; a cache such as LocMemCache may not
@@ -94,60 +85,6 @@ class Limits:
         if self.length(text, spoiler_text) > self.max_characters:
             return False
         return self.max_bytes is None or len(self.shown(text).encode()) <= self.max_bytes
-
-    @classmethod
-    def from_instance(cls, instance: dict) -> "Limits":
-        """Limits from a ``/api/v2/instance`` or ``/api/v1/instance`` answer; any key may be
-        missing or malformed (forks and other servers differ), and then the default holds."""
-        configuration = _dict(instance.get("configuration"))
-        statuses = _dict(configuration.get("statuses"))
-        media = _dict(configuration.get("media_attachments"))
-        defaults = cls()
-        mime_types = media.get("supported_mime_types")
-        formats = (
-            frozenset(
-                MIME_FORMATS[m] for m in mime_types if isinstance(m, str) and m in MIME_FORMATS
-            )
-            if isinstance(mime_types, list)
-            else defaults.supported_formats
-        )
-        return cls(
-            # Pleroma and Akkoma say max_toot_chars, upload_limit, description_limit at the top.
-            max_characters=_positive(
-                statuses.get("max_characters", instance.get("max_toot_chars")),
-                defaults.max_characters,
-            ),
-            max_media=_positive(statuses.get("max_media_attachments"), defaults.max_media),
-            characters_per_url=_positive(
-                statuses.get("characters_reserved_per_url"), defaults.characters_per_url
-            ),
-            image_size_limit=_positive(
-                media.get("image_size_limit", instance.get("upload_limit")),
-                defaults.image_size_limit,
-            ),
-            image_matrix_limit=_positive(
-                media.get("image_matrix_limit"), defaults.image_matrix_limit
-            ),
-            description_limit=_positive(
-                media.get("description_limit", instance.get("description_limit")),
-                defaults.description_limit,
-            ),
-            supported_formats=formats or defaults.supported_formats,
-        )
-
-
-def _dict(value) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _positive(value, default: int) -> int:
-    if isinstance(value, bool):  # JSON true is not a number of characters
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        return default
-    return number if number > 0 else default
 
 
 def _cache_key(account) -> str:

@@ -15,7 +15,7 @@ from ..limits import Limits
 from ..posts import Media, Post
 from .base import AccountInfo, Credentials, Network, Published, UploadedMedia
 from .http import HttpClient, Upload
-from .mastodon_instance import remember_software, server_label
+from .mastodon_instance import limits_from_instance, remember_software, server_label
 
 # Words of Mastodon's 422 messages about a limit.
 LIMIT_WORDS = re.compile(
@@ -226,7 +226,7 @@ class MastodonNetwork(Network):
     def limits(self, credentials: Credentials) -> Limits:
         instance = self.connect(credentials).instance()
         remember_software(credentials, instance)
-        return Limits.from_instance(instance)
+        return limits_from_instance(instance)
 
     def verify(self, credentials: Credentials) -> AccountInfo:
         account = self.connect(credentials).verify_credentials()

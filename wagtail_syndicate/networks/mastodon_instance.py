@@ -1,4 +1,5 @@
-"""What a server that speaks Mastodon's API says about itself, so messages can name it.
+"""What a server that speaks Mastodon's API says about itself: its limits, and its software,
+so messages can name it.
 
 Many servers speak the API without being Mastodon. The software is read from the instance
 answer (v2's ``source_url`` and ``version``, or a v1 ``version`` such as
@@ -10,7 +11,19 @@ it is named by its host alone.
 import re
 from urllib.parse import urlsplit
 
+from ..limits import Limits
 from .base import Credentials
+
+# The image types Limits.supported_formats names, by the MIME type an instance lists.
+MIME_FORMATS = {
+    "image/jpeg": "jpeg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "image/avif": "avif",
+    "image/heic": "heic",
+    "image/heif": "heic",
+}
 
 SESSION_KEY = "software"
 # "… (compatible; Pleroma 2.5.0)", as servers that are not Mastodon write their v1 version.
@@ -50,3 +63,53 @@ def server_label(credentials: Credentials) -> str:
     """The software the account's server is known to run ("" when not known)."""
     name = credentials.session.get(SESSION_KEY, "")
     return name if isinstance(name, str) else ""
+
+
+def limits_from_instance(instance: dict) -> Limits:
+    """Limits from a ``/api/v2/instance`` or ``/api/v1/instance`` answer; any key may be
+    missing or malformed (forks and other servers differ), and then the default holds."""
+    configuration = _dict(instance.get("configuration"))
+    statuses = _dict(configuration.get("statuses"))
+    media = _dict(configuration.get("media_attachments"))
+    defaults = Limits()
+    mime_types = media.get("supported_mime_types")
+    formats = (
+        frozenset(MIME_FORMATS[m] for m in mime_types if isinstance(m, str) and m in MIME_FORMATS)
+        if isinstance(mime_types, list)
+        else defaults.supported_formats
+    )
+    return Limits(
+        # Pleroma and Akkoma say max_toot_chars, upload_limit, description_limit at the top.
+        max_characters=_positive(
+            statuses.get("max_characters", instance.get("max_toot_chars")),
+            defaults.max_characters,
+        ),
+        max_media=_positive(statuses.get("max_media_attachments"), defaults.max_media),
+        characters_per_url=_positive(
+            statuses.get("characters_reserved_per_url"), defaults.characters_per_url
+        ),
+        image_size_limit=_positive(
+            media.get("image_size_limit", instance.get("upload_limit")),
+            defaults.image_size_limit,
+        ),
+        image_matrix_limit=_positive(media.get("image_matrix_limit"), defaults.image_matrix_limit),
+        description_limit=_positive(
+            media.get("description_limit", instance.get("description_limit")),
+            defaults.description_limit,
+        ),
+        supported_formats=formats or defaults.supported_formats,
+    )
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _positive(value, default: int) -> int:
+    if isinstance(value, bool):  # JSON true is not a number of characters
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return default
+    return number if number > 0 else default
