@@ -39,7 +39,7 @@ PUBLISH = {"action-publish": "action-publish"}
 OVERRIDES = [
     "get_syndication_url",
     "get_syndication_images",
-    "get_syndication_text",
+    "get_syndication_context",
     "get_syndication_options",
 ]
 
@@ -116,10 +116,10 @@ def test_a_record_that_was_posted_fails_again_in_words_when_the_code_breaks(fake
     connect_account(fake_mastodon)
     page = temperamental_page("")
     assert run_tasks() == ["posted"]
-    TemperamentalPhotoPage.objects.filter(pk=page.pk).update(fails_in="get_syndication_text")
+    TemperamentalPhotoPage.objects.filter(pk=page.pk).update(fails_in="get_syndication_context")
     publish_page(page, title="Morning boats, later")
     record = failed_record(page)
-    assert "get_syndication_text() raised ValueError" in record.last_error
+    assert "get_syndication_context() raised ValueError" in record.last_error
     assert record.generation == 2
     assert run_tasks() == []
     assert len(fake_mastodon.statuses) == 1
@@ -127,16 +127,16 @@ def test_a_record_that_was_posted_fails_again_in_words_when_the_code_breaks(fake
 
 def test_the_editor_is_refused_the_publish_with_the_reason(editor, fake_mastodon):  # noqa: F811
     connect_account(fake_mastodon)
-    page = temperamental_page("get_syndication_text", publish=False)
+    page = temperamental_page("get_syndication_context", publish=False)
     response = edit_page(editor, page, page.photo, **PUBLISH)
     assert response.status_code == 200
     errors = " ".join(sum(field_errors(response).values(), []))
-    assert "The page model's get_syndication_text() raised ValueError" in errors
+    assert "The page model's get_syndication_context() raised ValueError" in errors
     assert not TemperamentalPhotoPage.objects.get(pk=page.pk).live
     assert not SyndicationRecord.objects.exists()
 
 
-@pytest.mark.parametrize("method", ["get_syndication_text", "get_syndication_account_ids"])
+@pytest.mark.parametrize("method", ["get_syndication_context", "get_syndication_account_ids"])
 def test_without_the_check_the_editor_publishes_and_is_told(
     editor,  # noqa: F811
     fake_mastodon,
@@ -407,7 +407,7 @@ def test_an_override_that_raises_never_runs_inside_the_publish(
     fan-out, and its failure reaches the record there."""
     connect_account(fake_mastodon)
     with caplog.at_level(logging.ERROR):
-        page = temperamental_page("get_syndication_text")
+        page = temperamental_page("get_syndication_context")
     assert TemperamentalPhotoPage.objects.get(pk=page.pk).live
     assert not SyndicationRecord.objects.exists()
     assert not any(r.exc_info for r in caplog.records)  # nothing raised in the publish
@@ -416,7 +416,8 @@ def test_an_override_that_raises_never_runs_inside_the_publish(
         assert run_tasks() == []  # the fan-out: no post is queued
     record = failed_record(page)
     assert record.last_error.startswith(
-        "The page model's get_syndication_text() raised ValueError: no value for 'Morning boats'."
+        "The page model's get_syndication_context() raised ValueError: "
+        "no value for 'Morning boats'."
     )
     assert any(r.exc_info and r.exc_info[0] is ValueError for r in caplog.records)
     nothing_posted(fake_mastodon)

@@ -242,16 +242,16 @@ def test_an_unexpected_error_is_recorded_not_lost(fake_mastodon, monkeypatch, ca
     connect_account(fake_mastodon)
     page = make_photo_page(image=make_image())
 
-    def broken_template(self, account, limits):
+    def broken_values(self):
         raise KeyError("caption")
 
-    monkeypatch.setattr(PhotoPage, "get_syndication_text", broken_template)
+    monkeypatch.setattr(PhotoPage, "get_syndication_context", broken_values)
     assert run_tasks() == ["failed"]
     record = failed_record(page)
     assert record.last_error.startswith(
-        "The page model's get_syndication_text() raised KeyError: 'caption'."
+        "The page model's get_syndication_context() raised KeyError: 'caption'."
     )
-    assert "PhotoPage.get_syndication_text() of page" in caplog.text
+    assert "PhotoPage.get_syndication_context() of page" in caplog.text
     assert fake_mastodon.statuses == []
 
 

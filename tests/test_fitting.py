@@ -368,6 +368,19 @@ def test_a_title_is_cut_at_the_last_word_boundary():
     assert text == "Boats leave the…\n\n" + URL
 
 
+def test_a_placeholder_of_the_page_models_own_is_filled_in_and_never_cut():
+    template = "{title}: {caption}\n\n{url}"
+    values = {"title": "Boats leave the harbour at dawn", "intro": "", "url": URL, "tags": ""}
+    values["caption"] = "Shot on film"
+    assert (
+        render_text(template, values) == f"Boats leave the harbour at dawn: Shot on film\n\n{URL}"
+    )
+    text = fit_text(template, values, Limits(max_characters=23 + 2 + 30))
+    assert text == f"Boats leave the…: Shot on film\n\n{URL}"  # the title gives way, not the caption
+    # Without a value, a placeholder of its own is literal text; the four of every page are not.
+    assert render_text("{caption} {intro}{title}", {}) == "{caption}"
+
+
 def test_literal_braces_in_a_template_are_kept():
     template = '{not_a_placeholder} {"json": 1} {title}\n\n{url} {{tags}}'
     values = {"title": "Morning boats " * 20, "intro": "", "url": URL, "tags": "#Sea"}

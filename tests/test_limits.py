@@ -186,7 +186,7 @@ def test_a_custom_text_too_long_for_the_instance_fails_with_the_reason(small_fak
     assert "200" in record_of(page).last_error
     account = record_of(page).account
     with pytest.raises(ContentError) as raised:
-        page.get_syndication_text(account, limits_for(account, fetch=False))
+        plan_post(page, account, limits_for(account, fetch=False))
     assert raised.value.field == "syndication_text"
 
 

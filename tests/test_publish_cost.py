@@ -56,6 +56,18 @@ def run_fan_out_rows():
         assert fan_out.call(*row.args_kwargs["args"]) == "fanned out"
 
 
+def not_for(account, monkeypatch):
+    """PhotoPage plans per account: its template refuses ``account``."""
+    original = PhotoPage.get_syndication_template
+
+    def template(self, for_account):
+        if for_account.pk == account.pk:
+            raise ContentError("Not for Bob.")
+        return original(self, for_account)
+
+    monkeypatch.setattr(PhotoPage, "get_syndication_template", template)
+
+
 def accounts_of(page):
     return sorted(a.handle for a in SyndicationAccount.for_page(page))
 
@@ -89,14 +101,7 @@ def test_a_choice_held_in_memory_or_made_by_the_model_is_what_counts(fake_mastod
 def test_a_model_that_plans_per_account_is_checked_per_account(fake_mastodon, monkeypatch):
     alice = connect_account(fake_mastodon)
     bob = connect_account(fake_mastodon, token="other-token")
-    original = PhotoPage.get_syndication_text
-
-    def text(self, account, limits):
-        if account.pk == bob.pk:
-            raise ContentError("Not for Bob.")
-        return original(self, account, limits)
-
-    monkeypatch.setattr(PhotoPage, "get_syndication_text", text)
+    not_for(bob, monkeypatch)
     page = make_photo_page(image=make_image())
     states = {r.account_id: (r.state, r.last_error) for r in SyndicationRecord.objects.all()}
     assert states == {alice.pk: ("queued", ""), bob.pk: ("failed", "Not for Bob.")}
@@ -226,14 +231,7 @@ def test_the_form_check_plans_per_account_for_a_model_that_does(fake_mastodon, m
 
     alice = connect_account(fake_mastodon)
     bob = connect_account(fake_mastodon, token="other-token")
-    original = PhotoPage.get_syndication_text
-
-    def text(self, account, limits):
-        if account.pk == bob.pk:
-            raise ContentError("Not for Bob.")
-        return original(self, account, limits)
-
-    monkeypatch.setattr(PhotoPage, "get_syndication_text", text)
+    not_for(bob, monkeypatch)
     page = PhotoPage.objects.get(pk=make_photo_page(image=make_image(), syndicate=False).pk)
     check = SharingCheck(page)
     assert check.errors == {bob.pk: "Not for Bob."}

@@ -53,7 +53,7 @@ class ConfigurationError(ImproperlyConfigured):
 
 
 class PageCodeError(ContentError):
-    """The page model's own code (an override such as ``get_syndication_text()``), or the
+    """The page model's own code (an override such as ``get_syndication_context()``), or the
     plugin's, failed while the post was being planned. The page still publishes; its record
     fails with this sentence, and the traceback is in the server log."""
 

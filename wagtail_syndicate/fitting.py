@@ -400,14 +400,24 @@ ELLIPSIS = "…"
 SHORTENABLE = ("intro", "title")
 
 
-PLACEHOLDER = re.compile(r"\{(title|intro|url|tags)\}")
+# The placeholders every page gives (an empty one when it has no value); a page model's
+# ``get_syndication_context()`` may give more.
+PLACEHOLDERS = ("title", "intro", "url", "tags")
+PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
 def render_text(template: str, values: dict[str, str]) -> str:
-    """``template`` with its placeholders (``{title}``, ``{intro}``, ``{url}``, ``{tags}``)
-    filled in and other braces left alone, tidied: no trailing spaces, no runs of blank lines
-    left by empty placeholders."""
-    text = PLACEHOLDER.sub(lambda match: values.get(match.group(1), ""), template)
+    """``template`` with its placeholders (``{title}``, ``{intro}``, ``{url}``, ``{tags}``
+    and those ``values`` adds) filled in and other braces left alone, tidied: no trailing
+    spaces, no runs of blank lines left by empty placeholders."""
+
+    def value(match) -> str:
+        name = match.group(1)
+        if name in values:
+            return str(values[name])
+        return "" if name in PLACEHOLDERS else match.group(0)
+
+    text = PLACEHOLDER.sub(value, template)
     lines = [line.rstrip() for line in text.strip().splitlines()]
     tidy: list[str] = []
     for line in lines:

@@ -11,7 +11,7 @@ logger = logging.getLogger(__name__)
 
 # The page model's methods a plan reads the account in. When a model keeps the mixin's, its
 # plan depends on the account only through its limits and visibility.
-ACCOUNT_METHODS = ("get_syndication_text", "get_syndication_template", "get_syndication_options")
+ACCOUNT_METHODS = ("get_syndication_template", "get_syndication_options")
 
 
 class SyndicatedPageForm(WagtailAdminPageForm):

@@ -162,7 +162,7 @@ def _plan_post(page, account, limits) -> PostPlan:
         for image, alt in pairs[: limits.max_media]
     ]
     return PostPlan(
-        text=call_page_method(page, "get_syndication_text", account, limits),
+        text=_fitted_text(page, account, limits, options.spoiler_text),
         url=url,
         images=images,
         images_left_out=max(0, len(pairs) - limits.max_media),
@@ -170,6 +170,19 @@ def _plan_post(page, account, limits) -> PostPlan:
         visibility=options.visibility,
         language=options.language,
     )
+
+
+def _fitted_text(page, account, limits, spoiler_text: str) -> str:
+    """The words of the post: the page's template for ``account`` with the page's values,
+    fitted to ``limits`` (``fitting.fit_text``)."""
+    from .fitting import fit_text
+
+    template = call_page_method(page, "get_syndication_template", account)
+    values = call_page_method(page, "get_syndication_context")
+    try:
+        return fit_text(template, values, limits, spoiler_text=spoiler_text)
+    except ContentError as err:
+        raise ContentError(str(err), field="syndication_text") from None
 
 
 def call_page_method(page, name: str, *args):

@@ -53,9 +53,9 @@ class TemperamentalPhotoPage(PhotoPage):
         self._fail_if("get_syndication_images")
         return super().get_syndication_images()
 
-    def get_syndication_text(self, account, limits):
-        self._fail_if("get_syndication_text")
-        return super().get_syndication_text(account, limits)
+    def get_syndication_context(self):
+        self._fail_if("get_syndication_context")
+        return super().get_syndication_context()
 
     def get_syndication_options(self, account):
         self._fail_if("get_syndication_options")

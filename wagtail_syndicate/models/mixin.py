@@ -154,26 +154,20 @@ class SyndicatedPageMixin(models.Model):
             return []
         return sorted(tags.names())
 
-    def get_syndication_text(self, account, limits) -> str:
-        """The words of the post for ``account``, fitted to ``limits``."""
-        from ..fitting import fit_text, hashtag
+    def get_syndication_context(self) -> dict[str, str]:
+        """The values of the text template's placeholders: ``{title}``, ``{intro}``,
+        ``{url}`` and ``{tags}`` (the page's tags as hashtags). A page model may add its own
+        (``{caption}``, say). To fit a server's limit the plugin shortens ``{intro}``, then
+        ``{title}``, then drops hashtags from ``{tags}``; it never cuts the rest."""
+        from ..fitting import hashtag
 
         hashtags = [tag for tag in map(hashtag, self.get_syndication_tags()) if tag]
-        values = {
+        return {
             "title": self.title,
             "intro": self.get_syndication_intro(),
             "url": self.get_syndication_url(),
             "tags": " ".join(dict.fromkeys(hashtags)),
         }
-        try:
-            return fit_text(
-                self.get_syndication_template(account),
-                values,
-                limits,
-                spoiler_text=self.syndication_content_warning.strip(),
-            )
-        except ContentError as err:
-            raise ContentError(str(err), field="syndication_text") from None
 
     def get_syndication_options(self, account) -> SyndicationOptions:
         """Content warning, visibility and language of the post for ``account``: the page's
