@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -15,6 +17,7 @@ from tests.utils import (
     connect_account,
     connect_bluesky_account,
     connect_x_account,
+    log_in_as_editor,
     make_image,
     make_photo_page,
     run_next,
@@ -241,3 +244,101 @@ def test_a_removed_account_is_still_named_with_its_network(admin_client, fake_x)
     assert record.account_name() == f"@demo on X ({fake_x.host}) (removed)"
     assert f"@demo on X ({fake_x.host}) (removed)" in report(admin_client)
     assert "#icon-network-x" in inspect(admin_client, record)
+
+
+def accounts_on_every_network(numbers, fake_mastodon, fake_x, fake_bluesky) -> list:
+    """An account for each of ``numbers``, in turn on Mastodon, X and Bluesky (no request
+    made yet)."""
+    connect = [
+        lambda n: connect_account(fake_mastodon),
+        lambda n: connect_x_account(fake_x, username=f"writer{n}"),
+        lambda n: connect_bluesky_account(fake_bluesky, f"writer{n}.test", app_password="pw"),
+    ]
+    return [connect[n % 3](n) for n in numbers]
+
+
+def add_records(accounts, numbers) -> None:
+    """A page and its record for each of ``numbers``, in turn failed (with Retry), posted
+    (with its link), retrying, and posted by an account since removed; each on the next of
+    ``accounts``."""
+    State = SyndicationRecord.State
+    for n in numbers:
+        page = make_photo_page(title=f"Harbour {n}", syndicate=False)
+        account = accounts[n % len(accounts)]
+        post = {"remote_id": str(n), "remote_url": f"{account.instance_url}/posts/{n}"}
+        fields = [
+            {"account": account, "state": State.FAILED, "last_error": "Refused"},
+            {"account": account, "state": State.POSTED, **post},
+            {"account": account, "state": State.RETRYING, "last_error": "Busy"},
+            {"account": None, **account.identity(), "state": State.POSTED, **post},
+        ][n % 4]
+        SyndicationRecord.objects.create(page=page, **fields)
+
+
+def get_counting_queries(client, url) -> tuple[str, int]:
+    """The page at ``url`` and the number of database queries its GET made."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode(), len(queries)
+
+
+@pytest.fixture(params=["superuser", "publisher"])
+def records_reader(request, client):
+    """A client signed in as a superuser, or as an editor who may view records and publish
+    pages (so that each failed record asks its page whether Retry may be shown)."""
+    if request.param == "superuser":
+        return request.getfixturevalue("admin_client")
+    log_in_as_editor(
+        client,
+        "view_syndicationrecord",
+        "change_syndicationaccount",
+        page_permissions=["change_page", "publish_page"],
+    )
+    return client
+
+
+@pytest.mark.django_db  # no thread, no on_commit: the test's own transaction is enough
+def test_the_report_makes_as_many_queries_for_ten_records_as_for_two(
+    records_reader, fake_mastodon, fake_x, fake_bluesky
+):
+    accounts = accounts_on_every_network(range(5), fake_mastodon, fake_x, fake_bluesky)
+    url = reverse(f"{RECORDS}:list")
+    add_records(accounts, range(2))
+    records_reader.get(url)  # what a first request reads once (content types, ...)
+    _html, for_two = get_counting_queries(records_reader, url)
+
+    add_records(accounts, range(2, 10))
+    html, for_ten = get_counting_queries(records_reader, url)
+
+    assert for_ten == for_two
+    assert all(f"Harbour {n}" in html for n in range(10))
+    failed = SyndicationRecord.objects.filter(state=SyndicationRecord.State.FAILED)
+    assert len(failed) == 3
+    for record in failed:
+        assert reverse(f"{RECORDS}:retry", args=[record.pk]) in html
+    assert len(re.findall(r"data-post-link>", html)) == 5  # every post, with its link
+    assert f"@alice@{fake_mastodon.host} on Mastodon (removed)" in html  # records 3 and 7
+    assert f"writer2.test on Bluesky ({fake_bluesky.host}) (removed)" in html
+    for network in ("mastodon", "x", "bluesky"):
+        assert f"#icon-network-{network}" in html
+
+
+@pytest.mark.django_db
+def test_the_accounts_list_makes_as_many_queries_for_ten_accounts_as_for_two(
+    records_reader, fake_mastodon, fake_x, fake_bluesky
+):
+    url = reverse(f"{ACCOUNTS}:list")
+    fakes = (fake_mastodon, fake_x, fake_bluesky)
+    accounts = accounts_on_every_network(range(2), *fakes)
+    records_reader.get(url)
+    _html, for_two = get_counting_queries(records_reader, url)
+
+    accounts += accounts_on_every_network(range(2, 10), *fakes)
+    html, for_ten = get_counting_queries(records_reader, url)
+
+    assert for_ten == for_two
+    for account in accounts:
+        assert reverse("wagtail_syndicate_check_post", args=[account.pk]) in html
+    assert all(f"@writer{n} on X" in html for n in (1, 4, 7))
+    assert all(f"writer{n}.test on Bluesky" in html for n in (2, 5, 8))

@@ -1,5 +1,8 @@
-"""Wagtail's snippet choosers of records and accounts list page titles and handles: only users
-with a permission on records (or accounts) may open them, not everyone with admin access."""
+"""Records and accounts are snippets, but only users with a permission on records (or on
+accounts) see them: Wagtail's snippet choosers (which list page titles and handles), the
+Snippets index and the Reports and Settings menus; admin access alone shows none of them."""
+
+import re
 
 import pytest
 from django.urls import reverse
@@ -63,3 +66,38 @@ def test_a_permission_on_the_model_opens_its_chooser(client, shared, codename, m
     # and the other model's chooser stays closed
     other = "syndicationaccount" if model_name == "syndicationrecord" else "syndicationrecord"
     assert client.get(chooser_urls(other, 1)[0]).status_code in (302, 403)
+
+
+LISTINGS = {
+    "Social posts": "wagtailsnippets_wagtail_syndicate_syndicationrecord:list",
+    "Social accounts": "wagtailsnippets_wagtail_syndicate_syndicationaccount:list",
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("codenames", "shown"),
+    [
+        ([], set()),
+        (["view_syndicationrecord"], {"Social posts"}),
+        (["change_syndicationaccount"], {"Social accounts"}),
+        (["view_syndicationrecord", "view_syndicationaccount"], set(LISTINGS)),
+    ],
+)
+def test_the_snippets_index_and_the_menus_show_only_what_the_user_may_open(
+    client, codenames, shown
+):
+    log_in_as_editor(client, *codenames, page_permissions=["change_page", "publish_page"])
+
+    index = client.get(reverse("wagtailsnippets:index"))
+    if not shown:  # no snippet the user may see: Wagtail refuses its index
+        assert index.status_code == 302
+    html = index.content.decode()
+    listed = {label for label, name in LISTINGS.items() if f'href="{reverse(name)}"' in html}
+    assert listed == shown
+
+    home = client.get(reverse("wagtailadmin_home")).content.decode()
+    in_menus = set(re.findall(r'"label": "(Social [a-z]+)"', home))
+    assert in_menus == shown
+    for label, name in LISTINGS.items():
+        assert client.get(reverse(name)).status_code == (200 if label in shown else 302)

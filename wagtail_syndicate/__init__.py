@@ -1,3 +1,3 @@
-"""Share what you publish in Wagtail to Mastodon and other networks."""
+"""Share what you publish in Wagtail to Mastodon, Bluesky and X (POSSE)."""
 
 __version__ = "0.1.0"

@@ -187,10 +187,3 @@ def count_links_in_full(account) -> None:
     """Remember that the account's server counts links at their full length: every later
     post is fitted so (``Limits.full_length_links``)."""
     account.credentials().renew_session(lambda stored: {**stored, FULL_LENGTH_LINKS: True})
-
-
-def forget_limits(account) -> None:
-    cache.delete(_cache_key(account))
-    account.credentials().renew_session(
-        lambda stored: {k: v for k, v in stored.items() if k != LAST_READ}
-    )

@@ -2,7 +2,8 @@
 them by hand (only the task writes outcomes); Retry needs permission to publish the page."""
 
 from django.core.exceptions import PermissionDenied
-from django.urls import path
+from django.urls import path, reverse
+from wagtail.admin.menu import MenuItem
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.views.chooser import SnippetChooserViewSet
 
@@ -63,6 +64,19 @@ class PermissionCheckedChooserViewSet(SnippetChooserViewSet):
             return view(request, *args, **kwargs)
 
         return guarded_view
+
+
+class ViewSetMenuItem(MenuItem):
+    """A menu item to a viewset's listing, shown only to those its listing lets in (a
+    permission on the model), as Wagtail's own Redirects and Sites items are."""
+
+    def __init__(self, viewset, label, **kwargs):
+        self.viewset = viewset
+        super().__init__(label, reverse(viewset.get_url_name("list")), **kwargs)
+
+    def is_shown(self, request):
+        actions = self.viewset.index_view_class.any_permission_required
+        return self.viewset.permission_policy.user_has_any_permission(request.user, actions)
 
 
 def can_retry(user, record) -> bool:

@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin import messages
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.widgets.button import Button
 from wagtail.snippets.models import register_snippet
 
@@ -21,7 +20,7 @@ from .live import LIVE_URL_NAME, page_status
 from .models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
 from .networks import get_network
 from .oauth_views import revoke_tokens
-from .permissions import register_policies
+from .permissions import ViewSetMenuItem, register_policies
 from .preview_cards import SyndicationPreviewOnCreateView, SyndicationPreviewView
 from .views import CheckPostView
 from .viewsets import SyndicationAccountViewSet, SyndicationRecordViewSet
@@ -46,21 +45,15 @@ def register_image_operations():
 
 @hooks.register("register_settings_menu_item")
 def register_accounts_menu_item():
-    return MenuItem(
-        gettext_lazy("Social accounts"),
-        reverse(account_viewset.get_url_name("list")),
-        icon_name="user",
-        order=900,
+    return ViewSetMenuItem(
+        account_viewset, gettext_lazy("Social accounts"), icon_name="user", order=900
     )
 
 
 @hooks.register("register_reports_menu_item")
 def register_records_menu_item():
-    return MenuItem(
-        gettext_lazy("Social posts"),
-        reverse(record_viewset.get_url_name("list")),
-        icon_name="globe",
-        order=900,
+    return ViewSetMenuItem(
+        record_viewset, gettext_lazy("Social posts"), icon_name="globe", order=900
     )
 
 

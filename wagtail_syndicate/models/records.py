@@ -6,7 +6,6 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import get_setting
@@ -229,14 +228,6 @@ class SyndicationRecord(models.Model):
         except ConfigurationError:
             return ""
         return "" if network.post_link_problem(instance_url, self.remote_url) else self.remote_url
-
-    @admin.display(description=_("post"))
-    def post_link(self):
-        """A link to the post for the admin, or a dash."""
-        url = self.safe_remote_url
-        if not url:
-            return "-"
-        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
 
     @property
     def can_retry(self) -> bool:

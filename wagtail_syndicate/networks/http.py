@@ -123,10 +123,6 @@ def is_public_address(address) -> bool:
     return address.is_global and not (address.is_multicast or address.is_reserved)
 
 
-def _is_public(address) -> bool:
-    return is_public_address(address)
-
-
 def resolve(host: str, port: int) -> list[tuple]:
     """The addresses ``host`` has, as ``socket.getaddrinfo`` gives them. Every connection the
     plugin opens asks this (through ``HttpClient``'s ``resolver``) and connects to exactly the

@@ -144,7 +144,10 @@ class Command(BaseCommand):
             home = HomePage(
                 title="Photos",
                 slug="home",
-                intro="A small photo blog. New photos can be shared to Mastodon when published.",
+                intro=(
+                    "A small photo blog. New photos can be shared to Mastodon, Bluesky and X "
+                    "when published."
+                ),
             )
             root.add_child(instance=home)
             home.save_revision().publish()
