@@ -95,3 +95,18 @@ def test_every_link_between_the_pages_and_to_the_screenshots_resolves():
             if not resolved.exists() or (anchor and anchor not in anchors(resolved)):
                 broken.append(f"{page.relative_to(CHECKOUT)}: {target}")
     assert not broken
+
+
+def test_the_map_of_the_rooms_names_every_module_of_the_package():
+    # The map's rows: "| room | `module` | lines | what |", the room only on its first row.
+    rows = re.findall(r"^\|[^|\n]*\| `([^`]+)` \| \d+ \|", (DOCS / "index.md").read_text(), re.M)
+    mapped = set(rows)
+    package = CHECKOUT / "wagtail_syndicate"
+    folders = {"templatetags", "management", "testing", "migrations"}  # each mapped whole
+    modules = {
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        if path.relative_to(package).parts[0] not in folders and path.name != "__init__.py"
+    }
+    assert modules - mapped == set(), "modules missing from the map in docs/index.md"
+    assert {name for name in mapped if not name.endswith("/")} - modules == set(), "gone"

@@ -376,7 +376,7 @@ def test_a_placeholder_of_the_page_models_own_is_filled_in_and_never_cut():
         render_text(template, values) == f"Boats leave the harbour at dawn: Shot on film\n\n{URL}"
     )
     text = fit_text(template, values, Limits(max_characters=23 + 2 + 30))
-    assert text == f"Boats leave the…: Shot on film\n\n{URL}"  # the title gives way, not the caption
+    assert text == f"Boats leave the…: Shot on film\n\n{URL}"  # the title gives way
     # Without a value, a placeholder of its own is literal text; the four of every page are not.
     assert render_text("{caption} {intro}{title}", {}) == "{caption}"
 
