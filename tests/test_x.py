@@ -439,6 +439,13 @@ def shown_messages(response):
     return [str(message).strip() for message in response.context["messages"]]
 
 
+def test_without_an_x_app_the_list_offers_mastodon_only(admin_client):
+    """X's button needs the site's X app (X_CLIENT_ID); Mastodon's needs nothing."""
+    listing = admin_client.get(reverse(f"{NS}:list")).content.decode()
+    assert "Connect a Mastodon account" in listing
+    assert "Connect an X account" not in listing
+
+
 def test_connecting_an_x_account_in_the_admin(admin_client, fake_x, x_settings):
     listing = admin_client.get(reverse(f"{NS}:list"))
     assert "Connect an X account" in listing.content.decode()

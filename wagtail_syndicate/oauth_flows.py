@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
 
+from .conf import get_setting
 from .exceptions import NetworkError
 from .models import MastodonApp, SyndicationAccount
 from .networks import get_network
@@ -78,11 +79,18 @@ class OAuthFlow(ABC):
     # What Connect asks first (None: it sends the browser away at once), and its title.
     form_class: type[forms.Form] | None = None
     page_title = ""
+    # The accounts list's button that starts it.
+    connect_label: str
     reconnected: str
     # Disconnecting: nothing this site can revoke, a revocation that failed, one that worked.
     not_issued: str
     not_revoked: str
     revoked: str
+
+    def can_connect(self) -> bool:
+        """Whether the site is set up to connect accounts this way (the list shows the
+        button only then)."""
+        return True
 
     @abstractmethod
     def start(self, *, state: str, redirect_uri: str, data: dict) -> tuple[str, dict]:
@@ -136,7 +144,7 @@ class MastodonFlow(OAuthFlow):
     url_name = "oauth"
     url_path = "connect/"
     form_class = ConnectForm
-    page_title = gettext_lazy("Connect a Mastodon account")
+    page_title = connect_label = gettext_lazy("Connect a Mastodon account")
     reconnected = gettext_lazy("Connected %s again, with a new access token.")
     not_issued = gettext_lazy(
         "The access token of %s was pasted, not issued to this site, so it was not "
@@ -201,6 +209,7 @@ class XFlow(OAuthFlow):
     session_key = "wagtail_syndicate_x_oauth"
     url_name = "x_oauth"
     url_path = "connect/x/"
+    connect_label = gettext_lazy("Connect an X account")
     reconnected = gettext_lazy("Connected %s again, with new tokens.")
     not_issued = gettext_lazy(
         "The tokens of %s were not issued to this site through OAuth 2.0, so they were "
@@ -212,6 +221,9 @@ class XFlow(OAuthFlow):
         "Revoke them in X's settings (Connected apps)."
     )
     revoked = gettext_lazy("The tokens of %s were revoked.")
+
+    def can_connect(self):
+        return bool(get_setting("X_CLIENT_ID"))  # the site's X app
 
     def start(self, *, state, redirect_uri, data):
         verifier, challenge = pkce_pair()

@@ -28,10 +28,10 @@ from .columns import (
     account_html,
     post_link_html,
 )
-from .conf import get_setting
 from .forms import SyndicationAccountForm
 from .live import live_context
 from .models import SyndicationAccount, SyndicationRecord
+from .oauth_flows import FLOWS
 from .oauth_views import connect_urlpatterns
 from .permissions import (
     PermissionCheckedChooserViewSet,
@@ -233,8 +233,8 @@ class SyndicationRecordViewSet(SnippetViewSet):
 
 
 class AccountIndexView(IndexView):
-    connect_url_name = None
-    x_connect_url_name = None
+    # The Connect view's URL name of each OAuth network (``oauth_flows.FLOWS``), by network.
+    connect_url_names: dict = {}
 
     def _get_title_column(self, field_name, column_class=AccountTitleColumn, **kwargs):
         return super()._get_title_column(field_name, column_class, **kwargs)
@@ -246,23 +246,19 @@ class AccountIndexView(IndexView):
     @cached_property
     def header_buttons(self):
         buttons = list(super().header_buttons)
-        if self.permission_policy.user_has_permission(self.request.user, "add"):
-            connect = HeaderButton(
-                _("Connect a Mastodon account"),
-                url=reverse(self.connect_url_name),
+        if not self.permission_policy.user_has_permission(self.request.user, "add"):
+            return buttons
+        connect = [
+            HeaderButton(
+                flow.connect_label,
+                url=reverse(self.connect_url_names[network]),
                 icon_name="plus",
-                priority=10,
+                priority=10 + number,
             )
-            buttons.insert(0, connect)
-            if get_setting("X_CLIENT_ID"):
-                x_connect = HeaderButton(
-                    _("Connect an X account"),
-                    url=reverse(self.x_connect_url_name),
-                    icon_name="plus",
-                    priority=11,
-                )
-                buttons.insert(1, x_connect)
-        return buttons
+            for number, (network, flow) in enumerate(FLOWS.items())
+            if flow.can_connect()
+        ]
+        return [*connect, *buttons]
 
 
 class AccountDeleteView(DeleteView):
@@ -332,11 +328,11 @@ class SyndicationAccountViewSet(SnippetViewSet):
     chooser_viewset_class = PermissionCheckedChooserViewSet
 
     def get_index_view_kwargs(self, **kwargs):
-        connect = self.get_url_name("oauth_connect")
-        x_connect = self.get_url_name("x_oauth_connect")
-        return super().get_index_view_kwargs(
-            connect_url_name=connect, x_connect_url_name=x_connect, **kwargs
-        )
+        names = {
+            network: self.get_url_name(f"{flow.url_name}_connect")
+            for network, flow in FLOWS.items()
+        }
+        return super().get_index_view_kwargs(connect_url_names=names, **kwargs)
 
     def get_urlpatterns(self):
         return [
