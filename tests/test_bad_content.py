@@ -31,7 +31,7 @@ from wagtail_syndicate.exceptions import ImageError
 from wagtail_syndicate.fitting import fit_image
 from wagtail_syndicate.limits import Limits
 from wagtail_syndicate.models import SyndicationRecord
-from wagtail_syndicate.page_form import sharing_problems
+from wagtail_syndicate.page_form import SharingCheck
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -235,7 +235,7 @@ def test_the_publish_check_finds_an_unreadable_image_file(fake_mastodon, kind):
     connect_account(fake_mastodon)
     image, reason = bad_image(kind)
     page = make_photo_page(image=image, publish=False)
-    (problem,) = sharing_problems(page)
+    (problem,) = SharingCheck(page).problems
     assert reason in str(problem)
     assert problem.field == "photo"
 

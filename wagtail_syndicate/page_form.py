@@ -53,19 +53,15 @@ class SyndicatedPageForm(WagtailAdminPageForm):
         return "action-publish" in self.data
 
 
-def sharing_problems(page, parent_page=None) -> list[ContentError]:
-    """Why ``page`` could not be shared to each account it would go to (none: it can be).
-    Each image's file is checked too, from its header only: a missing or unreadable file, or
-    one with more pixels than ``MAX_SOURCE_PIXELS``."""
-    return SharingCheck(page, parent_page).problems
-
-
 class SharingCheck:
     """What publishing ``page`` as the form holds it would share, checked in the request:
     the accounts it goes to, why it cannot be posted to each (``errors``, by account id),
     and what each would do (``outcome``). The after-publish message is made from it, so
     nothing the publish or the worker writes is read back. ``site``: the page's site (or its
-    id), when the caller knows it already.
+    id), when the caller knows it already. ``problems``: why the page could not be shared to
+    each account it would go to (none: it can be); each image's file is checked too, from its
+    header only (a missing or unreadable file, or one with more pixels than
+    ``MAX_SOURCE_PIXELS``).
 
     Accounts whose plans cannot differ share one: those with the same limits and visibility,
     when the page model plans alike for every account (``ACCOUNT_METHODS`` are the mixin's).
