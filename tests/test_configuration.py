@@ -185,3 +185,40 @@ def test_the_shared_page_models_of_the_tests_and_the_demo_have_the_plugins_form(
     from wagtail_syndicate.checks import check_page_forms
 
     assert check_page_forms(None) == []
+
+
+@pytest.mark.parametrize(
+    "networks, expected",
+    [
+        ({}, []),
+        ({"x": None}, []),  # a built-in network left out
+        ({"mine": {"BACKEND": "tests.test_networks.UneditableMastodon"}}, []),
+        ({"mine": {"BACKEND": "tests.nowhere.Network"}}, ['"mine" cannot be used']),
+        ({"mine": {"BACKEND": "wagtail_syndicate.limits.Limits"}}, ["is not a Network subclass"]),
+        ({"mine": "wagtail_syndicate.networks.mastodon.MastodonNetwork"}, ['with a "BACKEND"']),
+        ("mastodon", ["must be a dict"]),
+    ],
+)
+def test_every_network_must_be_a_network_class_that_imports(settings, networks, expected):
+    from wagtail_syndicate.checks import check_networks
+
+    settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "NETWORKS": networks}
+    errors = check_networks(None)
+    assert [e.id for e in errors] == ["wagtail_syndicate.E007"] * len(expected)
+    for error, words in zip(errors, expected, strict=True):
+        assert words in error.msg
+
+
+def test_the_networks_offered_follow_the_setting(settings):
+    from wagtail_syndicate.networks.base import network_choices
+
+    assert [key for key, _label in network_choices()] == ["mastodon", "bluesky", "x"]
+    settings.WAGTAIL_SYNDICATE = {
+        **settings.WAGTAIL_SYNDICATE,
+        "NETWORKS": {"x": None, "mine": {"BACKEND": "tests.test_networks.UneditableMastodon"}},
+    }
+    assert network_choices() == [
+        ("mastodon", "Mastodon"),
+        ("bluesky", "Bluesky"),
+        ("mine", "Stone tablets"),
+    ]

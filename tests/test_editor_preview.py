@@ -18,6 +18,7 @@ from tests.utils import (
     publish_page,
     run_tasks,
 )
+from wagtail_syndicate.models.accounts import network_name
 from wagtail_syndicate.text import count_graphemes, status_length, weighted_length
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -144,4 +145,4 @@ def test_preview_shows_each_network_as_it_will_post(editor, fake_mastodon, fake_
     assert "Visibility" not in sections[str(bluesky.pk)] + sections[str(x.pk)]
     for account in (mastodon, bluesky, x):
         assert part(account, r"data-preview-alt>(.*?)</figcaption>") == [page.alt_text]
-        assert f"({account.get_network_display()})" in sections[str(account.pk)]
+        assert f"({network_name(account.network)})" in sections[str(account.pk)]

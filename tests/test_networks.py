@@ -30,8 +30,13 @@ class UneditableMastodon(MastodonNetwork):
 
 
 @pytest.fixture
-def uneditable(monkeypatch):
-    monkeypatch.setitem(base.NETWORKS, "uneditable", f"{__name__}:UneditableMastodon")
+def uneditable(settings):
+    """A network of the site's own, named in the setting: no migration, no code of the
+    plugin's changed."""
+    settings.WAGTAIL_SYNDICATE = {
+        **settings.WAGTAIL_SYNDICATE,
+        "NETWORKS": {"uneditable": {"BACKEND": f"{__name__}.UneditableMastodon"}},
+    }
 
 
 def test_a_changed_page_leaves_a_post_that_cannot_be_edited_and_the_record_says_why(
@@ -54,6 +59,19 @@ def test_a_changed_page_leaves_a_post_that_cannot_be_edited_and_the_record_says_
     assert record.last_error == ""
 
 
+def test_the_admin_offers_and_filters_by_the_configured_networks(client, fake_mastodon, uneditable):
+    client.force_login(WagtailTestUtils.create_superuser("admin"))
+    accounts = "wagtailsnippets_wagtail_syndicate_syndicationaccount"
+    form = client.get(reverse(f"{accounts}:add")).content.decode()
+    assert re.search(r'<option value="uneditable"[^>]*>Stone tablets</option>', form)
+    assert re.search(r'<option value="x"[^>]*>X</option>', form)  # the built-in ones stay
+
+    connect_account(fake_mastodon, network="uneditable")
+    connect_account(fake_mastodon, token="other-token")
+    listed = client.get(reverse(f"{accounts}:list"), {"network": "uneditable"})
+    assert [a.network for a in listed.context["object_list"]] == ["uneditable"]
+
+
 def test_the_editor_sees_the_notice_in_the_page_editor(client, fake_mastodon, uneditable):
     client.force_login(WagtailTestUtils.create_superuser("admin"))
     connect_account(fake_mastodon, network="uneditable")
@@ -63,7 +81,8 @@ def test_the_editor_sees_the_notice_in_the_page_editor(client, fake_mastodon, un
     run_tasks()
     html = client.get(reverse("wagtailadmin_pages:edit", args=[page.pk])).content.decode()
     assert "data-record-notice>Stone tablets posts cannot be edited" in html
-    assert re.search(r"<strong>@alice@127\.0\.0\.1:\d+ on uneditable</strong>:", html)
+    # A network of the site's own is named by its label.
+    assert re.search(r"<strong>@alice@127\.0\.0\.1:\d+ on Stone tablets</strong>:", html)
 
 
 def test_the_notice_goes_when_the_page_shows_what_was_posted_again(fake_mastodon, uneditable):

@@ -308,3 +308,32 @@ def check_page_forms(app_configs, **kwargs):
             )
         )
     return found
+
+
+@checks.register()
+def check_networks(app_configs, **kwargs):
+    """Every network of ``NETWORKS`` (and the built-in ones) must name a ``Network`` class
+    that imports: accounts on one that does not could never post."""
+    from .exceptions import ConfigurationError
+    from .networks.base import configured_networks, get_network
+
+    try:
+        keys = list(configured_networks())
+    except ConfigurationError as err:
+        keys, found = [], [checks.Error(str(err), id="wagtail_syndicate.E007")]
+    else:
+        found = []
+    for key in keys:
+        try:
+            get_network(key)
+        except (ConfigurationError, ImportError) as err:
+            found.append(
+                checks.Error(
+                    f'The network "{key}" cannot be used: {err}',
+                    hint='WAGTAIL_SYNDICATE["NETWORKS"] names each network as {"key": '
+                    '{"BACKEND": "dotted.path.to.NetworkClass"}}, a subclass of '
+                    "wagtail_syndicate.networks.Network.",
+                    id="wagtail_syndicate.E007",
+                )
+            )
+    return found

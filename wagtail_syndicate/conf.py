@@ -75,6 +75,11 @@ DEFAULTS: dict[str, Any] = {
     # FakeBluesky or FakeX: links are shown only on this host (or the real one).
     "BLUESKY_WEB_URL": None,
     "X_WEB_URL": None,
+    # Networks accounts may be on, by the key stored on each account, in the shape of
+    # WAGTAILFRONTENDCACHE: {"key": {"BACKEND": "dotted.path.to.NetworkClass"}}. Added to the
+    # built-in ones (mastodon, bluesky, x), or replacing one of the same key; None for a key
+    # leaves a built-in one out. A network needs no migration.
+    "NETWORKS": None,
     # Seconds between the admin's checks of a post in flight (queued, posting, retrying), each
     # wait after the one before; the last one repeats. The checks stop when nothing is in flight.
     "LIVE_STATUS_INTERVALS": (2, 4, 8, 16, 32, 60),

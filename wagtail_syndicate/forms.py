@@ -9,11 +9,13 @@ from wagtail.admin.forms import WagtailAdminModelForm
 
 from .exceptions import ConfigurationError, NetworkError
 from .networks import get_network
-from .networks.base import check_account
+from .networks.base import check_account, network_choices
 from .networks.http import normalize_instance_url
 
 
 class SyndicationAccountForm(WagtailAdminModelForm):
+    # The configured networks (``NETWORKS``): the model's field has no choices of its own.
+    network = forms.ChoiceField(label=_("Network"), choices=network_choices)
     # Never bound to the model and never rendered back: the token is write-only in the admin.
     access_token = forms.CharField(
         label=_("Access token or app password"),

@@ -17,6 +17,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from .exceptions import SyndicationError
 from .models import SyndicationAccount, SyndicationRecord
+from .models.accounts import network_name
 from .networks import get_network
 
 
@@ -171,7 +172,7 @@ class CheckPostView(ConfirmActionView):
             return _(
                 "Check %(account)s: sign in and upload a test image? Nothing is posted: every "
                 "post on %(network)s is public."
-            ) % {"account": self.object, "network": self.object.get_network_display()}
+            ) % {"account": self.object, "network": network_name(self.object.network)}
         return (
             _(
                 "Send a test post with an image to %s? Its visibility is “direct”: only the "

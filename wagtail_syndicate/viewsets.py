@@ -1,5 +1,6 @@
 """Admin screens: the records editors read (with Retry) and the accounts administrators connect."""
 
+import django_filters
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
@@ -7,6 +8,7 @@ from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
 from wagtail.admin.widgets.button import Button, HeaderButton
@@ -31,6 +33,7 @@ from .columns import (
 from .forms import SyndicationAccountForm
 from .live import live_context
 from .models import SyndicationAccount, SyndicationRecord
+from .networks.base import network_choices
 from .oauth_flows import FLOWS
 from .oauth_views import connect_urlpatterns
 from .permissions import (
@@ -261,6 +264,15 @@ class AccountIndexView(IndexView):
         return [*connect, *buttons]
 
 
+class AccountFilterSet(WagtailFilterSet):
+    # The configured networks: the model's field has no choices of its own.
+    network = django_filters.ChoiceFilter(label=_("Network"), choices=network_choices)
+
+    class Meta:
+        model = SyndicationAccount
+        fields = ["network", "enabled"]
+
+
 class AccountDeleteView(DeleteView):
     @property
     def confirmation_message(self):
@@ -308,7 +320,7 @@ class SyndicationAccountViewSet(SnippetViewSet):
         ),
         Column("token_state", label=_("Token")),
     ]
-    list_filter = ["network", "enabled"]
+    filterset_class = AccountFilterSet
     edit_handler = ObjectList(
         [
             FieldPanel("network"),

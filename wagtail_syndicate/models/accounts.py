@@ -9,18 +9,26 @@ from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
+from ..exceptions import ConfigurationError
 from ..tokens import decrypt_token, encrypt_token, encrypted_property, is_readable
 from .mixin import VISIBILITY_CHOICES
 
 
 class SyndicationAccount(models.Model):
-    class Network(models.TextChoices):
-        MASTODON = "mastodon", _("Mastodon")
-        BLUESKY = "bluesky", _("Bluesky")
-        X = "x", _("X")
+    class Network:
+        """The keys of the built-in networks. The field has no choices: the networks are
+        those of the ``NETWORKS`` setting (``networks.base.configured_networks``), so one of
+        a site's own needs no migration."""
+
+        MASTODON = "mastodon"
+        BLUESKY = "bluesky"
+        X = "x"
 
     network = models.CharField(
-        _("network"), max_length=32, choices=Network.choices, default=Network.MASTODON
+        _("network"),
+        max_length=32,
+        default=Network.MASTODON,
+        help_text=_("The network the account is on."),
     )
     instance_url = models.URLField(
         _("server URL"),
@@ -231,10 +239,13 @@ def server_name(instance_url: str) -> str:
 
 
 def network_name(network: str) -> str:
-    """The network's name for people ("Mastodon"), or its key for a network of a site's own."""
+    """The network's name for people ("Mastodon"), or its key for one that is not configured
+    (an account left on a network the site no longer has)."""
+    from ..networks import get_network
+
     try:
-        return str(SyndicationAccount.Network(network).label)
-    except ValueError:
+        return str(get_network(network).label)
+    except (ConfigurationError, ImportError):
         return network
 
 

@@ -12,9 +12,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from importlib import import_module
 from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit
+
+from django.utils.module_loading import import_string
 
 from ..conf import get_setting
 from ..exceptions import ConfigurationError, NetworkError, PermanentNetworkError
@@ -447,19 +448,51 @@ def check_account(
     return info, (sessions[-1] if sessions else {})
 
 
-# Every network the plugin knows, by the name stored on accounts: "module:class".
-NETWORKS = {
-    "mastodon": "wagtail_syndicate.networks.mastodon:MastodonNetwork",
-    "bluesky": "wagtail_syndicate.networks.bluesky:BlueskyNetwork",
-    "x": "wagtail_syndicate.networks.x:XNetwork",
+# The networks built in, by the key stored on accounts (``NETWORKS`` adds to them).
+BUILT_IN_NETWORKS = {
+    "mastodon": {"BACKEND": "wagtail_syndicate.networks.mastodon.MastodonNetwork"},
+    "bluesky": {"BACKEND": "wagtail_syndicate.networks.bluesky.BlueskyNetwork"},
+    "x": {"BACKEND": "wagtail_syndicate.networks.x.XNetwork"},
 }
 
 
+def configured_networks() -> dict[str, dict]:
+    """Every network accounts may be on, by key: the built-in ones, with the ``NETWORKS``
+    setting's added or replacing them (None leaves one out)."""
+    configured = get_setting("NETWORKS") or {}
+    if not isinstance(configured, dict):
+        raise ConfigurationError('WAGTAIL_SYNDICATE["NETWORKS"] must be a dict.')
+    merged = {**BUILT_IN_NETWORKS, **configured}
+    return {key: value for key, value in merged.items() if value is not None}
+
+
 def get_network(name: str) -> Network:
+    """The network accounts with ``network`` = ``name`` are on (``configured_networks``)."""
+    networks = configured_networks()
     try:
-        module_name, class_name = NETWORKS[name].split(":")
-    except KeyError:
+        backend = networks[name]["BACKEND"]
+    except (KeyError, TypeError):
+        if name in networks:
+            raise ConfigurationError(
+                f'WAGTAIL_SYNDICATE["NETWORKS"]["{name}"] must be a dict with a "BACKEND".'
+            ) from None
         raise ConfigurationError(
-            f"Unknown network '{name}'. Known networks: {', '.join(sorted(NETWORKS))}."
+            f"Unknown network '{name}'. Known networks: {', '.join(sorted(networks))}."
         ) from None
-    return getattr(import_module(module_name), class_name)()
+    network_class = import_string(backend)
+    if not (isinstance(network_class, type) and issubclass(network_class, Network)):
+        raise ConfigurationError(f'"{backend}" (network "{name}") is not a Network subclass.')
+    network = network_class()
+    network.name = name  # the key accounts store, whatever the class calls itself
+    return network
+
+
+def network_choices() -> list[tuple[str, str]]:
+    """(key, label) of every configured network, for forms and filters."""
+    choices = []
+    for key in configured_networks():
+        try:
+            choices.append((key, str(get_network(key).label)))
+        except (ConfigurationError, ImportError):
+            choices.append((key, key))  # the system check says what is wrong with it
+    return choices

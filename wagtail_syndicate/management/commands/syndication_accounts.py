@@ -8,7 +8,7 @@ from django.views.decorators.debug import sensitive_variables
 from ...exceptions import ConfigurationError, NetworkError
 from ...models import SyndicationAccount
 from ...networks import get_network
-from ...networks.base import check_account
+from ...networks.base import check_account, network_choices
 from ...networks.http import normalize_instance_url
 from ...oauth_flows import disconnect
 
@@ -19,7 +19,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", required=True)
         add = actions.add_parser("add", help="Connect an account; the token is read from stdin.")
-        add.add_argument("--network", default="mastodon", choices=SyndicationAccount.Network.values)
+        networks = [key for key, _label in network_choices()]
+        add.add_argument("--network", default="mastodon", choices=networks)
         add.add_argument(
             "--instance",
             help="The server, e.g. https://mastodon.social; Bluesky and X have a default.",
