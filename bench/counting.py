@@ -39,11 +39,11 @@ TAGS = "#harbour #photography #dawn"
 
 def cases():
     """(label, function) pairs: each function does one piece of work and returns its result."""
-    from wagtail_syndicate.fitting import fit_text
-    from wagtail_syndicate.limits import Limits
-    from wagtail_syndicate.networks.bluesky import BLUESKY_LIMITS
-    from wagtail_syndicate.networks.x import X_LIMITS
-    from wagtail_syndicate.text import count_graphemes, status_length, weighted_length
+    from wagtail_syndicate.content.fitting import fit_text
+    from wagtail_syndicate.networks.bluesky.client import BLUESKY_LIMITS
+    from wagtail_syndicate.networks.limits import Limits
+    from wagtail_syndicate.networks.text import count_graphemes, status_length, weighted_length
+    from wagtail_syndicate.networks.x.client import X_LIMITS
 
     template = "{title}\n\n{intro}\n\n{url}\n\n{tags}"
     out = []
@@ -88,7 +88,7 @@ def main(argv=None) -> int:
     print(__doc__.split("\n\n")[0].strip())
     _common.print_machine()
     _common.bootstrap(bench_dir=_common.new_site_dir(), migrate_it=False)  # settings only
-    from wagtail_syndicate.text import _without_ascii_fast_path
+    from wagtail_syndicate.networks.text import _without_ascii_fast_path
 
     work = cases()
     for label, function in work:  # the same results both ways

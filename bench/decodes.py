@@ -41,7 +41,7 @@ def child(variant: str, bench_dir: str, image_id: int) -> None:
     from PIL import ImageFile
     from wagtail.images import get_image_model
 
-    from wagtail_syndicate import fitting
+    from wagtail_syndicate.content import fitting
     from wagtail_syndicate.networks import get_network
 
     if variant == "each_try":

@@ -10,7 +10,7 @@ JPEG) and uploads that. Each measurement is a fresh process (``python bench/memo
 ``/proc/self/status``), all having imported the same modules before the work:
 
 * **Wagtail alone**: ``image.get_rendition(spec)`` for the rendition(s) the plugin makes;
-* **plugin**: the worker's run (``wagtail_syndicate.tasks.share``) for the page: the same
+* **plugin**: the worker's run (``wagtail_syndicate.pipeline.tasks.share``) for the page: the same
   rendition, then the upload to FakeMastodon (in a process of its own) and the status;
 * **plugin, upload only**: the same run with the rendition already made (so the peak is the
   upload's), to see what the upload itself holds in memory.
@@ -47,8 +47,8 @@ def child(variant: str, bench_dir: str, page_id: int, specs: list[str]) -> None:
     from wagtail.images import get_image_model
 
     from wagtail_syndicate.models import SyndicationRecord
-    from wagtail_syndicate.queueing import queue_page
-    from wagtail_syndicate.tasks import share
+    from wagtail_syndicate.pipeline.queueing import queue_page
+    from wagtail_syndicate.pipeline.tasks import share
 
     page = _common.photo_page_model().objects.get(pk=page_id)
     image = get_image_model().objects.get(pk=page.photo_id)

@@ -86,7 +86,7 @@ def child(network_name: str, variant: str, bench_dir: str, account_id: int, imag
 
     from wagtail_syndicate.models import SyndicationAccount
     from wagtail_syndicate.networks import get_network
-    from wagtail_syndicate.posts import Media
+    from wagtail_syndicate.networks.post import Media
 
     def media_of(file, size: int) -> Media:
         return Media(file=file, filename="photo.jpg", content_type="image/jpeg", alt_text="",

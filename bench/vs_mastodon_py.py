@@ -12,7 +12,7 @@ Both upload with ``POST /api/v2/media``, which FakeMastodon answers 202 (still p
   ``media_post(path, description=..., focus=..., synchronous=True)`` then
   ``status_post(text, media_ids=[media], ...)``. It polls at once, then every 5 s (and sleeps
   5 s after the poll that finds the image ready too).
-* **plugin**: one run of the worker's task (``wagtail_syndicate.tasks.share``) for a page
+* **plugin**: one run of the worker's task (``wagtail_syndicate.pipeline.tasks.share``) for a page
   published just before; it polls 1 s after the upload's answer, then after 3, 7, 15 s… (the
   interval doubles, up to 8 s).
 
@@ -53,9 +53,9 @@ def main(argv=None) -> int:
     _common.print_machine([("Mastodon.py", _common.package_version("Mastodon.py"))])
     _common.bootstrap()
 
-    from wagtail_syndicate.limits import limits_for
-    from wagtail_syndicate.posts import compose_post
-    from wagtail_syndicate.tasks import share
+    from wagtail_syndicate.content.posts import compose_post
+    from wagtail_syndicate.pipeline.limits_cache import limits_for
+    from wagtail_syndicate.pipeline.tasks import share
     from wagtail_syndicate.testing import FakeMastodon
 
     tokens = {"plugin-token": "plugin", "mastodonpy-token": "mastodonpy"}

@@ -3,7 +3,7 @@
     python bench/worker_cost.py               # 25 rounds of a new post and an edit
     python bench/worker_cost.py --rounds 60 --profile 20
 
-The clock is ``time.process_time()`` around ``wagtail_syndicate.tasks.share`` (what the
+The clock is ``time.process_time()`` around ``wagtail_syndicate.pipeline.tasks.share`` (what the
 ``syndicate_record`` task runs), so it counts this process's CPU only: FakeMastodon runs in a
 process of its own (``python -m wagtail_syndicate.testing``) and the time spent waiting for its
 answers is not CPU time here. The image is a 1600×1200 JPEG of about 1 MB, which the server
@@ -62,7 +62,7 @@ def main(argv=None) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from wagtail_syndicate.tasks import share
+    from wagtail_syndicate.pipeline.tasks import share
 
     with _common.FakeProcess(count=False) as fake:
         _common.connect_account(fake.base_url)
@@ -136,7 +136,7 @@ def main(argv=None) -> int:
     _common.print_table(
         ["run of the task", "runs", "CPU ms (median)", "CPU ms (p90)", "wall ms", "SQL queries"],
         rows,
-        title="One run of wagtail_syndicate.tasks.share (CPU of this process only)",
+        title="One run of wagtail_syndicate.pipeline.tasks.share (CPU of this process only)",
     )
     _common.print_table(
         ["statement", *KINDS],

@@ -27,11 +27,11 @@ from tests.utils import (
     run_tasks,
     schedule_and_come_due,
 )
+from wagtail_syndicate.admin.page_form import SharingCheck
+from wagtail_syndicate.content.fitting import fit_image
 from wagtail_syndicate.exceptions import ImageError
-from wagtail_syndicate.fitting import fit_image
-from wagtail_syndicate.limits import Limits
 from wagtail_syndicate.models import SyndicationRecord
-from wagtail_syndicate.page_form import SharingCheck
+from wagtail_syndicate.networks.limits import Limits
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

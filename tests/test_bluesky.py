@@ -26,9 +26,9 @@ from wagtail_syndicate.exceptions import PermanentNetworkError
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.networks import get_network
 from wagtail_syndicate.networks.base import Credentials
-from wagtail_syndicate.networks.bluesky import TID_ALPHABET, tid_from_key
+from wagtail_syndicate.networks.bluesky.client import TID_ALPHABET, tid_from_key
+from wagtail_syndicate.networks.text import count_graphemes
 from wagtail_syndicate.testing import FakeBluesky, Fault
-from wagtail_syndicate.text import count_graphemes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

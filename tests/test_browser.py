@@ -31,8 +31,8 @@ from tests.utils import (
     run_tasks,
 )
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
+from wagtail_syndicate.networks.text import short_url
 from wagtail_syndicate.testing import Fault
-from wagtail_syndicate.text import short_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.browser_support")]
 

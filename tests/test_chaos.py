@@ -25,8 +25,8 @@ from tests.utils import (
 )
 from wagtail_syndicate.compat import task_backends
 from wagtail_syndicate.models import SyndicationRecord
-from wagtail_syndicate.networks.mastodon import MastodonNetwork
-from wagtail_syndicate.tasks import share
+from wagtail_syndicate.networks.mastodon.client import MastodonNetwork
+from wagtail_syndicate.pipeline.tasks import share
 from wagtail_syndicate.testing import Fault
 
 

@@ -162,11 +162,11 @@ def page_form_of_its_own():
             model.get_edit_handler.cache_clear()
 
     forget_forms()
-    PhotoPage.base_form_class = PhotoPageForm
+    own_form, PhotoPage.base_form_class = PhotoPage.base_form_class, PhotoPageForm
     try:
         yield PhotoPage
     finally:
-        del PhotoPage.base_form_class  # the mixin's again
+        PhotoPage.base_form_class = own_form
         forget_forms()
 
 
@@ -179,6 +179,23 @@ def test_a_page_form_without_the_plugins_form_is_a_warning(page_form_of_its_own)
     assert "testapp.PhotoPage's edit form" in warning.msg
     assert "PhotoPageForm) does not subclass SyndicatedPageForm" in warning.msg
     assert "SyndicatedPageForm" in warning.hint
+
+
+def test_a_page_that_names_no_form_is_a_warning_naming_wagtails_form():
+    from tests.testapp.models import NotePage
+    from wagtail_syndicate.checks import check_page_forms
+
+    NotePage.get_edit_handler.cache_clear()
+    own_form = NotePage.base_form_class
+    del NotePage.base_form_class  # inherits Page's, as a model that names none does
+    try:
+        (warning,) = check_page_forms(None)
+    finally:
+        NotePage.base_form_class = own_form
+        NotePage.get_edit_handler.cache_clear()
+    assert warning.obj is NotePage
+    assert "(wagtail.admin.forms.pages.WagtailAdminPageForm) does not subclass" in warning.msg
+    assert "wagtail_syndicate.admin.SyndicatedPageForm" in warning.hint
 
 
 def test_the_shared_page_models_of_the_tests_and_the_demo_have_the_plugins_form():
@@ -194,8 +211,14 @@ def test_the_shared_page_models_of_the_tests_and_the_demo_have_the_plugins_form(
         ({"x": None}, []),  # a built-in network left out
         ({"mine": {"BACKEND": "tests.test_networks.UneditableMastodon"}}, []),
         ({"mine": {"BACKEND": "tests.nowhere.Network"}}, ['"mine" cannot be used']),
-        ({"mine": {"BACKEND": "wagtail_syndicate.limits.Limits"}}, ["is not a Network subclass"]),
-        ({"mine": "wagtail_syndicate.networks.mastodon.MastodonNetwork"}, ['with a "BACKEND"']),
+        (
+            {"mine": {"BACKEND": "wagtail_syndicate.networks.limits.Limits"}},
+            ["is not a Network subclass"],
+        ),
+        (
+            {"mine": "wagtail_syndicate.networks.mastodon.MastodonNetwork"},
+            ['with a "BACKEND"'],
+        ),
         ("mastodon", ["must be a dict"]),
     ],
 )

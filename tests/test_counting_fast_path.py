@@ -5,8 +5,8 @@ network."""
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wagtail_syndicate import text
-from wagtail_syndicate.text import (
+from wagtail_syndicate.networks import text
+from wagtail_syndicate.networks.text import (
     count_graphemes,
     countable_text,
     graphemes,

@@ -19,7 +19,7 @@ from tests.utils import (
     run_tasks,
 )
 from wagtail_syndicate.models.accounts import network_name
-from wagtail_syndicate.text import count_graphemes, status_length, weighted_length
+from wagtail_syndicate.networks.text import count_graphemes, status_length, weighted_length
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

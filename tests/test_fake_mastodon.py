@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from wagtail_syndicate.networks.text import count_graphemes, status_length
 from wagtail_syndicate.testing import FakeMastodon, Fault
 from wagtail_syndicate.testing._images import image_info
-from wagtail_syndicate.text import count_graphemes, status_length
 
 ROOT = Path(__file__).resolve().parent.parent
 ALICE = {"Authorization": "Bearer good-token"}

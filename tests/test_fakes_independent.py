@@ -34,7 +34,7 @@ def _imported(tree: ast.AST, module: str, is_package: bool) -> list[tuple[int, s
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
-            # "from .. import text" names wagtail_syndicate.text, not wagtail_syndicate.
+            # "from .. import text" names wagtail_syndicate.networks.text, not wagtail_syndicate.
             found += [(node.lineno, f"{target}.{alias.name}") for alias in node.names]
     return found
 
@@ -63,19 +63,19 @@ def test_no_module_of_the_fakes_imports_plugin_code():
 def test_the_guard_sees_every_way_of_importing_plugin_code(tmp_path):
     (tmp_path / "relative.py").write_text("from ..text import weighted_length\n")
     (tmp_path / "package.py").write_text("from .. import limits\n")
-    (tmp_path / "absolute.py").write_text("from wagtail_syndicate.fitting import fit\n")
-    (tmp_path / "plain.py").write_text("import wagtail_syndicate.networks.x as x\n")
+    (tmp_path / "absolute.py").write_text("from wagtail_syndicate.content.fitting import fit\n")
+    (tmp_path / "plain.py").write_text("import wagtail_syndicate.networks.x.client as x\n")
     (tmp_path / "inside.py").write_text(
-        "def later():\n    from wagtail_syndicate.posts import Post\n    return Post\n"
+        "def later():\n    from wagtail_syndicate.content.posts import Post\n    return Post\n"
     )
     (tmp_path / "allowed.py").write_text(
         "from . import _pages\nfrom ._counting import links\n"
         "import wagtail_syndicate.testing._http\nimport regex\n"
     )
     assert plugin_imports(tmp_path) == [
-        "absolute.py:1 wagtail_syndicate.fitting.fit",
-        "inside.py:2 wagtail_syndicate.posts.Post",
-        "package.py:1 wagtail_syndicate.limits",
-        "plain.py:1 wagtail_syndicate.networks.x",
-        "relative.py:1 wagtail_syndicate.text.weighted_length",
+        "absolute.py:1 wagtail_syndicate.content.fitting.fit",
+        "inside.py:2 wagtail_syndicate.content.posts.Post",
+        "package.py:1 wagtail_syndicate.pipeline.limits_cache",
+        "plain.py:1 wagtail_syndicate.networks.x.client",
+        "relative.py:1 wagtail_syndicate.networks.text.weighted_length",
     ]

@@ -15,11 +15,11 @@ import regex
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from wagtail_syndicate.content.fitting import fit_text, hashtag, render_text, trim_alt_text
 from wagtail_syndicate.exceptions import ContentError
-from wagtail_syndicate.fitting import fit_text, hashtag, render_text, trim_alt_text
-from wagtail_syndicate.limits import DEFAULT_FORMATS, Limits
-from wagtail_syndicate.networks.mastodon_instance import limits_from_instance
-from wagtail_syndicate.text import status_length
+from wagtail_syndicate.networks.limits import DEFAULT_FORMATS, Limits
+from wagtail_syndicate.networks.mastodon.instance import limits_from_instance
+from wagtail_syndicate.networks.text import status_length
 
 PROPERTY = settings(
     max_examples=200,

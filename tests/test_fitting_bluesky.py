@@ -9,8 +9,8 @@ from PIL import Image
 
 from tests.photos import draw, encode, stored
 from tests.utils import connect_bluesky_account, make_photo_page, run_tasks
-from wagtail_syndicate.limits import limits_for
-from wagtail_syndicate.networks.bluesky import limits_for_version
+from wagtail_syndicate.networks.bluesky.client import limits_for_version
+from wagtail_syndicate.pipeline.limits_cache import limits_for
 from wagtail_syndicate.testing import FakeBluesky
 
 pytestmark = pytest.mark.django_db(transaction=True)

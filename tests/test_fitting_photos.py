@@ -25,10 +25,10 @@ from tests.photos import (
     thumbnail,
     way_up,
 )
+from wagtail_syndicate.content.fitting import MIN_SIDE, fit_image
 from wagtail_syndicate.exceptions import ContentError
-from wagtail_syndicate.fitting import MIN_SIDE, fit_image
-from wagtail_syndicate.limits import DEFAULT_FORMATS, Limits
-from wagtail_syndicate.networks.bluesky import BLUESKY_LIMITS, limits_for_version
+from wagtail_syndicate.networks.bluesky.client import BLUESKY_LIMITS, limits_for_version
+from wagtail_syndicate.networks.limits import DEFAULT_FORMATS, Limits
 
 pytestmark = pytest.mark.django_db
 

@@ -2,16 +2,16 @@
 (Unicode 15.0.0, tests/data/, as Debian's unicode-data package ships it), the few lines later
 versions changed, and the rules that came after it (Indic conjuncts), case by case.
 
-The plugin counts by the ``regex`` module's ``\\X`` (``wagtail_syndicate.text``), so comparing
-it to ``\\X`` would prove nothing: these expectations are Unicode's, or UAX #29's rules applied
-by hand. Pure functions only: no database.
+The plugin counts by the ``regex`` module's ``\\X`` (``wagtail_syndicate.networks.text``), so
+comparing it to ``\\X`` would prove nothing: these expectations are Unicode's, or UAX #29's
+rules applied by hand. Pure functions only: no database.
 """
 
 from pathlib import Path
 
 import pytest
 
-from wagtail_syndicate.text import count_graphemes, graphemes, status_length
+from wagtail_syndicate.networks.text import count_graphemes, graphemes, status_length
 
 BREAK_TEST = Path(__file__).parent / "data" / "GraphemeBreakTest-15.0.0.txt"
 

@@ -4,9 +4,9 @@ import pytest
 from PIL import Image as PILImage
 
 from tests.utils import connect_account, make_image, make_photo_page, run_tasks
-from wagtail_syndicate.fitting import fit_image
-from wagtail_syndicate.limits import Limits
-from wagtail_syndicate.posts import focus_from_focal_point
+from wagtail_syndicate.content.fitting import fit_image
+from wagtail_syndicate.content.posts import focus_from_focal_point
+from wagtail_syndicate.networks.limits import Limits
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -23,12 +23,13 @@ from tests.utils import (
     make_photo_page,
     run_tasks,
 )
+from wagtail_syndicate.content.posts import compose_post, plan_post
 from wagtail_syndicate.exceptions import ContentError
-from wagtail_syndicate.limits import Limits, limits_for
 from wagtail_syndicate.models import SyndicationRecord
-from wagtail_syndicate.posts import compose_post, plan_post
+from wagtail_syndicate.networks.limits import Limits
+from wagtail_syndicate.networks.text import status_length, weighted_length
+from wagtail_syndicate.pipeline.limits_cache import limits_for
 from wagtail_syndicate.testing import FakeMastodon, Fault
-from wagtail_syndicate.text import status_length, weighted_length
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

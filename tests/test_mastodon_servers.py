@@ -17,9 +17,9 @@ from tests.utils import (
     run_next,
     run_tasks,
 )
-from wagtail_syndicate.limits import limits_for
 from wagtail_syndicate.models import SyndicationRecord
 from wagtail_syndicate.networks.http import reduce_body
+from wagtail_syndicate.pipeline.limits_cache import limits_for
 from wagtail_syndicate.testing import FakeMastodon, Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,12 +9,13 @@ from wagtail.test.utils import WagtailTestUtils
 
 from tests.testapp.models import PhotoPage
 from tests.utils import connect_account, make_image, make_photo_page, publish_page, run_tasks
+from wagtail_syndicate.content.fitting import fit_text
 from wagtail_syndicate.exceptions import ContentError
-from wagtail_syndicate.fitting import fit_text
-from wagtail_syndicate.limits import Limits, limits_for
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.networks import base
-from wagtail_syndicate.networks.mastodon import MastodonNetwork
+from wagtail_syndicate.networks.limits import Limits
+from wagtail_syndicate.networks.mastodon.client import MastodonNetwork
+from wagtail_syndicate.pipeline.limits_cache import limits_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -221,13 +222,13 @@ class TestEditorChoosesAccounts(WagtailTestUtils):
     ],
 )
 def test_links_are_shown_as_the_bluesky_app_shows_them(url, shown):
-    from wagtail_syndicate.text import short_url
+    from wagtail_syndicate.networks.text import short_url
 
     assert short_url(url) == shown
 
 
 def test_bluesky_counts_and_posts_each_link_as_shown():
-    from wagtail_syndicate.text import shorten_links
+    from wagtail_syndicate.networks.text import shorten_links
 
     url = "https://photos.example.com/2026/11/27/morning-boats-at-the-harbour/"
     text = f"Café 🌅 {url} and {url}."

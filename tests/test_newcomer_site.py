@@ -51,6 +51,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.images import get_image_model_string
 from wagtail.models import Page
 
+from wagtail_syndicate.admin import SyndicatedPageForm, syndication_panels
 from wagtail_syndicate.models import SyndicatedPageMixin
 
 
@@ -63,7 +64,8 @@ class PhotoPage(SyndicatedPageMixin, Page):
     syndication_alt_text_field = "alt_text"
 
     content_panels = Page.content_panels + [FieldPanel("photo"), FieldPanel("alt_text")]
-    promote_panels = Page.promote_panels + SyndicatedPageMixin.syndication_panels
+    base_form_class = SyndicatedPageForm
+    promote_panels = Page.promote_panels + syndication_panels()
 """
 
 ALT_TEXT = "A red square on a white wall"

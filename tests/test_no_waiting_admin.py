@@ -23,10 +23,10 @@ from tests.utils import (
     preview_sections,
     run_tasks,
 )
-from wagtail_syndicate import limits as limits_module
-from wagtail_syndicate import limits_refresh
 from wagtail_syndicate.compat import task_backends
 from wagtail_syndicate.models import SyndicationRecord
+from wagtail_syndicate.pipeline import limits_cache as limits_module
+from wagtail_syndicate.pipeline import limits_refresh
 from wagtail_syndicate.testing import FakeMastodon, Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -23,7 +23,7 @@ from wagtail.test.utils import WagtailTestUtils
 from tests.utils import connect_account, make_image, make_photo_page, run_next, run_tasks
 from wagtail_syndicate.exceptions import ConfigurationError
 from wagtail_syndicate.models import MastodonApp, SyndicationAccount, SyndicationRecord
-from wagtail_syndicate.networks.mastodon_oauth import instance_from_input
+from wagtail_syndicate.networks.mastodon.auth import instance_from_input
 from wagtail_syndicate.testing import FakeMastodon, Fault
 from wagtail_syndicate.testing._oauth import s256
 

@@ -12,10 +12,10 @@ from django.urls import reverse
 from tests.test_failures import edit_page, editor  # noqa: F401
 from tests.testapp.models import PhotoPage
 from tests.utils import connect_account, make_image, make_photo_page, publish_page, run_tasks
-from wagtail_syndicate import posts
 from wagtail_syndicate.compat import task_backends
+from wagtail_syndicate.content import posts
 from wagtail_syndicate.models import SyndicationIntent, SyndicationRecord
-from wagtail_syndicate.tasks import fan_out
+from wagtail_syndicate.pipeline.tasks import fan_out
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -26,7 +26,7 @@ from tests.utils import (
     run_tasks,
 )
 from wagtail_syndicate.models import SyndicationRecord
-from wagtail_syndicate.text import short_url
+from wagtail_syndicate.networks.text import short_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,10 +10,10 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.testapp.models import PhotoPage
 from tests.utils import connect_account, make_image, make_photo_page
-from wagtail_syndicate import queueing
 from wagtail_syndicate.exceptions import ContentError
 from wagtail_syndicate.models import SyndicationAccount, SyndicationIntent, SyndicationRecord
-from wagtail_syndicate.tasks import fan_out
+from wagtail_syndicate.pipeline import queueing
+from wagtail_syndicate.pipeline.tasks import fan_out
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -140,7 +140,7 @@ def test_a_failed_enqueue_in_the_transaction_fails_the_record(
         raise OSError("queue full")
 
     monkeypatch.setattr(queueing, "enqueue", refuse)
-    monkeypatch.setattr("wagtail_syndicate.tasks.enqueue", refuse)
+    monkeypatch.setattr("wagtail_syndicate.pipeline.tasks.enqueue", refuse)
     page = make_photo_page(image=make_image())
     run_fan_out_rows()
     record = SyndicationRecord.objects.get(page=page)
@@ -206,7 +206,7 @@ def test_a_publish_writes_as_many_rows_with_fifty_accounts_as_with_one(
 
 
 def test_the_form_check_plans_once_for_accounts_that_would_post_alike(fake_mastodon, monkeypatch):
-    from wagtail_syndicate.page_form import SharingCheck
+    from wagtail_syndicate.admin.page_form import SharingCheck
 
     accounts = [connect_account(fake_mastodon, token=f"token-{n}") for n in range(3)]
     page = PhotoPage.objects.get(pk=make_photo_page(image=make_image(), syndicate=False).pk)
@@ -227,7 +227,7 @@ def test_the_form_check_plans_once_for_accounts_that_would_post_alike(fake_masto
 
 
 def test_the_form_check_plans_per_account_for_a_model_that_does(fake_mastodon, monkeypatch):
-    from wagtail_syndicate.page_form import SharingCheck
+    from wagtail_syndicate.admin.page_form import SharingCheck
 
     alice = connect_account(fake_mastodon)
     bob = connect_account(fake_mastodon, token="other-token")

@@ -21,8 +21,8 @@ QUEUE_MODULE = (
     if importlib.util.find_spec("django_tasks.backends.database")
     else "django_tasks_db"
 )
-PLUGIN_TASK = "wagtail_syndicate.tasks.syndicate_record"
-FAN_OUT = "wagtail_syndicate.tasks.fan_out"  # what the publish queues: it queues the post
+PLUGIN_TASK = "wagtail_syndicate.pipeline.tasks.syndicate_record"
+FAN_OUT = "wagtail_syndicate.pipeline.tasks.fan_out"  # what the publish queues: it queues the post
 # A task not run yet: django-tasks 0.7 (Wagtail 7.0) calls it NEW, django-tasks-db READY.
 WAITING = "NEW" if QUEUE_MODULE.startswith("django_tasks.") else "READY"
 

@@ -14,7 +14,7 @@ from tests.utils import (
     run_tasks,
 )
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
-from wagtail_syndicate.tasks import share
+from wagtail_syndicate.pipeline.tasks import share
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -20,8 +20,8 @@ from tests.utils import (
 )
 from wagtail_syndicate.compat import task_backends
 from wagtail_syndicate.models import SyndicationRecord
-from wagtail_syndicate.queueing import retry_record
-from wagtail_syndicate.tasks import share
+from wagtail_syndicate.pipeline.queueing import retry_record
+from wagtail_syndicate.pipeline.tasks import share
 from wagtail_syndicate.testing import Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -17,7 +17,7 @@ from wagtail.test.utils import WagtailTestUtils
 from tests.utils import connect_account, make_image, make_photo_page, publish_page, run_tasks
 from wagtail_syndicate.exceptions import ConfigurationError
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
-from wagtail_syndicate.networks.mastodon import MastodonNetwork
+from wagtail_syndicate.networks.mastodon.client import MastodonNetwork
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

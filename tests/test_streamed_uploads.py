@@ -19,7 +19,7 @@ from tests.utils import (
 )
 from wagtail_syndicate.networks import get_network
 from wagtail_syndicate.networks.http import UPLOAD_CHUNK
-from wagtail_syndicate.posts import Media
+from wagtail_syndicate.networks.post import Media
 from wagtail_syndicate.testing import Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -20,7 +20,7 @@ from tests.utils import (
     run_tasks,
 )
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
-from wagtail_syndicate.networks.mastodon_oauth import ServerOAuth
+from wagtail_syndicate.networks.mastodon.auth import ServerOAuth
 from wagtail_syndicate.testing import FakeMastodon, Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)

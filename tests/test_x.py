@@ -24,10 +24,10 @@ from tests.utils import (
     run_tasks,
 )
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
-from wagtail_syndicate.networks.x import XNetwork
-from wagtail_syndicate.networks.x_oauth import SCOPES, oauth1_header
+from wagtail_syndicate.networks.text import weighted_length
+from wagtail_syndicate.networks.x.auth import SCOPES, oauth1_header
+from wagtail_syndicate.networks.x.client import XNetwork
 from wagtail_syndicate.testing import FakeX, Fault
-from wagtail_syndicate.text import weighted_length
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

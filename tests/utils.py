@@ -20,7 +20,7 @@ from wagtail.models import Page, Revision, Site
 from tests.testapp.models import PhotoPage
 from wagtail_syndicate.compat import task_backends
 from wagtail_syndicate.models import SyndicationAccount
-from wagtail_syndicate.tasks import syndicate_record
+from wagtail_syndicate.pipeline.tasks import syndicate_record
 
 
 def make_image(width=640, height=480, *, image_format="PNG", title="Harbour at dawn", **fields):

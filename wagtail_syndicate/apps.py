@@ -11,6 +11,6 @@ class WagtailSyndicateAppConfig(AppConfig):
     def ready(self) -> None:
         # Permission policies are registered in wagtail_hooks.py (see permissions.py): here is
         # too late on Wagtail 8 when this app comes after wagtail.snippets.
-        from . import checks, signal_handlers  # noqa: F401  (checks register on import)
+        from wagtail_syndicate import checks, signal_handlers  # noqa: F401  (checks register on import)
 
         signal_handlers.connect()

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core import checks
 
-from .conf import unknown_settings
+from wagtail_syndicate.conf import unknown_settings
 
 
 @checks.register()
@@ -20,7 +20,7 @@ def check_settings(app_configs, **kwargs):
 
 @checks.register(checks.Tags.security)
 def check_insecure_instances(app_configs, **kwargs):
-    from .conf import get_setting
+    from wagtail_syndicate.conf import get_setting
 
     if get_setting("ALLOW_INSECURE_INSTANCES") and not settings.DEBUG:
         return [
@@ -37,7 +37,7 @@ def check_insecure_instances(app_configs, **kwargs):
 
 @checks.register(checks.Tags.compatibility)
 def check_task_backend(app_configs, **kwargs):
-    from .conf import get_setting
+    from wagtail_syndicate.conf import get_setting
 
     tasks = getattr(settings, "TASKS", None) or {}
     alias = get_setting("TASK_BACKEND")
@@ -69,8 +69,8 @@ def check_task_queue(app_configs, **kwargs):
     ones the backend takes: django-tasks refuses, at every enqueue, a queue its backend does
     not list in ``QUEUES`` (``["default"]`` when not set) and a priority that is not a whole
     number from -100 to 100."""
-    from .compat import task_backends
-    from .conf import database_result_model, get_setting
+    from wagtail_syndicate.compat import task_backends
+    from wagtail_syndicate.conf import database_result_model, get_setting
 
     found = []
     priority = get_setting("TASK_PRIORITY")
@@ -155,7 +155,7 @@ SMALLEST_RUN_REQUESTS = 4
 
 def smallest_run_seconds() -> float:
     """How long sharing a post with one image may take at worst, from the settings."""
-    from .conf import get_setting
+    from wagtail_syndicate.conf import get_setting
 
     return SMALLEST_RUN_REQUESTS * get_setting("REQUEST_DEADLINE") + get_setting(
         "MEDIA_PROCESSING_TIMEOUT"
@@ -167,8 +167,8 @@ def check_lease(app_configs, **kwargs):
     """A run's requests are bounded by its lease (``networks.http.run_deadline``): the lease
     less its margin (``run_margin()``) must leave room for at least the smallest run, or
     every run that shares an image is stopped, retried and in the end failed."""
-    from .conf import get_setting
-    from .networks.http import RUN_MARGIN, network_time_per_run, run_margin
+    from wagtail_syndicate.conf import get_setting
+    from wagtail_syndicate.networks.http import RUN_MARGIN, network_time_per_run, run_margin
 
     available, needed, margin = network_time_per_run(), smallest_run_seconds(), run_margin()
     if available > needed:
@@ -194,8 +194,8 @@ def check_tokens_readable(app_configs, **kwargs):
     SECRET_KEY_FALLBACKS): those accounts fail every post until connected again."""
     from django.db import DatabaseError
 
-    from .models import MastodonApp, SyndicationAccount
-    from .tokens import is_readable
+    from wagtail_syndicate.models import MastodonApp, SyndicationAccount
+    from wagtail_syndicate.tokens import is_readable
 
     try:
         accounts = [a for a in SyndicationAccount.objects.all() if not a.token_readable]
@@ -250,7 +250,7 @@ def check_live_status_intervals(app_configs, **kwargs):
     """The admin's live status waits these between its checks of a post in flight: anything
     but positive numbers breaks every admin screen that shows a record, and an empty list
     leaves them all still until reloaded."""
-    from .conf import get_setting
+    from wagtail_syndicate.conf import get_setting
 
     value = get_setting("LIVE_STATUS_INTERVALS")
     if not bad_intervals(value):
@@ -272,9 +272,10 @@ def check_page_forms(app_configs, **kwargs):
     publish-time refusal (a publish that cannot be shared goes through, and only its record
     says why) and the choice of accounts limited to the page's site, without a word."""
     from django.apps import apps
+    from wagtail.admin.forms import WagtailAdminPageForm
 
-    from .models import SyndicatedPageMixin
-    from .page_form import SyndicatedPageForm
+    from wagtail_syndicate.admin.page_form import SyndicatedPageForm
+    from wagtail_syndicate.models import SyndicatedPageMixin
 
     found = []
     models = (
@@ -293,7 +294,11 @@ def check_page_forms(app_configs, **kwargs):
         if not isinstance(form_class, type) or issubclass(form_class, SyndicatedPageForm):
             continue
         # The class the site wrote (Wagtail builds the form as a subclass of it).
-        named = getattr(edit_handler, "base_form_class", None) or model.base_form_class
+        named = (
+            getattr(edit_handler, "base_form_class", None)
+            or getattr(model, "base_form_class", None)
+            or WagtailAdminPageForm  # Wagtail's default: the page names no form
+        )
         found.append(
             checks.Warning(
                 f"{model._meta.label}'s edit form ({named.__module__}."
@@ -301,8 +306,8 @@ def check_page_forms(app_configs, **kwargs):
                 "that cannot be shared (an image without alt text, a text too long for an "
                 "account) is not refused, and the accounts offered are not limited to the "
                 "page's site.",
-                hint="Make the page's base_form_class subclass "
-                "wagtail_syndicate.page_form.SyndicatedPageForm.",
+                hint="Set the page model's base_form_class to "
+                "wagtail_syndicate.admin.SyndicatedPageForm, or a subclass of it.",
                 obj=model,
                 id="wagtail_syndicate.W007",
             )
@@ -314,8 +319,8 @@ def check_page_forms(app_configs, **kwargs):
 def check_networks(app_configs, **kwargs):
     """Every network of ``NETWORKS`` (and the built-in ones) must name a ``Network`` class
     that imports: accounts on one that does not could never post."""
-    from .exceptions import ConfigurationError
-    from .networks.base import configured_networks, get_network
+    from wagtail_syndicate.exceptions import ConfigurationError
+    from wagtail_syndicate.networks.base import configured_networks, get_network
 
     try:
         keys = list(configured_networks())

@@ -108,7 +108,7 @@ def plugin_task(task, **changes):
     refuses any priority but the default), with ``changes`` (``Task.using``'s, e.g.
     ``run_after``). One ``using``: each copy of a task is validated against its backend, so a
     copy on the backend but still in the "default" queue fails where QUEUES lacks it."""
-    from .compat import task_backends
+    from wagtail_syndicate.compat import task_backends
 
     alias = get_setting("TASK_BACKEND")
     # django-tasks before 0.8 has no supports_priority: every backend there takes a priority.

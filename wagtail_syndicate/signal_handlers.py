@@ -5,8 +5,8 @@ import logging
 
 from wagtail.signals import page_published, page_unpublished
 
-from .models import SyndicatedPageMixin
-from .queueing import queue_removal, record_intent, savepoint
+from wagtail_syndicate.models import SyndicatedPageMixin
+from wagtail_syndicate.pipeline.queueing import queue_removal, record_intent, savepoint
 
 logger = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from .conf import get_setting
-from .exceptions import ConfigurationError
+from wagtail_syndicate.conf import get_setting
+from wagtail_syndicate.exceptions import ConfigurationError
 
 
 class TokenUnreadable(ConfigurationError):

@@ -12,18 +12,21 @@ from wagtail.admin import messages
 from wagtail.admin.widgets.button import Button
 from wagtail.snippets.models import register_snippet
 
-from .columns import ICON_FILES
-from .components import RecentFailuresPanel, view_post_buttons
-from .fitting import WebReadyOperation
-from .history import FORMATTERS
-from .live import LIVE_URL_NAME, page_status
-from .models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
-from .networks import get_network
-from .oauth_views import revoke_tokens
-from .permissions import ViewSetMenuItem, register_policies
-from .preview_cards import SyndicationPreviewOnCreateView, SyndicationPreviewView
-from .views import CheckPostView
-from .viewsets import SyndicationAccountViewSet, SyndicationRecordViewSet
+from wagtail_syndicate.admin.columns import ICON_FILES
+from wagtail_syndicate.admin.components import RecentFailuresPanel, view_post_buttons
+from wagtail_syndicate.admin.live import LIVE_URL_NAME, page_status
+from wagtail_syndicate.admin.oauth_views import revoke_tokens
+from wagtail_syndicate.admin.permissions import ViewSetMenuItem, register_policies
+from wagtail_syndicate.admin.preview_cards import (
+    SyndicationPreviewOnCreateView,
+    SyndicationPreviewView,
+)
+from wagtail_syndicate.admin.views import CheckPostView
+from wagtail_syndicate.admin.viewsets import SyndicationAccountViewSet, SyndicationRecordViewSet
+from wagtail_syndicate.content.fitting import WebReadyOperation
+from wagtail_syndicate.models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
+from wagtail_syndicate.networks import get_network
+from wagtail_syndicate.pipeline.history import FORMATTERS
 
 register_policies()  # first: registering a viewset makes a fallback policy for its model
 
@@ -157,7 +160,7 @@ def tell_editor_what_is_shared(request, page):
         return
     check = getattr(request, "syndication_check", None)
     if check is None:  # a form that is not the plugin's: check now
-        from .page_form import SharingCheck
+        from wagtail_syndicate.admin.page_form import SharingCheck
 
         check = SharingCheck(page)
     if check.go_live_at and check.go_live_at > timezone.now():  # scheduled: not live yet

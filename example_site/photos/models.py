@@ -6,6 +6,7 @@ from wagtail.admin.panels import FieldPanel, InlinePanel
 from wagtail.images import get_image_model_string
 from wagtail.models import Orderable, Page
 
+from wagtail_syndicate.admin import SyndicatedPageForm, syndication_panels
 from wagtail_syndicate.contract import SyndicationImage
 from wagtail_syndicate.exceptions import ContentError
 from wagtail_syndicate.models import SyndicatedPageMixin
@@ -58,7 +59,8 @@ class PhotoPage(SyndicatedPageMixin, Page):
         FieldPanel("caption"),
     ]
     # The toggle and the optional post text, on the Promote tab.
-    promote_panels = Page.promote_panels + SyndicatedPageMixin.syndication_panels
+    base_form_class = SyndicatedPageForm
+    promote_panels = Page.promote_panels + syndication_panels()
     parent_page_types = ["photos.HomePage"]
     subpage_types = []
 
@@ -73,7 +75,8 @@ class GalleryPage(SyndicatedPageMixin, Page):
         FieldPanel("intro"),
         InlinePanel("gallery_images", label="Photos", min_num=1),
     ]
-    promote_panels = Page.promote_panels + SyndicatedPageMixin.syndication_panels
+    base_form_class = SyndicatedPageForm
+    promote_panels = Page.promote_panels + syndication_panels()
     parent_page_types = ["photos.HomePage"]
     subpage_types = []
 

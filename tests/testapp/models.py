@@ -5,6 +5,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.images import get_image_model_string
 from wagtail.models import Page
 
+from wagtail_syndicate.admin import SyndicatedPageForm, syndication_panels
 from wagtail_syndicate.models import SyndicatedPageMixin
 
 
@@ -22,7 +23,8 @@ class PhotoPage(SyndicatedPageMixin, Page):
     syndication_alt_text_field = "alt_text"
 
     content_panels = Page.content_panels + [FieldPanel("photo"), FieldPanel("alt_text")]
-    promote_panels = Page.promote_panels + SyndicatedPageMixin.syndication_panels
+    base_form_class = SyndicatedPageForm
+    promote_panels = Page.promote_panels + syndication_panels()
 
 
 class NotePage(SyndicatedPageMixin, Page):
@@ -31,7 +33,8 @@ class NotePage(SyndicatedPageMixin, Page):
     body = models.TextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("body")]
-    promote_panels = Page.promote_panels + SyndicatedPageMixin.syndication_panels
+    base_form_class = SyndicatedPageForm
+    promote_panels = Page.promote_panels + syndication_panels()
 
 
 class TemperamentalPhotoPage(PhotoPage):

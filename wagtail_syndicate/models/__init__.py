@@ -1,8 +1,8 @@
-from .accounts import SyndicationAccount
-from .intents import SyndicationIntent
-from .mixin import SyndicatedPageMixin
-from .oauth import MastodonApp
-from .records import SyndicationRecord
+from wagtail_syndicate.models.accounts import SyndicationAccount
+from wagtail_syndicate.models.intents import SyndicationIntent
+from wagtail_syndicate.models.mixin import SyndicatedPageMixin
+from wagtail_syndicate.models.oauth import MastodonApp
+from wagtail_syndicate.models.records import SyndicationRecord
 
 __all__ = [
     "MastodonApp",

@@ -1,17 +1,13 @@
 """``SyndicatedPageMixin``: what a page model mixes in to be shared when published."""
 
-from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 
-from ..conf import get_setting
-from ..contract import SyndicationImage, SyndicationOptions
-from ..exceptions import ConfigurationError, ContentError
-from ..page_form import SyndicatedPageForm
-from ..panels import SyndicationPreviewPanel, SyndicationStatusPanel
+from wagtail_syndicate.conf import get_setting
+from wagtail_syndicate.contract import SyndicationImage, SyndicationOptions
+from wagtail_syndicate.exceptions import ConfigurationError, ContentError
 
 VISIBILITY_CHOICES = [
     ("public", _("Public")),
@@ -27,7 +23,9 @@ class SyndicatedPageMixin(models.Model):
     Set ``syndication_image_field`` to the name of an image ForeignKey on the page (or leave it
     ``None`` for text-only posts) and ``syndication_alt_text_field`` to a text field holding the
     image's alt text; without one, the image's own ``description`` is used. Add
-    ``SyndicatedPageMixin.syndication_panels`` to a panel list so editors see the toggle.
+    ``wagtail_syndicate.admin.syndication_panels`` to a panel list so editors see the toggle,
+    and set ``base_form_class`` to ``wagtail_syndicate.admin.SyndicatedPageForm`` (or a
+    subclass) for the publish-time refusal (check ``W007`` warns without it).
     """
 
     syndication_image_field: str | None = None
@@ -68,23 +66,6 @@ class SyndicatedPageMixin(models.Model):
         choices=VISIBILITY_CHOICES,
         help_text=_("Leave empty for the account's default visibility."),
     )
-
-    base_form_class = SyndicatedPageForm
-
-    syndication_panels = [
-        MultiFieldPanel(
-            [
-                FieldPanel("syndicate"),
-                FieldPanel("syndication_accounts", widget=forms.CheckboxSelectMultiple),
-                FieldPanel("syndication_text"),
-                FieldPanel("syndication_content_warning"),
-                FieldPanel("syndication_visibility"),
-            ],
-            heading=_("Sharing"),
-        ),
-        SyndicationPreviewPanel(),
-        SyndicationStatusPanel(),
-    ]
 
     class Meta:
         abstract = True
@@ -159,7 +140,7 @@ class SyndicatedPageMixin(models.Model):
         ``{url}`` and ``{tags}`` (the page's tags as hashtags). A page model may add its own
         (``{caption}``, say). To fit a server's limit the plugin shortens ``{intro}``, then
         ``{title}``, then drops hashtags from ``{tags}``; it never cuts the rest."""
-        from ..fitting import hashtag
+        from wagtail_syndicate.content.fitting import hashtag
 
         hashtags = [tag for tag in map(hashtag, self.get_syndication_tags()) if tag]
         return {

@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ..tokens import encrypted_property
+from wagtail_syndicate.tokens import encrypted_property
 
 
 class MastodonApp(models.Model):

@@ -1,5 +1,5 @@
 """Networks that pages are shared to, each behind the one ``Network`` interface."""
 
-from .base import Network, get_network
+from wagtail_syndicate.networks.base import Network, get_network
 
 __all__ = ["Network", "get_network"]

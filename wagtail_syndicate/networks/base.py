@@ -17,10 +17,10 @@ from urllib.parse import quote, quote_plus, urlsplit
 
 from django.utils.module_loading import import_string
 
-from ..conf import get_setting
-from ..exceptions import ConfigurationError, NetworkError, PermanentNetworkError
-from ..limits import Limits
-from ..posts import Media, Post
+from wagtail_syndicate.conf import get_setting
+from wagtail_syndicate.exceptions import ConfigurationError, NetworkError, PermanentNetworkError
+from wagtail_syndicate.networks.limits import Limits
+from wagtail_syndicate.networks.post import Media, Post
 
 
 def _keep(session: dict) -> None:

@@ -27,9 +27,9 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
-from .. import __version__
-from ..conf import get_setting
-from ..exceptions import (
+from wagtail_syndicate import __version__
+from wagtail_syndicate.conf import get_setting
+from wagtail_syndicate.exceptions import (
     ConfigurationError,
     PermanentNetworkError,
     RateLimited,

@@ -4,7 +4,7 @@
 from django import template
 from django.utils.html import format_html_join
 
-from ..models import SyndicationRecord
+from wagtail_syndicate.models import SyndicationRecord
 
 register = template.Library()
 

@@ -5,12 +5,12 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.views.decorators.debug import sensitive_variables
 
-from ...exceptions import ConfigurationError, NetworkError
-from ...models import SyndicationAccount
-from ...networks import get_network
-from ...networks.base import check_account, network_choices
-from ...networks.http import normalize_instance_url
-from ...oauth_flows import disconnect
+from wagtail_syndicate.admin.oauth_flows import disconnect
+from wagtail_syndicate.exceptions import ConfigurationError, NetworkError
+from wagtail_syndicate.models import SyndicationAccount
+from wagtail_syndicate.networks import get_network
+from wagtail_syndicate.networks.base import check_account, network_choices
+from wagtail_syndicate.networks.http import normalize_instance_url
 
 
 class Command(BaseCommand):

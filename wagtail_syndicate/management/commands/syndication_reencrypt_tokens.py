@@ -4,8 +4,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.views.decorators.debug import sensitive_variables
 
-from ...models import MastodonApp, SyndicationAccount
-from ...tokens import TokenUnreadable, reencrypt_token
+from wagtail_syndicate.models import MastodonApp, SyndicationAccount
+from wagtail_syndicate.tokens import TokenUnreadable, reencrypt_token
 
 # The encrypted fields of each model that holds secrets.
 ENCRYPTED_FIELDS = [
