@@ -148,7 +148,7 @@ def child(variant: str, bench_dir: str, accounts: int) -> None:
         for path, arguments in _common.task_result_model().objects.values_list(
             "task_path", "args_kwargs"
         ):
-            if path.endswith(("syndicate_record", "fan_out")):
+            if path.endswith(("syndicate_record", "fan_out_task")):
                 tasks[path.rsplit(".", 1)[-1]] += 1
             elif arguments["args"][:2] == ["wagtail_syndicate", "syndicationrecord"]:
                 tasks[path.rsplit(".", 1)[-1] + " of a SyndicationRecord"] += 1

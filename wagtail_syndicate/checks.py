@@ -3,7 +3,14 @@
 from django.conf import settings
 from django.core import checks
 
-from wagtail_syndicate.conf import unknown_settings
+from wagtail_syndicate.admin.page_form import SyndicatedPageForm
+from wagtail_syndicate.compat import task_backends
+from wagtail_syndicate.conf import database_result_model, get_setting, unknown_settings
+from wagtail_syndicate.exceptions import ConfigurationError
+from wagtail_syndicate.models import MastodonApp, SyndicatedPageMixin, SyndicationAccount
+from wagtail_syndicate.networks.base import configured_networks, get_network
+from wagtail_syndicate.networks.http import RUN_MARGIN, network_time_per_run, run_margin
+from wagtail_syndicate.tokens import is_readable
 
 
 @checks.register()
@@ -20,7 +27,6 @@ def check_settings(app_configs, **kwargs):
 
 @checks.register(checks.Tags.security)
 def check_insecure_instances(app_configs, **kwargs):
-    from wagtail_syndicate.conf import get_setting
 
     if get_setting("ALLOW_INSECURE_INSTANCES") and not settings.DEBUG:
         return [
@@ -37,7 +43,6 @@ def check_insecure_instances(app_configs, **kwargs):
 
 @checks.register(checks.Tags.compatibility)
 def check_task_backend(app_configs, **kwargs):
-    from wagtail_syndicate.conf import get_setting
 
     tasks = getattr(settings, "TASKS", None) or {}
     alias = get_setting("TASK_BACKEND")
@@ -69,8 +74,6 @@ def check_task_queue(app_configs, **kwargs):
     ones the backend takes: django-tasks refuses, at every enqueue, a queue its backend does
     not list in ``QUEUES`` (``["default"]`` when not set) and a priority that is not a whole
     number from -100 to 100."""
-    from wagtail_syndicate.compat import task_backends
-    from wagtail_syndicate.conf import database_result_model, get_setting
 
     found = []
     priority = get_setting("TASK_PRIORITY")
@@ -155,7 +158,6 @@ SMALLEST_RUN_REQUESTS = 4
 
 def smallest_run_seconds() -> float:
     """How long sharing a post with one image may take at worst, from the settings."""
-    from wagtail_syndicate.conf import get_setting
 
     return SMALLEST_RUN_REQUESTS * get_setting("REQUEST_DEADLINE") + get_setting(
         "MEDIA_PROCESSING_TIMEOUT"
@@ -167,8 +169,6 @@ def check_lease(app_configs, **kwargs):
     """A run's requests are bounded by its lease (``networks.http.run_deadline``): the lease
     less its margin (``run_margin()``) must leave room for at least the smallest run, or
     every run that shares an image is stopped, retried and in the end failed."""
-    from wagtail_syndicate.conf import get_setting
-    from wagtail_syndicate.networks.http import RUN_MARGIN, network_time_per_run, run_margin
 
     available, needed, margin = network_time_per_run(), smallest_run_seconds(), run_margin()
     if available > needed:
@@ -193,9 +193,6 @@ def check_tokens_readable(app_configs, **kwargs):
     """Stored tokens that no current key decrypts (SECRET_KEY changed without the old one in
     SECRET_KEY_FALLBACKS): those accounts fail every post until connected again."""
     from django.db import DatabaseError
-
-    from wagtail_syndicate.models import MastodonApp, SyndicationAccount
-    from wagtail_syndicate.tokens import is_readable
 
     try:
         accounts = [a for a in SyndicationAccount.objects.all() if not a.token_readable]
@@ -250,7 +247,6 @@ def check_live_status_intervals(app_configs, **kwargs):
     """The admin's live status waits these between its checks of a post in flight: anything
     but positive numbers breaks every admin screen that shows a record, and an empty list
     leaves them all still until reloaded."""
-    from wagtail_syndicate.conf import get_setting
 
     value = get_setting("LIVE_STATUS_INTERVALS")
     if not bad_intervals(value):
@@ -273,9 +269,6 @@ def check_page_forms(app_configs, **kwargs):
     says why) and the choice of accounts limited to the page's site, without a word."""
     from django.apps import apps
     from wagtail.admin.forms import WagtailAdminPageForm
-
-    from wagtail_syndicate.admin.page_form import SyndicatedPageForm
-    from wagtail_syndicate.models import SyndicatedPageMixin
 
     found = []
     models = (
@@ -319,8 +312,6 @@ def check_page_forms(app_configs, **kwargs):
 def check_networks(app_configs, **kwargs):
     """Every network of ``NETWORKS`` (and the built-in ones) must name a ``Network`` class
     that imports: accounts on one that does not could never post."""
-    from wagtail_syndicate.exceptions import ConfigurationError
-    from wagtail_syndicate.networks.base import configured_networks, get_network
 
     try:
         keys = list(configured_networks())

@@ -8,6 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from wagtail_syndicate.compat import task_backends
+
 DEFAULTS: dict[str, Any] = {
     # Accept http:// and loopback instance URLs (development, tests, the demo).
     "ALLOW_INSECURE_INSTANCES": False,
@@ -108,7 +110,6 @@ def plugin_task(task, **changes):
     refuses any priority but the default), with ``changes`` (``Task.using``'s, e.g.
     ``run_after``). One ``using``: each copy of a task is validated against its backend, so a
     copy on the backend but still in the "default" queue fails where QUEUES lacks it."""
-    from wagtail_syndicate.compat import task_backends
 
     alias = get_setting("TASK_BACKEND")
     # django-tasks before 0.8 has no supports_priority: every backend there takes a priority.

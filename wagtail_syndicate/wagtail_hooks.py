@@ -16,8 +16,9 @@ from wagtail_syndicate.admin.columns import ICON_FILES
 from wagtail_syndicate.admin.components import RecentFailuresPanel, view_post_buttons
 from wagtail_syndicate.admin.live import LIVE_URL_NAME, page_status
 from wagtail_syndicate.admin.oauth_views import revoke_tokens
+from wagtail_syndicate.admin.page_form import SharingCheck
 from wagtail_syndicate.admin.permissions import ViewSetMenuItem, register_policies
-from wagtail_syndicate.admin.preview_cards import (
+from wagtail_syndicate.admin.preview_views import (
     SyndicationPreviewOnCreateView,
     SyndicationPreviewView,
 )
@@ -160,8 +161,6 @@ def tell_editor_what_is_shared(request, page):
         return
     check = getattr(request, "syndication_check", None)
     if check is None:  # a form that is not the plugin's: check now
-        from wagtail_syndicate.admin.page_form import SharingCheck
-
         check = SharingCheck(page)
     if check.go_live_at and check.go_live_at > timezone.now():  # scheduled: not live yet
         messages.info(request, _("This page will be shared when it goes live."))

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from wagtail.admin.ui.components import Component
 from wagtail.admin.widgets.button import Button
 
-from wagtail_syndicate.admin.panels import may_retry, retry_url
+from wagtail_syndicate.admin.permissions import may_retry, retry_url
 from wagtail_syndicate.models import SyndicationRecord
 
 RECENT_FAILURES = 5

@@ -16,8 +16,10 @@ from django.views.decorators.http import require_GET
 from wagtail.models import Page
 
 from wagtail_syndicate.admin.components import view_post_buttons_for
-from wagtail_syndicate.admin.panels import may_retry, retry_url
+from wagtail_syndicate.admin.permissions import may_retry, retry_url
 from wagtail_syndicate.conf import get_setting
+from wagtail_syndicate.models import SyndicationAccount, SyndicationIntent, SyndicationRecord
+from wagtail_syndicate.models.accounts import site_id_of
 
 STATUS_TEMPLATE = "wagtail_syndicate/panels/status.html"
 LIVE_URL_NAME = "wagtail_syndicate_page_status"
@@ -26,7 +28,6 @@ LIVE_URL_NAME = "wagtail_syndicate_page_status"
 def in_flight(records) -> bool:
     """Whether any of ``records`` is still on its way (queued, posting or retrying): the
     controller keeps asking while it is."""
-    from wagtail_syndicate.models import SyndicationRecord
 
     State = SyndicationRecord.State
     return any(record.state in (State.QUEUED, State.POSTING, State.RETRYING) for record in records)
@@ -52,7 +53,6 @@ def page_status_context(page, user, back_url: str) -> dict:
     ``back_url``) for those the user may retry, and the page header's "View post" items (which
     the controller puts in the header's Actions menu). The same queries whatever the number of
     records."""
-    from wagtail_syndicate.models import SyndicationRecord
 
     records = list(SyndicationRecord.objects.filter(page_id=page.pk).select_related("account"))
     records += pending_records(page, records)
@@ -72,8 +72,6 @@ def page_status_context(page, user, back_url: str) -> dict:
 def pending_records(page, records) -> list:
     """For a publish the worker has not fanned out yet: an unsaved record, queued, per account
     it goes to that has no record of the page yet (from the intent: no page-model code)."""
-    from wagtail_syndicate.models import SyndicationAccount, SyndicationIntent, SyndicationRecord
-    from wagtail_syndicate.models.accounts import site_id_of
 
     intent = SyndicationIntent.objects.pending().filter(page_id=page.pk).order_by("-pk").first()
     if intent is None:

@@ -5,7 +5,12 @@ import logging
 from wagtail.admin.forms import WagtailAdminPageForm
 
 from wagtail_syndicate.conf import get_setting
+from wagtail_syndicate.content.fitting import check_source
+from wagtail_syndicate.content.posts import plan_post, unexpected_error_message
 from wagtail_syndicate.exceptions import ContentError, ImageError
+from wagtail_syndicate.models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
+from wagtail_syndicate.models.accounts import site_id_of
+from wagtail_syndicate.pipeline.limits_cache import limits_for
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +32,6 @@ class SyndicatedPageForm(WagtailAdminPageForm):
         super().__init__(*args, **kwargs)
         if "syndication_accounts" in self.fields:
             # Only the accounts that could share this page are offered.
-            from wagtail_syndicate.models.accounts import SyndicationAccount, site_id_of
 
             page = self.instance if self.instance.pk else self.parent_page
             self.syndication_site = site_id_of(page) if page is not None else None
@@ -68,12 +72,6 @@ class SharingCheck:
     """
 
     def __init__(self, page, parent_page=None, site=None) -> None:
-        from wagtail_syndicate.models import (
-            SyndicatedPageMixin,
-            SyndicationAccount,
-            SyndicationRecord,
-        )
-        from wagtail_syndicate.models.accounts import site_id_of
 
         self.accounts: list = []
         self.go_live_at = page.go_live_at  # as submitted: when a scheduled publish goes live
@@ -118,8 +116,6 @@ class SharingCheck:
         self.problems = list(problems.values())
 
     def _check(self, page, account) -> ContentError | None:
-        from wagtail_syndicate.content.fitting import check_source
-        from wagtail_syndicate.content.posts import unexpected_error_message
 
         try:
             plan = self.plans[account.pk] = self._plan(page, account)
@@ -137,8 +133,6 @@ class SharingCheck:
         return None
 
     def _plan(self, page, account):
-        from wagtail_syndicate.content.posts import plan_post
-        from wagtail_syndicate.pipeline.limits_cache import limits_for
 
         limits = limits_for(account, fetch=False)  # known limits only: no request is made
         if not self._plans_alike:

@@ -7,7 +7,21 @@ from wagtail.admin.menu import MenuItem
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.views.chooser import SnippetChooserViewSet
 
+from wagtail_syndicate.models import SyndicationRecord
+
 READ_ONLY_ACTIONS = {"add", "change", "delete", "copy"}
+
+
+RETRY_URL_NAME = "wagtailsnippets_wagtail_syndicate_syndicationrecord:retry"
+
+
+def retry_url(record) -> str:
+    return reverse(RETRY_URL_NAME, args=[record.pk])
+
+
+def may_retry(user, record) -> bool:
+
+    return record.can_retry and can_retry(user, record)
 
 
 class SyndicationRecordPermissionPolicy(ModelPermissionPolicy):
@@ -99,7 +113,6 @@ def register_policies() -> None:
     and registering then raises ``ImproperlyConfigured``. Hooks are loaded once, whatever the
     order of ``INSTALLED_APPS``.
     """
-    from wagtail_syndicate.models import SyndicationRecord
 
     if register_permission_policy is not None:
         register_permission_policy(

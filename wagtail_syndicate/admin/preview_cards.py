@@ -1,20 +1,15 @@
-"""The editor's preview as cards that look like the post on each network, and the view that
-renders them from the form as the editor types (nothing saved, no request to any server)."""
+"""The editor's preview as cards that look like the post on each network (nothing saved, no
+request to any server); ``preview_views`` renders them from the form as the editor types."""
 
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-try:
-    from wagtail.admin.views.pages.preview import PreviewOnCreateView, PreviewOnEditView
-except ImportError:  # Wagtail 7 names them PreviewOnCreate and PreviewOnEdit
-    from wagtail.admin.views.pages.preview import PreviewOnCreate as PreviewOnCreateView
-    from wagtail.admin.views.pages.preview import PreviewOnEdit as PreviewOnEditView
-
+from wagtail_syndicate.admin.previews import previews
+from wagtail_syndicate.models import SyndicationRecord
 from wagtail_syndicate.networks.text import link_spans, short_url
 
 TEMPLATE = "wagtail_syndicate/panels/preview_cards.html"
@@ -120,7 +115,7 @@ def outcome(preview, record) -> tuple[str, str]:
 
 @dataclass
 class Card:
-    """One account's card: the ``panels.Preview`` with what the card template shows."""
+    """One account's card: the ``previews.Preview`` with what the card template shows."""
 
     preview: object
     segments: list[Segment]
@@ -138,10 +133,8 @@ class Card:
 
 
 def cards(page) -> list[Card]:
-    """A card per account ``page`` would be shared to (``panels.previews``: cached limits
+    """A card per account ``page`` would be shared to (``previews.previews``: cached limits
     only, no request to any server)."""
-    from wagtail_syndicate.admin.panels import previews
-    from wagtail_syndicate.models import SyndicationRecord
 
     records = {}
     if page.pk:
@@ -176,30 +169,6 @@ def cards_context(page, from_form: bool = False) -> dict:
         "enabled": enabled,
         "cards": cards(page) if saved and enabled else [],
     }
-
-
-class CardsFromForm:
-    """POST the page editor's form: the cards for the page as the form has it, not saved.
-
-    Like Wagtail's own preview views (whose permission checks and form it reuses): only those
-    who may edit the page (or add it there), and the form's values are read, never stored."""
-
-    http_method_names = ["post"]
-
-    def post(self, request, *args, **kwargs):
-        form = self.get_form(request.POST)
-        self.validate_form(form)  # puts the valid values on form.instance
-        if hasattr(form, "cleaned_data"):
-            form.save_cluster_m2m()  # the accounts chosen, in memory only
-        return TemplateResponse(request, TEMPLATE, cards_context(form.instance, from_form=True))
-
-
-class SyndicationPreviewView(CardsFromForm, PreviewOnEditView):
-    """The cards of a page being edited."""
-
-
-class SyndicationPreviewOnCreateView(CardsFromForm, PreviewOnCreateView):
-    """The cards of a page being added, before it is first saved."""
 
 
 def preview_url(page, parent_page=None) -> str:

@@ -19,6 +19,9 @@ from wagtail_syndicate.exceptions import SyndicationError
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.models.accounts import network_name
 from wagtail_syndicate.networks import get_network
+from wagtail_syndicate.pipeline.check_post import send_test_post
+from wagtail_syndicate.pipeline.queueing import retry_record
+from wagtail_syndicate.pipeline.tasks import redact_secrets
 
 
 class ConfirmActionView(WagtailAdminTemplateMixin, TemplateView):
@@ -107,7 +110,6 @@ class RetryView(ConfirmActionView):
         return reverse("wagtailadmin_pages:edit", args=[self.object.page_id])
 
     def act(self, request):
-        from wagtail_syndicate.pipeline.queueing import retry_record
 
         record = self.object
         record = retry_record(record) if record.can_retry else record
@@ -186,8 +188,6 @@ class CheckPostView(ConfirmActionView):
 
     @sensitive_variables()
     def act(self, request):
-        from wagtail_syndicate.pipeline.check_post import send_test_post
-        from wagtail_syndicate.pipeline.tasks import redact_secrets
 
         try:
             url = send_test_post(self.object)

@@ -16,7 +16,6 @@ from willow.image import Image as WillowImage
 from willow.plugins.pillow import PillowImage
 
 from wagtail_syndicate.conf import get_setting
-from wagtail_syndicate.content.posts import focus_from_focal_point, image_source
 from wagtail_syndicate.exceptions import ContentError, ImageError
 from wagtail_syndicate.networks.limits import Limits
 from wagtail_syndicate.networks.post import Media
@@ -70,6 +69,24 @@ class WebReadyOperation(FilterOperation):
         else:
             return None
         return PillowImage(picture)
+
+
+def image_source(image) -> str:
+    # A new file uploaded to a Wagtail image gets a new name, so this changes with the picture.
+    return f"{image.pk}:{image.file.name}"
+
+
+def focus_from_focal_point(image) -> tuple[float, float] | None:
+    """Mastodon's focus ``(x, y)`` in [-1, 1] (y up) from a Wagtail focal point, or ``None``.
+
+    Wagtail stores the centre of the focal area in pixels from the top-left corner; renditions
+    are scaled, never cropped, so the same focus holds for the uploaded frame.
+    """
+    if image.focal_point_x is None or image.focal_point_y is None:
+        return None
+    x = 2 * image.focal_point_x / image.width - 1
+    y = 1 - 2 * image.focal_point_y / image.height
+    return (round(max(-1.0, min(1.0, x)), 2), round(max(-1.0, min(1.0, y)), 2))
 
 
 def _cmyk_to_srgb(picture):

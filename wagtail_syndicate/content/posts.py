@@ -12,6 +12,14 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
+from wagtail_syndicate.content.fitting import (
+    check_source_pixels,
+    fit_image,
+    fit_text,
+    focus_from_focal_point,
+    image_source,
+    trim_alt_text,
+)
 from wagtail_syndicate.contract import SyndicationOptions, has_visible_characters
 from wagtail_syndicate.exceptions import ContentError, PageCodeError, SyndicationError
 from wagtail_syndicate.networks.post import Post, fingerprint
@@ -41,24 +49,6 @@ class PostPlan:
         return fingerprint(self.text, self.spoiler_text, self.language, images)
 
 
-def image_source(image) -> str:
-    # A new file uploaded to a Wagtail image gets a new name, so this changes with the picture.
-    return f"{image.pk}:{image.file.name}"
-
-
-def focus_from_focal_point(image) -> tuple[float, float] | None:
-    """Mastodon's focus ``(x, y)`` in [-1, 1] (y up) from a Wagtail focal point, or ``None``.
-
-    Wagtail stores the centre of the focal area in pixels from the top-left corner; renditions
-    are scaled, never cropped, so the same focus holds for the uploaded frame.
-    """
-    if image.focal_point_x is None or image.focal_point_y is None:
-        return None
-    x = 2 * image.focal_point_x / image.width - 1
-    y = 1 - 2 * image.focal_point_y / image.height
-    return (round(max(-1.0, min(1.0, x)), 2), round(max(-1.0, min(1.0, y)), 2))
-
-
 def plan_post(page, account, limits) -> PostPlan:
     """What ``page`` will post to ``account`` under ``limits``: text fitted, at most
     ``limits.max_media`` images, alt text trimmed. Raises ``ContentError`` when the page
@@ -75,7 +65,6 @@ def plan_post(page, account, limits) -> PostPlan:
 
 
 def _plan_post(page, account, limits) -> PostPlan:
-    from wagtail_syndicate.content.fitting import check_source_pixels, trim_alt_text
 
     url = call_page_method(page, "get_syndication_url")
     if not url:
@@ -124,7 +113,6 @@ def _plan_post(page, account, limits) -> PostPlan:
 def _fitted_text(page, account, limits, spoiler_text: str) -> str:
     """The words of the post: the page's template for ``account`` with the page's values,
     fitted to ``limits`` (``fitting.fit_text``)."""
-    from wagtail_syndicate.content.fitting import fit_text
 
     template = call_page_method(page, "get_syndication_template", account)
     values = call_page_method(page, "get_syndication_context")
@@ -150,10 +138,10 @@ def page_method_error_message(page, name: str, err: Exception) -> str:
     """The sentence for a record when ``page.<name>()`` raised ``err``."""
     if isinstance(err, ImproperlyConfigured):  # a mistake in the set-up, already in words
         return str(err)
-    from wagtail_syndicate.models import SyndicatedPageMixin
-
     values = {"method": name, "kind": type(err).__name__, "error": _error_text(err)}
-    if getattr(type(page), name, None) is getattr(SyndicatedPageMixin, name, None):
+    # The mixin's own method (the page model did not override it): the plugin's code.
+    method_module = getattr(getattr(type(page), name, None), "__module__", "") or ""
+    if method_module.split(".")[0] == "wagtail_syndicate":
         message = _("wagtail-syndicate's %(method)s() raised %(kind)s: %(error)s")
     else:
         message = _("The page model's %(method)s() raised %(kind)s: %(error)s")
@@ -185,7 +173,6 @@ def compose_post(page, account, limits) -> Post:
     """The post of ``page`` for ``account``, with every image fitted to ``limits`` (renditions
     made where needed). Raises ``ContentError`` like ``plan_post``, and for an image that
     cannot be made to fit."""
-    from wagtail_syndicate.content.fitting import fit_image
 
     plan = plan_post(page, account, limits)
     return Post(

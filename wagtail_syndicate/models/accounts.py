@@ -9,8 +9,11 @@ from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
+from wagtail_syndicate.content.posts import call_page_method
 from wagtail_syndicate.exceptions import ConfigurationError
 from wagtail_syndicate.models.mixin import VISIBILITY_CHOICES
+from wagtail_syndicate.networks import get_network
+from wagtail_syndicate.networks.base import Credentials
 from wagtail_syndicate.tokens import decrypt_token, encrypt_token, encrypted_property, is_readable
 
 
@@ -115,8 +118,8 @@ class SyndicationAccount(models.Model):
     def adopt_records(self) -> int:
         """Take over the records a removed account with this identity left (one per page:
         the latest, where the account has no record of its page yet); return how many."""
-        from wagtail_syndicate.models.records import SyndicationRecord
 
+        SyndicationRecord = self._meta.get_field("records").related_model  # noqa: N806
         if not self.handle:
             return 0
         orphans = (
@@ -200,7 +203,6 @@ class SyndicationAccount(models.Model):
     @sensitive_variables()
     def credentials(self):
         """What a network module needs to act as this account (it never sees the model)."""
-        from wagtail_syndicate.networks.base import Credentials
 
         return Credentials(
             instance_url=self.instance_url,
@@ -227,7 +229,6 @@ class SyndicationAccount(models.Model):
         (``site``, for a page not yet in the tree). The site is the one Wagtail's cached site
         root paths give the page (what ``Page.get_site`` reads, without fetching the ``Site``).
         """
-        from wagtail_syndicate.content.posts import call_page_method
 
         accounts = cls.of_site(site if site is not None else site_id_of(page))
         chosen = call_page_method(page, "get_syndication_account_ids")
@@ -241,7 +242,6 @@ def server_name(instance_url: str) -> str:
 def network_name(network: str) -> str:
     """The network's name for people ("Mastodon"), or its key for one that is not configured
     (an account left on a network the site no longer has)."""
-    from wagtail_syndicate.networks import get_network
 
     try:
         return str(get_network(network).label)

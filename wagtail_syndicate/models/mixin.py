@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
 
 from wagtail_syndicate.conf import get_setting
+from wagtail_syndicate.content.fitting import hashtag
 from wagtail_syndicate.contract import SyndicationImage, SyndicationOptions
 from wagtail_syndicate.exceptions import ConfigurationError, ContentError
 
@@ -140,7 +141,6 @@ class SyndicatedPageMixin(models.Model):
         ``{url}`` and ``{tags}`` (the page's tags as hashtags). A page model may add its own
         (``{caption}``, say). To fit a server's limit the plugin shortens ``{intro}``, then
         ``{title}``, then drops hashtags from ``{tags}``; it never cuts the rest."""
-        from wagtail_syndicate.content.fitting import hashtag
 
         hashtags = [tag for tag in map(hashtag, self.get_syndication_tags()) if tag]
         return {

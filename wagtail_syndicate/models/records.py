@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail_syndicate.conf import get_setting
 from wagtail_syndicate.exceptions import ConfigurationError
 from wagtail_syndicate.models.accounts import account_label, network_name
+from wagtail_syndicate.networks.base import get_network
 
 # What a run learns about the remote post; kept even when a newer publish overtakes the run.
 REMOTE_FIELDS = (
@@ -215,7 +216,6 @@ class SyndicationRecord(models.Model):
         are allowed) on the account's server or on a host its network's posts are on; else
         "". Every place that shows the link uses this, so a link a server gave before links
         were checked when they were stored is not shown either."""
-        from wagtail_syndicate.networks.base import get_network
 
         if not self.remote_url:
             return ""

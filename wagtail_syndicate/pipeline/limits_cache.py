@@ -6,7 +6,9 @@ from dataclasses import asdict, replace
 from django.core.cache import cache
 
 from wagtail_syndicate.exceptions import PermanentNetworkError
+from wagtail_syndicate.networks import get_network
 from wagtail_syndicate.networks.limits import Limits
+from wagtail_syndicate.tokens import TokenUnreadable
 
 CACHE_SECONDS = 3600
 # The account's session also keeps the limits last read, with when they were read (the
@@ -85,7 +87,6 @@ def limits_for(account, *, fetch: bool = True, refresh: bool = False) -> Limits:
     else (without ``fetch``) the ones last read, else the defaults. An unreachable server
     raises (a passing failure, retried); a server that does not describe itself gives the
     network's defaults."""
-    from wagtail_syndicate.networks import get_network
 
     network = get_network(account.network)
     full_length = _session_flag(account)
@@ -108,7 +109,6 @@ def limits_for(account, *, fetch: bool = True, refresh: bool = False) -> Limits:
 def _known_session(account) -> dict:
     """The account's session, or nothing when it cannot be decrypted: limits are still known
     (a publish and the editor go on), and posting fails with that reason."""
-    from wagtail_syndicate.tokens import TokenUnreadable
 
     try:
         return account.session

@@ -9,6 +9,7 @@ from django_tasks import task
 from django_tasks.backends.immediate import ImmediateBackend
 
 from wagtail_syndicate.conf import plugin_task
+from wagtail_syndicate.models import SyndicationAccount
 from wagtail_syndicate.networks import get_network
 from wagtail_syndicate.networks.limits import Limits
 from wagtail_syndicate.pipeline.limits_cache import (
@@ -35,7 +36,6 @@ def refresh_limits(account_id: int) -> str:
     """Read the limits of account ``account_id`` from its server, unless they were read within
     the hour; return what was done. Nothing is raised to the task backend: a server that
     cannot be reached leaves the limits as they were, and the next admin page asks again."""
-    from wagtail_syndicate.models import SyndicationAccount
 
     account = SyndicationAccount.objects.filter(pk=account_id).first()
     if account is None:

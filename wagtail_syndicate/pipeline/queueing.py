@@ -14,17 +14,18 @@ from functools import partial
 from django.db import IntegrityError, router, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django_tasks import task
 from wagtail.log_actions import LogContext, get_active_log_context
 
-from wagtail_syndicate.conf import get_setting
+from wagtail_syndicate.conf import get_setting, plugin_task
 from wagtail_syndicate.content.posts import plan_post, unexpected_error_message
 from wagtail_syndicate.exceptions import SyndicationError
 from wagtail_syndicate.models import SyndicationAccount, SyndicationIntent, SyndicationRecord
 from wagtail_syndicate.pipeline.history import log_outcomes
+from wagtail_syndicate.pipeline.limits_cache import limits_for
 from wagtail_syndicate.pipeline.tasks import (
     _enqueue_or_record_failure,
     enqueue,
-    enqueue_fan_out,
     enqueued_with_the_transaction,
     record_enqueue_failure,
 )
@@ -90,6 +91,17 @@ def _enqueue_intent(intent_id: int) -> None:
             fan_out(intent_id, enqueue_error=err)
         except Exception:
             logger.exception("Could not fan out intent %s either", intent_id)
+
+
+@task()
+def fan_out_task(intent_id: int) -> str:
+    """Turn a publish's intent into its records and a task per record (``fan_out``)."""
+    return fan_out(intent_id)
+
+
+def enqueue_fan_out(intent_id: int) -> None:
+    """Queue the fan-out of a publish's intent, on the backend of the records' tasks."""
+    plugin_task(fan_out_task).enqueue(intent_id)
 
 
 def fan_out(intent_id: int, enqueue_error: BaseException | None = None) -> str:
@@ -344,7 +356,6 @@ class _Checks:
 
     def _outcome(self, account) -> tuple:
         """(the plan for ``account``, ""), or (None, why it cannot be posted)."""
-        from wagtail_syndicate.pipeline.limits_cache import limits_for
 
         try:
             limits = limits_for(account, fetch=False)

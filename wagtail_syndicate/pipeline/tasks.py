@@ -65,19 +65,6 @@ def enqueue(record_id: int, generation: int, run_after: datetime | None = None) 
     return True
 
 
-@task()
-def fan_out(intent_id: int) -> str:
-    """Turn a publish's intent into its records and a task per record (``queueing.fan_out``)."""
-    from wagtail_syndicate.pipeline.queueing import fan_out as fan_out_intent
-
-    return fan_out_intent(intent_id)
-
-
-def enqueue_fan_out(intent_id: int) -> None:
-    """Queue the fan-out of a publish's intent, on the backend of the records' tasks."""
-    plugin_task(fan_out).enqueue(intent_id)
-
-
 def enqueued_with_the_transaction() -> bool:
     """True when a task enqueued now commits with the current transaction: the backend is the
     database queue (django-tasks-db, or django-tasks 0.7's own), its rows are written to the

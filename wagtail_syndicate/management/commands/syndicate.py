@@ -14,6 +14,7 @@ from wagtail_syndicate.exceptions import ContentError, NetworkError
 from wagtail_syndicate.models import SyndicationRecord
 from wagtail_syndicate.pipeline.backfill import UploadPacer, accounts_for, backfill, pages_to_share
 from wagtail_syndicate.pipeline.limits_cache import limits_for
+from wagtail_syndicate.pipeline.queueing import fan_out_due
 from wagtail_syndicate.pipeline.tasks import redact_secrets, share
 
 logger = logging.getLogger(__name__)
@@ -102,7 +103,6 @@ class Command(BaseCommand):
         """Run every due record; one that cannot be run (even its failure not saved, the
         database refusing it) is reported and the next is run, so no record holds up the
         ones behind it. Publishes whose fan-out was lost or died are fanned out first."""
-        from wagtail_syndicate.pipeline.queueing import fan_out_due
 
         if fanned := fan_out_due():
             self.stdout.write(f"{fanned} publish(es) fanned out.")
