@@ -33,20 +33,20 @@ KINDS = {"post": "new post (upload + status)", "edit": "edit (title changed: one
 
 # Where the CPU time of a run goes: (label, module file suffix, function name).
 PARTS = [
-    ("the whole run (share)", "wagtail_syndicate/tasks.py", "share"),
+    ("the whole run (share)", "pipeline/tasks.py", "share"),
     ("claim the record (compare-and-set)", "models/records.py", "claim"),
-    ("history entries (Wagtail log)", "wagtail_syndicate/history.py", "log_outcome"),
-    ("read limits (cache)", "wagtail_syndicate/limits.py", "limits_for"),
-    ("compose the post (text, image)", "wagtail_syndicate/posts.py", "compose_post"),
+    ("history entries (Wagtail log)", "pipeline/history.py", "log_outcome"),
+    ("read limits (cache)", "pipeline/limits_cache.py", "limits_for"),
+    ("compose the post (text, image)", "content/posts.py", "compose_post"),
     (
         "  of which: open the image to learn its format",
-        "wagtail_syndicate/fitting.py",
+        "content/fitting.py",
         "_format_of",
     ),
     ("HTTP requests (requests, client side)", "networks/http.py", "request"),
     ("decrypt the token", "wagtail_syndicate/tokens.py", "decrypt_token"),
-    ("remember the upload on the record", "wagtail_syndicate/tasks.py", "_remember"),
-    ("settle the record", "wagtail_syndicate/tasks.py", "_settle"),
+    ("remember the upload on the record", "pipeline/tasks.py", "_remember"),
+    ("settle the record", "pipeline/tasks.py", "_settle"),
 ]
 
 
@@ -172,7 +172,7 @@ def _part(stats: pstats.Stats, suffix: str, name: str) -> str:
         )
 
     part = cumulative(suffix, name)
-    return f"{part / cumulative('wagtail_syndicate/tasks.py', 'share'):.0%}" if part else "-"
+    return f"{part / cumulative('pipeline/tasks.py', 'share'):.0%}" if part else "-"
 
 
 if __name__ == "__main__":
