@@ -80,13 +80,13 @@ def test_the_editor_is_told_at_once_and_the_panel_shows_the_pending_accounts(
     account = connect_account(fake_mastodon)
     page = make_photo_page(image=make_image(), publish=False)
     planned = []
-    original = posts.plan_post
+    original = posts._plan_post  # what plan_post runs, wherever it is imported
 
     def plan_post(page, account, limits):
         planned.append(account.pk)
         return original(page, account, limits)
 
-    monkeypatch.setattr(posts, "plan_post", plan_post)
+    monkeypatch.setattr(posts, "_plan_post", plan_post)
     response = edit_page(editor, page, page.photo, **PUBLISH)
     assert response.status_code == 302
     assert planned == [account.pk]  # the form's check, once; the message reuses it

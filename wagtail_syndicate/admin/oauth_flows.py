@@ -339,9 +339,18 @@ def revoke_quietly(flow: OAuthFlow, grant: Grant) -> None:
 def disconnect(account) -> tuple[str, str]:
     """Revoke a removed account's secrets where its network allows it; return how it went as
     (level, sentence): "success", "info" (nothing this site can revoke) or "warning"."""
-    if account.network == SyndicationAccount.Network.BLUESKY:
-        return end_bluesky_session(account)
-    flow = FLOWS[account.network]
+    try:
+        network = get_network(account.network)
+        if network.disconnects:
+            return network.disconnect(account.credentials(), str(account))
+    except FAILURES as err:  # its network is no longer configured, or its token unreadable
+        return "warning", _("%(account)s was removed, but not disconnected: %(reason)s") % {
+            "account": account,
+            "reason": err,
+        }
+    flow = FLOWS.get(account.network)
+    if flow is None:  # a network with neither a connect flow nor a disconnect of its own
+        return "info", _("%s was removed.") % account
     try:
         grant = flow.held(account)
         if grant is None:
@@ -350,24 +359,3 @@ def disconnect(account) -> tuple[str, str]:
     except FAILURES as err:
         return "warning", flow.not_revoked % {"account": account, "reason": err}
     return "success", flow.revoked % account
-
-
-@sensitive_variables()
-def end_bluesky_session(account) -> tuple[str, str]:
-    """End the account's session on its PDS; the app password itself can only be revoked in
-    Bluesky's settings."""
-    revoke_there = _(
-        "Its app password can only be revoked in Bluesky's settings (Privacy and security → "
-        "App passwords): revoke it there if it is no longer needed."
-    )
-    try:
-        client = get_network(account.network).connect(account.credentials())
-        ended = client.delete_session()
-    except FAILURES as err:
-        return "warning", _(
-            "%(account)s was removed, but its Bluesky session could not be ended: %(reason)s"
-        ) % {"account": account, "reason": err} + " " + revoke_there
-    if not ended:
-        return "info", _("%s was removed.") % account + " " + revoke_there
-    ended_message = _("The Bluesky session of %s was ended.") % account.handle
-    return "success", ended_message + " " + revoke_there

@@ -159,6 +159,9 @@ class Network(ABC):
     # do (the site's app secrets): redacted, with the access token, from server text kept.
     secret_session_keys: tuple[str, ...] = ()
     secret_settings: tuple[str, ...] = ()
+    # The network ends a removed account's access itself (``disconnect``); if not, its
+    # connect flow revokes the token with the site's app, or nothing can be revoked.
+    disconnects: bool = False
 
     def post_link_problem(self, instance_url: str, url: str) -> str:
         """Why ``url``, a post link a server gave for an account on ``instance_url``, must not
@@ -173,6 +176,12 @@ class Network(ABC):
         values += [credentials.session.get(key) for key in self.secret_session_keys]
         values += [get_setting(name) for name in self.secret_settings]
         return [value for value in values if isinstance(value, str) and value]
+
+    def disconnect(self, credentials: Credentials, label: str) -> tuple[str, str]:
+        """Revoke what the plugin holds for a removed account, named ``label`` in sentences
+        (only called when ``disconnects``); return how it went as (level, sentence):
+        "success", "info" (nothing this site can revoke) or "warning"."""
+        raise NotImplementedError
 
     @abstractmethod
     def connect(self, credentials: Credentials) -> Any:

@@ -427,6 +427,8 @@ class BlueskyNetwork(Network):
     upload_rate = None
     # A content warning becomes the graphic-media self-label (see ``post_record``).
     content_warning = "label"
+    # A removed account's session is ended on its PDS (``disconnect``).
+    disconnects = True
 
     @property
     def post_url_hosts(self) -> tuple[str, ...]:
@@ -438,6 +440,24 @@ class BlueskyNetwork(Network):
 
     def connect(self, credentials: Credentials) -> BlueskyClient:
         return BlueskyClient(credentials)
+
+    def disconnect(self, credentials: Credentials, label: str) -> tuple[str, str]:
+        """End the account's session on its PDS; the app password itself can only be revoked
+        in Bluesky's settings, which the sentence says."""
+        revoke_there = _(
+            "Its app password can only be revoked in Bluesky's settings (Privacy and security "
+            "→ App passwords): revoke it there if it is no longer needed."
+        )
+        try:
+            ended = self.connect(credentials).delete_session()
+        except NetworkError as err:
+            return "warning", _(
+                "%(account)s was removed, but its Bluesky session could not be ended: %(reason)s"
+            ) % {"account": label, "reason": err} + " " + revoke_there
+        if not ended:
+            return "info", _("%s was removed.") % label + " " + revoke_there
+        ended_message = _("The Bluesky session of %s was ended.") % credentials.handle
+        return "success", ended_message + " " + revoke_there
 
     def limits(self, credentials: Credentials) -> Limits:
         # The lexicon's limits, which depend on the PDS version for images (cached with the
