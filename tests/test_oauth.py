@@ -418,6 +418,21 @@ def test_disconnecting_a_pasted_token_says_it_was_not_revoked(admin_client, fake
     assert "good-token" in fake_mastodon.tokens
 
 
+def test_removing_an_account_of_a_network_without_a_connect_flow_says_it_was_removed(
+    admin_client, fake_mastodon, settings
+):
+    settings.WAGTAIL_SYNDICATE = {
+        **settings.WAGTAIL_SYNDICATE,
+        "NETWORKS": {"uneditable": {"BACKEND": "tests.test_networks.UneditableMastodon"}},
+    }
+    account = connect_account(fake_mastodon, network="uneditable")
+    response = delete(admin_client, account)
+
+    assert not SyndicationAccount.objects.exists()
+    assert f"{account} was removed." in shown_messages(response)
+    assert not any(r.path == "/oauth/revoke" for r in fake_mastodon.requests)
+
+
 def test_pasting_a_token_forgets_the_app_that_issued_the_old_one(admin_client, fake_mastodon):
     connect(admin_client, fake_mastodon.base_url)
     account = SyndicationAccount.objects.get()
