@@ -75,7 +75,7 @@ def test_the_guard_sees_every_way_of_importing_plugin_code(tmp_path):
     assert plugin_imports(tmp_path) == [
         "absolute.py:1 wagtail_syndicate.content.fitting.fit",
         "inside.py:2 wagtail_syndicate.content.posts.Post",
-        "package.py:1 wagtail_syndicate.pipeline.limits_cache",
+        "package.py:1 wagtail_syndicate.limits",
         "plain.py:1 wagtail_syndicate.networks.x.client",
-        "relative.py:1 wagtail_syndicate.networks.text.weighted_length",
+        "relative.py:1 wagtail_syndicate.text.weighted_length",
     ]

@@ -52,7 +52,7 @@ def task_rows_of(name):
 
 def run_fan_out_rows():
     """Run the fan-outs the database queue holds, as its worker would."""
-    for row in task_rows_of("fan_out").order_by("enqueued_at"):
+    for row in task_rows_of("fan_out_task").order_by("enqueued_at"):
         assert fan_out.call(*row.args_kwargs["args"]) == "fanned out"
 
 
@@ -113,7 +113,7 @@ def test_the_database_queue_commits_with_the_records(fake_mastodon, database_que
     connect_account(fake_mastodon, token="other-token")
     page = make_photo_page(image=make_image())
     (intent,) = SyndicationIntent.objects.filter(page=page)
-    assert [row.args_kwargs["args"] for row in task_rows_of("fan_out")] == [[intent.pk]]
+    assert [row.args_kwargs["args"] for row in task_rows_of("fan_out_task")] == [[intent.pk]]
     run_fan_out_rows()
     records = SyndicationRecord.objects.filter(page=page)
     assert [r.state for r in records] == ["queued", "queued"]
@@ -125,10 +125,10 @@ def test_the_database_queue_commits_with_the_records(fake_mastodon, database_que
     other = make_photo_page(image=make_image(), publish=False)
     with pytest.raises(RuntimeError), transaction.atomic():
         other.save_revision().publish()
-        assert task_rows_of("fan_out").count() == 2  # written in the transaction, not after
+        assert task_rows_of("fan_out_task").count() == 2  # written in the transaction, not after
         raise RuntimeError("the request failed after the publish")
     assert not SyndicationIntent.objects.filter(page=other).exists()
-    assert task_rows_of("fan_out").count() == 1
+    assert task_rows_of("fan_out_task").count() == 1
 
 
 def test_a_failed_enqueue_in_the_transaction_fails_the_record(

@@ -131,7 +131,7 @@ def test_a_backend_without_priorities_gets_the_queue_alone(fake_mastodon, settin
     def queued(name):
         return [r for r in task_backends["default"].results if r.task.name == name]
 
-    (fan_out,) = queued("fan_out")
+    (fan_out,) = queued("fan_out_task")
     assert (fan_out.task.queue_name, fan_out.task.priority) == ("syndication", 0)
     fan_out.task.call(*fan_out.args)  # the worker's part: it queues the post
     (post,) = queued("syndicate_record")
