@@ -20,6 +20,7 @@ from django.test import Client
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
 from wagtail.test.utils import WagtailTestUtils
 
+from syndicate_fakes import Fault
 from tests.browser_support import SharedDummyBackend
 from tests.required import unavailable
 from tests.utils import (
@@ -31,7 +32,6 @@ from tests.utils import (
     run_tasks,
 )
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
-from wagtail_syndicate.testing import Fault
 from wagtail_syndicate.text import short_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.browser_support")]

@@ -15,6 +15,7 @@ from PIL import Image as PILImage
 from wagtail.images import get_image_model
 from wagtail.models import Locale
 
+from syndicate_fakes import FakeMastodon, Fault
 from tests.testapp.models import PhotoPage
 from tests.utils import (
     connect_account,
@@ -27,7 +28,6 @@ from wagtail_syndicate.exceptions import ContentError
 from wagtail_syndicate.limits import Limits, limits_for
 from wagtail_syndicate.models import SyndicationRecord
 from wagtail_syndicate.posts import compose_post, plan_post
-from wagtail_syndicate.testing import FakeMastodon, Fault
 from wagtail_syndicate.text import status_length, weighted_length
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,6 +14,7 @@ import pytest
 import requests
 from django.urls import reverse
 
+from syndicate_fakes import FakeX, Fault
 from tests.utils import (
     connect_x_account,
     give_the_site_a_public_name,
@@ -26,7 +27,6 @@ from tests.utils import (
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.networks.x import XNetwork
 from wagtail_syndicate.networks.x_oauth import SCOPES, oauth1_header
-from wagtail_syndicate.testing import FakeX, Fault
 from wagtail_syndicate.text import weighted_length
 
 pytestmark = pytest.mark.django_db(transaction=True)
