@@ -7,11 +7,11 @@ PY := $(VENV)/bin/python
 
 .PHONY: demo test test-fast lint install messages
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml fakes/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	@echo "Installing the plugin and what the tests and example_site/check_demo.py need into $(VENV)…"
-	$(PY) -m pip install --quiet -e ".[test,browser]"
+	$(PY) -m pip install --quiet -e ./fakes -e ".[test,browser]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -39,4 +39,4 @@ lint: $(VENV)/.installed
 # The source catalogue of the plugin's messages (needs GNU gettext: apt-get install gettext).
 messages: $(VENV)/.installed
 	cd wagtail_syndicate && PYTHONPATH=.. DJANGO_SETTINGS_MODULE=tests.settings \
-		../$(PY) -m django makemessages -l en --no-obsolete --ignore "testing/*"
+		../$(PY) -m django makemessages -l en --no-obsolete

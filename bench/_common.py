@@ -298,7 +298,7 @@ MARKER = "/bench-marker"
 
 class FakeProcess:
     """FakeMastodon on a free port of 127.0.0.1 in a process of its own (``python
-    bench/_common.py fake ...``, like ``python -m wagtail_syndicate.testing`` but with
+    bench/_common.py fake ...``, like ``python -m syndicate_fakes`` but with
     ``limits``), so the CPU time and memory it uses are not counted in this process.
 
     ``limits`` are merged into the fake's (its upload rate limit is lifted by default: a
@@ -516,7 +516,7 @@ def _serve_fake(argv: list[str]) -> int:
     import argparse
     import signal
 
-    from wagtail_syndicate.testing import FakeMastodon
+    from syndicate_fakes import FakeMastodon
 
     parser = argparse.ArgumentParser(prog="bench/_common.py fake")
     parser.add_argument("--tokens", type=json.loads, required=True)

@@ -57,9 +57,9 @@ def main(argv=None) -> int:
     from django.utils import timezone
     from wagtail.models import Page
 
+    from syndicate_fakes import FakeMastodon
     from tests.testapp.models import PhotoPage
     from wagtail_syndicate.models import SyndicationRecord
-    from wagtail_syndicate.testing import FakeMastodon
 
     print(f"\nPublishing {args.pages} pages...", flush=True)
     image = _common.make_image(_common.jpeg_bytes(320, 240), title="Boats")

@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as ``python bench/chaos.py``
     sys.path.insert(0, str(ROOT))
 
-from wagtail_syndicate.testing import FakeMastodon  # noqa: E402
+from syndicate_fakes import FakeMastodon  # noqa: E402
 
 ACTIVE = ("queued", "posting", "retrying")
 RECORDS = "wagtail_syndicate_syndicationrecord"

@@ -27,7 +27,7 @@ def main(argv=None) -> int:
     _common.print_machine()
     _common.bootstrap()
 
-    from wagtail_syndicate.testing import FakeMastodon
+    from syndicate_fakes import FakeMastodon
 
     with FakeMastodon(tokens={_common.TOKEN: _common.USERNAME}) as fake:
         _common.connect_account(fake.base_url)

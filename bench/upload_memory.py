@@ -7,7 +7,7 @@ built by requests (as before), against the body streamed from the file (as shipp
 The image is a JPEG of about 4.8 MiB (a gradient with grain, 3100×2325), under every network's
 upload limit, so it is sent as it is (no rendition: nothing is decoded). Each network's fake
 (FakeMastodon, FakeBluesky, FakeX) runs in a process of its own (``python -m
-wagtail_syndicate.testing``), so what it holds is not counted. Each measurement is a fresh
+syndicate_fakes``), so what it holds is not counted. Each measurement is a fresh
 process (``python bench/upload_memory.py --child ...``) on the same site that connects to the
 account, uploads a small image first (signing in, opening the connection, importing what an
 upload imports), then resets its peak resident set size (``5`` into ``/proc/self/clear_refs``)
@@ -118,7 +118,7 @@ def child(network_name: str, variant: str, bench_dir: str, account_id: int, imag
 @contextlib.contextmanager
 def fake_process(network: str):
     """The network's fake on a free port of 127.0.0.1 in a process of its own; its base URL."""
-    command = [sys.executable, "-m", "wagtail_syndicate.testing", "--network", network]
+    command = [sys.executable, "-m", "syndicate_fakes", "--network", network]
     command += ["--port", "0", "--quiet", *FAKE_ARGUMENTS[network]]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=_common.ROOT)
     try:

@@ -53,10 +53,10 @@ def main(argv=None) -> int:
     _common.print_machine([("Mastodon.py", _common.package_version("Mastodon.py"))])
     _common.bootstrap()
 
+    from syndicate_fakes import FakeMastodon
     from wagtail_syndicate.content.posts import compose_post
     from wagtail_syndicate.pipeline.limits_cache import limits_for
     from wagtail_syndicate.pipeline.tasks import share
-    from wagtail_syndicate.testing import FakeMastodon
 
     tokens = {"plugin-token": "plugin", "mastodonpy-token": "mastodonpy"}
     with FakeMastodon(tokens=tokens, processing_seconds=args.processing) as fake:

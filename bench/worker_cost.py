@@ -5,7 +5,7 @@
 
 The clock is ``time.process_time()`` around ``wagtail_syndicate.pipeline.tasks.share`` (what the
 ``syndicate_record`` task runs), so it counts this process's CPU only: FakeMastodon runs in a
-process of its own (``python -m wagtail_syndicate.testing``) and the time spent waiting for its
+process of its own (``python -m syndicate_fakes``) and the time spent waiting for its
 answers is not CPU time here. The image is a 1600×1200 JPEG of about 1 MB, which the server
 takes as it is: no rendition is made (the memory benchmark covers renditions). The instance's
 limits are cached by a warm-up post first, as they are for an hour after any post.

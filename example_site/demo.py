@@ -47,7 +47,7 @@ class Fake:
     def command(self):
         port = os.environ[self.variable]
         where = ["--network", self.network, "--host", "127.0.0.1", "--port", port]
-        return [PYTHON, "-m", "wagtail_syndicate.testing", *where, *self.options]
+        return [PYTHON, "-m", "syndicate_fakes", *where, *self.options]
 
 
 # FakeMastodon and FakeX accept these tokens for @demo, FakeBluesky this app password for

@@ -1,8 +1,6 @@
 import pytest
 from wagtail.test.utils import WagtailTestUtils
 
-from wagtail_syndicate.testing import FakeMastodon
-
 # Modules whose tests run outside processes or a browser: `make test` and CI run them; leave
 # them out with `-m "not slow"` (``make test-fast``).
 SLOW_MODULES = {
@@ -29,12 +27,6 @@ def admin_client(client):
     helper)."""
     client.force_login(WagtailTestUtils.create_superuser("admin", password="pw"))
     return client
-
-
-@pytest.fixture
-def fake_mastodon():
-    with FakeMastodon(tokens={"good-token": "alice", "other-token": "bob"}) as fake:
-        yield fake
 
 
 @pytest.fixture(autouse=True)
@@ -84,23 +76,10 @@ def wagtail_tree(request):
 
 
 @pytest.fixture
-def fake_x():
-    """FakeX with a never-expiring bearer token for alice and OAuth 1.0a user tokens for carol
-    (consumer "x-consumer-key" / "x-consumer-secret")."""
-    from wagtail_syndicate.testing import FakeX
-
-    with FakeX(
-        tokens={"x-token": "alice"},
-        consumer_key="x-consumer-key",
-        consumer_secret="x-consumer-secret",
-        oauth1={"carol-token": ("carol-token-secret", "carol")},
-    ) as fake:
-        yield fake
-
-
-@pytest.fixture
 def x_settings(settings, fake_x):
-    """The site's X app: OAuth 2.0 client and OAuth 1.0a consumer, pointed at ``fake_x``."""
+    """The site's X app: OAuth 2.0 client and OAuth 1.0a consumer, pointed at ``fake_x`` (the
+    fixtures ``fake_mastodon``, ``fake_bluesky`` and ``fake_x``: syndicate_fakes' pytest
+    plugin)."""
     settings.WAGTAIL_SYNDICATE = {
         **settings.WAGTAIL_SYNDICATE,
         "X_CLIENT_ID": fake_x.client_id,
@@ -110,15 +89,6 @@ def x_settings(settings, fake_x):
         "X_API_URL": fake_x.base_url,
     }
     return settings
-
-
-@pytest.fixture
-def fake_bluesky():
-    """FakeBluesky with alice (app password "alice-app-pass") and bob ("bob-app-pass")."""
-    from wagtail_syndicate.testing import FakeBluesky
-
-    with FakeBluesky(accounts={"alice.test": "alice-app-pass", "bob.test": "bob-app-pass"}) as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from syndicate_fakes import Fault
 from tests.utils import (
     connect_account,
     log_in_as_editor,
@@ -11,7 +12,6 @@ from tests.utils import (
     run_tasks,
 )
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
-from wagtail_syndicate.testing import Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 import wagtail_syndicate
+from syndicate_fakes import Fault
 from tests.utils import (
     connect_account,
     connect_bluesky_account,
@@ -24,7 +25,6 @@ from tests.utils import (
     run_tasks,
 )
 from wagtail_syndicate.models import SyndicationRecord
-from wagtail_syndicate.testing import Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

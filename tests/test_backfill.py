@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import call_command
 
+from syndicate_fakes import Fault
 from tests.utils import connect_account, make_image, make_photo_page
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.pipeline.backfill import UploadPacer
-from wagtail_syndicate.testing import Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,6 +11,7 @@ from django.core.files.images import ImageFile
 from PIL import Image as PILImage
 from wagtail.images import get_image_model
 
+from syndicate_fakes import FakeBluesky, Fault
 from tests.testapp.models import PhotoPage
 from tests.utils import (
     connect_account,
@@ -28,7 +29,6 @@ from wagtail_syndicate.networks import get_network
 from wagtail_syndicate.networks.base import Credentials
 from wagtail_syndicate.networks.bluesky.client import TID_ALPHABET, tid_from_key
 from wagtail_syndicate.networks.text import count_graphemes
-from wagtail_syndicate.testing import FakeBluesky, Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -20,6 +20,7 @@ from django.test import Client
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
 from wagtail.test.utils import WagtailTestUtils
 
+from syndicate_fakes import Fault
 from tests.browser_support import SharedDummyBackend
 from tests.required import unavailable
 from tests.utils import (
@@ -32,7 +33,6 @@ from tests.utils import (
 )
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.networks.text import short_url
-from wagtail_syndicate.testing import Fault
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.browser_support")]
 

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from wagtail.models import Page
 
+from syndicate_fakes import Fault
 from tests.utils import (
     connect_account,
     make_image,
@@ -27,7 +28,6 @@ from wagtail_syndicate.compat import task_backends
 from wagtail_syndicate.models import SyndicationRecord
 from wagtail_syndicate.networks.mastodon.client import MastodonNetwork
 from wagtail_syndicate.pipeline.tasks import share
-from wagtail_syndicate.testing import Fault
 
 
 class WorkerKilled(BaseException):

@@ -7,11 +7,11 @@ import io
 import pytest
 from PIL import Image
 
+from syndicate_fakes import FakeBluesky
 from tests.photos import draw, encode, stored
 from tests.utils import connect_bluesky_account, make_photo_page, run_tasks
 from wagtail_syndicate.networks.bluesky.client import limits_for_version
 from wagtail_syndicate.pipeline.limits_cache import limits_for
-from wagtail_syndicate.testing import FakeBluesky
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,6 +7,8 @@ import pytest
 from django.urls import reverse
 from wagtail.test.utils import WagtailTestUtils
 
+from syndicate_fakes import FakeMastodon
+from syndicate_fakes._counting import count_graphemes, mastodon_length
 from tests.utils import (
     card_texts,
     connect_account,
@@ -17,8 +19,6 @@ from tests.utils import (
     run_tasks,
 )
 from wagtail_syndicate.models import SyndicationRecord
-from wagtail_syndicate.testing import FakeMastodon
-from wagtail_syndicate.testing._counting import count_graphemes, mastodon_length
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -100,3 +100,13 @@ def test_count_graphemes_follows_uax_29(text, expected):
     assert count_graphemes("é" + text) == expected + 1  # never the ASCII fast path
     assert "".join(graphemes(text)) == text
     assert status_length(text) == expected
+
+
+def test_the_examples_the_fakes_count_too():
+    """The texts fakes/tests/test_fake_mastodon.py counts with the fakes' own counter."""
+    for text in ["👍🏽", "🇫🇷", "e\u0301", "👨‍👩‍👧", "❤️", "1️⃣", "한", "\r\n", "🏴󠁧󠁢󠁳󠁣󠁴󠁿"]:
+        assert count_graphemes(text) == 1, text
+    assert count_graphemes("🇫🇷🇩🇪") == 2
+    assert count_graphemes("abc") == 3
+    assert status_length("see https://example.com/" + "a" * 100 + ".") == 4 + 23 + 1
+    assert status_length("hi @someone@example.social") == len("hi @someone")

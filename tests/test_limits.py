@@ -15,6 +15,7 @@ from PIL import Image as PILImage
 from wagtail.images import get_image_model
 from wagtail.models import Locale
 
+from syndicate_fakes import FakeMastodon, Fault
 from tests.testapp.models import PhotoPage
 from tests.utils import (
     connect_account,
@@ -29,7 +30,6 @@ from wagtail_syndicate.models import SyndicationRecord
 from wagtail_syndicate.networks.limits import Limits
 from wagtail_syndicate.networks.text import status_length, weighted_length
 from wagtail_syndicate.pipeline.limits_cache import limits_for
-from wagtail_syndicate.testing import FakeMastodon, Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

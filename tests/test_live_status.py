@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from syndicate_fakes import Fault
 from tests.utils import connect_account, log_in_as_editor, make_image, make_photo_page, run_tasks
 from wagtail_syndicate.models import SyndicationRecord
-from wagtail_syndicate.testing import Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
+from syndicate_fakes import FakeMastodon, Fault
 from tests.utils import (
     connect_account,
     connect_x_account,
@@ -20,7 +21,6 @@ from tests.utils import (
 from wagtail_syndicate.models import SyndicationRecord
 from wagtail_syndicate.networks.http import reduce_body
 from wagtail_syndicate.pipeline.limits_cache import limits_for
-from wagtail_syndicate.testing import FakeMastodon, Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from wagtail_syndicate.testing import FakeMastodon
+from syndicate_fakes import FakeMastodon
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 README = CHECKOUT / "README.md"

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django_tasks.backends.immediate import ImmediateBackend
 from wagtail.test.utils import WagtailTestUtils
 
+from syndicate_fakes import FakeMastodon, Fault
 from tests.utils import (
     card_count,
     connect_account,
@@ -27,7 +28,6 @@ from wagtail_syndicate.compat import task_backends
 from wagtail_syndicate.models import SyndicationRecord
 from wagtail_syndicate.pipeline import limits_cache as limits_module
 from wagtail_syndicate.pipeline import limits_refresh
-from wagtail_syndicate.testing import FakeMastodon, Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -20,12 +20,12 @@ from django.test import Client
 from django.urls import reverse
 from wagtail.test.utils import WagtailTestUtils
 
+from syndicate_fakes import FakeMastodon, Fault
+from syndicate_fakes._oauth import s256
 from tests.utils import connect_account, make_image, make_photo_page, run_next, run_tasks
 from wagtail_syndicate.exceptions import ConfigurationError
 from wagtail_syndicate.models import MastodonApp, SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.networks.mastodon.auth import instance_from_input
-from wagtail_syndicate.testing import FakeMastodon, Fault
-from wagtail_syndicate.testing._oauth import s256
 
 pytestmark = pytest.mark.django_db
 

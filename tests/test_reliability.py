@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from wagtail.models import PageLogEntry
 
+from syndicate_fakes import Fault
 from tests.testapp.models import PhotoPage
 from tests.utils import (
     connect_account,
@@ -22,7 +23,6 @@ from wagtail_syndicate.compat import task_backends
 from wagtail_syndicate.models import SyndicationRecord
 from wagtail_syndicate.pipeline.queueing import retry_record
 from wagtail_syndicate.pipeline.tasks import share
-from wagtail_syndicate.testing import Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

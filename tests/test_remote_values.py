@@ -18,6 +18,7 @@ from django.utils import timezone
 from wagtail.models import PageLogEntry
 from wagtail.test.utils import WagtailTestUtils
 
+from syndicate_fakes import Fault
 from tests.testapp.models import PhotoPage
 from tests.utils import (
     connect_account,
@@ -30,7 +31,6 @@ from tests.utils import (
 from wagtail_syndicate.compat import task_backends
 from wagtail_syndicate.models import SyndicationRecord
 from wagtail_syndicate.pipeline.queueing import retry_record
-from wagtail_syndicate.testing import Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

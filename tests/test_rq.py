@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from wagtail_syndicate.testing import FakeMastodon, Fault
+from syndicate_fakes import FakeMastodon, Fault
 
 pytest.importorskip("django_tasks_rq", reason="django-tasks-rq is not installed (extra: rq)")
 

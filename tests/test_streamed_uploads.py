@@ -9,6 +9,7 @@ import pytest
 from django.core.files.base import File
 from PIL import Image as PILImage
 
+from syndicate_fakes import Fault
 from tests.utils import (
     connect_account,
     connect_bluesky_account,
@@ -20,7 +21,6 @@ from tests.utils import (
 from wagtail_syndicate.networks import get_network
 from wagtail_syndicate.networks.http import UPLOAD_CHUNK
 from wagtail_syndicate.networks.post import Media
-from wagtail_syndicate.testing import Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,9 +8,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from wagtail.models import PageLogEntry
 from wagtail.test.utils import WagtailTestUtils
 
+from syndicate_fakes import Fault
 from tests.utils import connect_account, make_image, make_photo_page, run_tasks
 from wagtail_syndicate.models import SyndicationRecord
-from wagtail_syndicate.testing import Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

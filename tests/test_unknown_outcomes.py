@@ -10,6 +10,7 @@ edit's answer shows.
 import pytest
 import requests
 
+from syndicate_fakes import FakeMastodon, Fault
 from tests.utils import (
     connect_account,
     make_image,
@@ -21,7 +22,6 @@ from tests.utils import (
 )
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.networks.mastodon.auth import ServerOAuth
-from wagtail_syndicate.testing import FakeMastodon, Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

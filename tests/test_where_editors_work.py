@@ -7,9 +7,9 @@ from django.template import Context, Template
 from django.urls import reverse
 from wagtail.test.utils import WagtailTestUtils
 
+from syndicate_fakes import Fault
 from tests.utils import connect_account, make_image, make_photo_page, run_tasks
 from wagtail_syndicate.models import SyndicationRecord
-from wagtail_syndicate.testing import Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,6 +14,7 @@ import pytest
 import requests
 from django.urls import reverse
 
+from syndicate_fakes import FakeX, Fault
 from tests.utils import (
     connect_x_account,
     give_the_site_a_public_name,
@@ -27,7 +28,6 @@ from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.networks.text import weighted_length
 from wagtail_syndicate.networks.x.auth import SCOPES, oauth1_header
 from wagtail_syndicate.networks.x.client import XNetwork
-from wagtail_syndicate.testing import FakeX, Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

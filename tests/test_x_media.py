@@ -8,6 +8,7 @@ import time
 import pytest
 import requests
 
+from syndicate_fakes import Fault
 from tests.utils import (
     connect_account,
     connect_x_account,
@@ -17,7 +18,6 @@ from tests.utils import (
 )
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.networks.x.client import XNetwork
-from wagtail_syndicate.testing import Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

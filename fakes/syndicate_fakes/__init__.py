@@ -4,7 +4,7 @@
 Mastodon instance for the endpoints wagtail-syndicate uses; :class:`Fault`
 injects failures into it::
 
-    from wagtail_syndicate.testing import FakeMastodon, Fault
+    from syndicate_fakes import FakeMastodon, Fault
 
     with FakeMastodon(tokens={"good-token": "alice"}) as fake:
         fake.inject(Fault(method="POST", path="/api/v1/statuses", status=503))
@@ -17,7 +17,7 @@ injects failures into it::
 validated as the lexicon does); both are :class:`FakeServer` subclasses, with the same
 fault injection.
 
-Run it as a process for a demo: ``python -m wagtail_syndicate.testing``.
+Run it as a process for a demo: ``python -m syndicate_fakes``.
 The fakes use the standard library and ``regex`` (which the plugin needs too), and no code of the
 plugin they judge: they count text with their own ``_counting.py``.
 """

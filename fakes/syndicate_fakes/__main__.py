@@ -1,10 +1,10 @@
 """Run a fake network server as a process, e.g. for the demo:
 
-    python -m wagtail_syndicate.testing --host 127.0.0.1 --port 8765 \\
+    python -m syndicate_fakes --host 127.0.0.1 --port 8765 \\
         --token demo-token --username demo
-    python -m wagtail_syndicate.testing --network bluesky --port 8002 \\
+    python -m syndicate_fakes --network bluesky --port 8002 \\
         --handle demo.test --app-password demo-app-password
-    python -m wagtail_syndicate.testing --network x --port 8003 \\
+    python -m syndicate_fakes --network x --port 8003 \\
         --token x-demo-token --username demo
 
 ``--network`` is ``mastodon`` (the default: FakeMastodon), ``bluesky`` (FakeBluesky) or ``x``
@@ -50,7 +50,7 @@ MASTODON_ONLY = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m wagtail_syndicate.testing",
+        prog="python -m syndicate_fakes",
         description="Run a fake Mastodon, Bluesky or X server for local testing and demos.",
     )
     parser.add_argument(

@@ -8,7 +8,7 @@ import pytest
 import requests
 from PIL import Image as PILImage
 
-from wagtail_syndicate.testing import FakeBluesky
+from syndicate_fakes import FakeBluesky
 
 POST = "app.bsky.feed.post"
 

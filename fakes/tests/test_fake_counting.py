@@ -1,4 +1,4 @@
-"""The fakes' own text counting (wagtail_syndicate/testing/_counting.py) against judges nobody
+"""The fakes' own text counting (fakes/syndicate_fakes/_counting.py) against judges nobody
 on the project wrote: twitter-text's published conformance cases for X's weighted length, and
 Unicode's extended grapheme clusters for Mastodon and Bluesky."""
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import regex
 
-from wagtail_syndicate.testing import _counting
+from syndicate_fakes import _counting
 
 CONFORMANCE = json.loads(
     (Path(__file__).parent / "data" / "twitter_text_weighted_v3.json").read_text("utf-8")

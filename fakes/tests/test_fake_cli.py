@@ -1,4 +1,4 @@
-"""`python -m wagtail_syndicate.testing --network bluesky|x` (the demo runs the three fakes so),
+"""`python -m syndicate_fakes --network bluesky|x` (the demo runs the three fakes so),
 and the pages FakeBluesky and FakeX show a person: the posts with their images and alt text."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from tests.test_fake_mastodon import ROOT, make_png
-from wagtail_syndicate.testing import FakeBluesky, FakeX
+from syndicate_fakes import FakeBluesky, FakeX
+from test_fake_mastodon import ROOT, make_png
 
 PNG = make_png(4, 3)
 ALT = 'Boats <at> "dawn"'
@@ -25,7 +25,7 @@ ALT = 'Boats <at> "dawn"'
 def run_fake(*options):
     """Start the command; return the process and the base URL from its first line."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wagtail_syndicate.testing", "--port", "0", *options],
+        [sys.executable, "-m", "syndicate_fakes", "--port", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -138,7 +138,7 @@ def test_x_process_accepts_the_token_given_and_names_its_oauth_app():
 )
 def test_options_of_another_network_are_refused(options, message):
     result = subprocess.run(
-        [sys.executable, "-m", "wagtail_syndicate.testing", "--port", "0", *options],
+        [sys.executable, "-m", "syndicate_fakes", "--port", "0", *options],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},

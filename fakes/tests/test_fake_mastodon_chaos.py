@@ -1,6 +1,6 @@
 """FakeMastodon's chaos mode: seeded random faults, with plain ``requests``.
 
-No Django needed: ``python -m pytest tests/test_fake_mastodon_chaos.py -p no:django``.
+Runs alone, without Django: ``cd fakes && python -m pytest tests/test_fake_mastodon_chaos.py``.
 """
 
 from __future__ import annotations
@@ -17,23 +17,16 @@ from pathlib import Path
 import pytest
 import requests
 
-from wagtail_syndicate.testing import FakeMastodon, Fault
+from syndicate_fakes import FakeMastodon, Fault
 
 ROOT = Path(__file__).resolve().parent.parent
 ALICE = {"Authorization": "Bearer good-token"}
 
 
-@pytest.fixture(autouse=True)
-def clear_dummy_tasks():
-    """Shadows the suite-wide autouse fixture of the same name in conftest.py,
-    which needs Django; the fake needs none."""
-    yield
-
-
 @pytest.fixture
-def fake():
-    with FakeMastodon(tokens={"good-token": "alice"}) as server:
-        yield server
+def fake(fake_mastodon):
+    """The pytest plugin's FakeMastodon: good-token for alice, other-token for bob."""
+    return fake_mastodon
 
 
 def verify(fake, timeout=5):
@@ -165,7 +158,7 @@ def test_bad_arguments(fake):
 
 def test_process_mode_flags():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wagtail_syndicate.testing", "--port", "0", "--token", "t1"]
+        [sys.executable, "-m", "syndicate_fakes", "--port", "0", "--token", "t1"]
         + ["--chaos-rate", "1", "--chaos-seed", "9", "--chaos-kinds", "503", "--quiet"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

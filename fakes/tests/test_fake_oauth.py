@@ -1,7 +1,7 @@
 """Tests of FakeMastodon's OAuth endpoints, with plain ``requests`` against the running server,
 acting as the browser on the consent page.
 
-No Django needed: ``python -m pytest tests/test_fake_oauth.py -p no:django``.
+Runs alone, without Django: ``cd fakes && python -m pytest tests/test_fake_oauth.py``.
 """
 
 from __future__ import annotations
@@ -20,25 +20,18 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from wagtail_syndicate.testing import FakeMastodon
-from wagtail_syndicate.testing._oauth import s256
+from syndicate_fakes import FakeMastodon
+from syndicate_fakes._oauth import s256
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLBACK = "http://127.0.0.1:9/admin/syndication/accounts/oauth/callback/"  # never fetched
 SCOPES = "write:media write:statuses profile"
 
 
-@pytest.fixture(autouse=True)
-def clear_dummy_tasks():
-    """Shadows the suite-wide autouse fixture of the same name in conftest.py, which needs
-    Django; the fake needs none."""
-    yield
-
-
 @pytest.fixture
-def fake():
-    with FakeMastodon(tokens={"good-token": "alice", "other-token": "bob"}) as server:
-        yield server
+def fake(fake_mastodon):
+    """The pytest plugin's FakeMastodon: good-token for alice, other-token for bob."""
+    return fake_mastodon
 
 
 def register(fake, scopes=SCOPES, redirect_uris=CALLBACK, **fields):
@@ -380,7 +373,7 @@ def test_an_app_may_revoke_only_its_own_tokens(fake):
 
 def test_process_mode_serves_the_consent_page():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wagtail_syndicate.testing", "--port", "0", "--username", "demo"]
+        [sys.executable, "-m", "syndicate_fakes", "--port", "0", "--username", "demo"]
         + ["--token", "t1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -7,7 +7,7 @@ import pytest
 import requests
 from PIL import Image as PILImage
 
-from wagtail_syndicate.testing import FakeX
+from syndicate_fakes import FakeX
 
 
 def image(kind="PNG") -> bytes:

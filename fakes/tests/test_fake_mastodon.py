@@ -1,6 +1,6 @@
 """Tests of FakeMastodon itself, with plain ``requests`` against the running server.
 
-No Django needed: ``python -m pytest tests/test_fake_mastodon.py -p no:django``.
+Runs alone, without Django: ``cd fakes && python -m pytest tests/test_fake_mastodon.py``.
 """
 
 from __future__ import annotations
@@ -21,26 +21,18 @@ from pathlib import Path
 import pytest
 import requests
 
-from wagtail_syndicate.networks.text import count_graphemes, status_length
-from wagtail_syndicate.testing import FakeMastodon, Fault
-from wagtail_syndicate.testing._images import image_info
+from syndicate_fakes import FakeMastodon, Fault, _counting
+from syndicate_fakes._images import image_info
 
 ROOT = Path(__file__).resolve().parent.parent
 ALICE = {"Authorization": "Bearer good-token"}
 BOB = {"Authorization": "Bearer other-token"}
 
 
-@pytest.fixture(autouse=True)
-def clear_dummy_tasks():
-    """Shadows the suite-wide autouse fixture of the same name in conftest.py,
-    which needs Django; the fake needs none."""
-    yield
-
-
 @pytest.fixture
-def fake():
-    with FakeMastodon(tokens={"good-token": "alice", "other-token": "bob"}) as server:
-        yield server
+def fake(fake_mastodon):
+    """The pytest plugin's FakeMastodon: good-token for alice, other-token for bob."""
+    return fake_mastodon
 
 
 def make_png(width: int = 3, height: int = 2, text: bytes = b"") -> bytes:
@@ -387,12 +379,13 @@ def test_text_length_counts_urls_as_23(fake):
 
 
 def test_graphemes_count_as_one(fake):
+    # The plugin's own counting of the same texts: tests/test_graphemes.py.
     for text in ["👍🏽", "🇫🇷", "e\u0301", "👨‍👩‍👧", "❤️", "1️⃣", "한", "\r\n", "🏴󠁧󠁢󠁳󠁣󠁴󠁿"]:
-        assert count_graphemes(text) == 1, text
-    assert count_graphemes("🇫🇷🇩🇪") == 2
-    assert count_graphemes("abc") == 3
-    assert status_length("see https://example.com/" + "a" * 100 + ".") == 4 + 23 + 1
-    assert status_length("hi @someone@example.social") == len("hi @someone")
+        assert _counting.count_graphemes(text) == 1, text
+    assert _counting.count_graphemes("🇫🇷🇩🇪") == 2
+    assert _counting.count_graphemes("abc") == 3
+    assert _counting.mastodon_length("see https://example.com/" + "a" * 100 + ".") == 4 + 23 + 1
+    assert _counting.mastodon_length("hi @someone@example.social") == len("hi @someone")
     assert post_status(fake, data={"status": "👍🏽" * 500}).status_code == 200
     assert post_status(fake, data={"status": "🇫🇷" * 501}).status_code == 422
 
@@ -642,7 +635,7 @@ def test_process_mode_serves_until_terminated():
         [
             sys.executable,
             "-m",
-            "wagtail_syndicate.testing",
+            "syndicate_fakes",
             "--port",
             "0",
             "--token",
@@ -687,7 +680,7 @@ def test_process_mode_serves_until_terminated():
 
 def test_module_imports_only_the_standard_library():
     code = (
-        "import sys, json; import wagtail_syndicate.testing; "
+        "import sys, json; import syndicate_fakes; "
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('django', 'wagtail', 'requests'))))"
     )
