@@ -1,6 +1,8 @@
 import pytest
 from wagtail.test.utils import WagtailTestUtils
 
+from tests.commits import CommittingClient
+
 # Modules whose tests run outside processes or a browser: `make test` and CI run them; leave
 # them out with `-m "not slow"` (``make test-fast``).
 SLOW_MODULES = {
@@ -19,6 +21,13 @@ def pytest_collection_modifyitems(config, items):
         module = getattr(item, "module", None)
         if module is not None and module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture
+def client():
+    """The test client; what a request leaves to ``on_commit`` runs when it returns (see
+    tests/commits.py)."""
+    return CommittingClient()
 
 
 @pytest.fixture

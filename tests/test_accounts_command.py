@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from tests.utils import accounts_command
 from wagtail_syndicate.models import SyndicationAccount
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 run = accounts_command

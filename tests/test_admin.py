@@ -13,7 +13,7 @@ from tests.utils import (
 )
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def failed_post(fake):

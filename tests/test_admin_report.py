@@ -26,7 +26,7 @@ from tests.utils import (
 )
 from wagtail_syndicate.models import SyndicationRecord
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 RECORDS = "wagtailsnippets_wagtail_syndicate_syndicationrecord"
 ACCOUNTS = "wagtailsnippets_wagtail_syndicate_syndicationaccount"

@@ -11,7 +11,7 @@ from tests.utils import connect_account, make_image, make_photo_page
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.pipeline.backfill import UploadPacer
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def syndicate(*args):

@@ -16,6 +16,7 @@ from django.utils import timezone
 from wagtail.images import get_image_model
 from wagtail.models import Page
 
+from tests.commits import committing
 from tests.test_failures import edit_page, editor, failed_record, field_errors  # noqa: F401
 from tests.testapp.models import PhotoPage, TemperamentalPhotoPage
 from tests.utils import (
@@ -33,7 +34,7 @@ from wagtail_syndicate.exceptions import ImageError
 from wagtail_syndicate.models import SyndicationRecord
 from wagtail_syndicate.networks.limits import Limits
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 PUBLISH = {"action-publish": "action-publish"}
 OVERRIDES = [
@@ -171,7 +172,8 @@ def test_publish_scheduled_goes_on_past_a_page_whose_code_fails(fake_mastodon):
     schedule_and_come_due(broken, now - timedelta(minutes=2))
     schedule_and_come_due(sound, now - timedelta(minutes=1))
 
-    call_command("publish_scheduled")
+    with committing():  # the command commits each page it publishes
+        call_command("publish_scheduled")
 
     assert "get_syndication_images() raised ValueError" in failed_record(broken).last_error
     assert PhotoPage.objects.get(pk=sound.pk).live

@@ -30,7 +30,7 @@ from wagtail_syndicate.networks.base import Credentials
 from wagtail_syndicate.networks.bluesky.client import TID_ALPHABET, tid_from_key
 from wagtail_syndicate.networks.text import count_graphemes
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 CREATE = "/xrpc/com.atproto.repo.createRecord"
 

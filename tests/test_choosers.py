@@ -10,7 +10,7 @@ from django.urls import reverse
 from tests.utils import connect_account, log_in_as_editor, make_image, make_photo_page, run_tasks
 from wagtail_syndicate.models import SyndicationRecord
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 TITLE = "Secret harbour plans"
 

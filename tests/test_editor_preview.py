@@ -21,7 +21,7 @@ from tests.utils import (
 from wagtail_syndicate.models.accounts import network_name
 from wagtail_syndicate.networks.text import count_graphemes, status_length, weighted_length
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from tests.testapp.models import PhotoPage
 from tests.utils import connect_account, make_image, make_photo_page, run_tasks
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def failed_record(page):

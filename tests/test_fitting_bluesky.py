@@ -13,7 +13,7 @@ from tests.utils import connect_bluesky_account, make_photo_page, run_tasks
 from wagtail_syndicate.networks.bluesky.client import limits_for_version
 from wagtail_syndicate.pipeline.limits_cache import limits_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize(

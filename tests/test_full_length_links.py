@@ -20,7 +20,7 @@ from tests.utils import (
 )
 from wagtail_syndicate.models import SyndicationRecord
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 # A link of about 250 characters: counted as 23 it leaves room a full-length count has not.
 LONG_SLUG = "a-long-walk-along-the-harbour-wall-" * 7

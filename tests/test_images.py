@@ -7,7 +7,7 @@ from tests.utils import connect_account, make_image, make_photo_page, run_tasks
 from wagtail_syndicate.content.fitting import fit_image, focus_from_focal_point
 from wagtail_syndicate.networks.limits import Limits
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 MATRIX_LIMIT = 33_177_600
 

@@ -31,7 +31,7 @@ from wagtail_syndicate.networks.limits import Limits
 from wagtail_syndicate.networks.text import status_length, weighted_length
 from wagtail_syndicate.pipeline.limits_cache import limits_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 SMALL_LIMITS = {
     "max_characters": 200,

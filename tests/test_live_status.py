@@ -13,7 +13,7 @@ from syndicate_fakes import Fault
 from tests.utils import connect_account, log_in_as_editor, make_image, make_photo_page, run_tasks
 from wagtail_syndicate.models import SyndicationRecord
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 State = SyndicationRecord.State
 IN_FLIGHT = re.compile(r'data-syndication-live-in-flight-value="(true|false)"')

@@ -22,7 +22,7 @@ from wagtail_syndicate.models import SyndicationRecord
 from wagtail_syndicate.networks.http import reduce_body
 from wagtail_syndicate.pipeline.limits_cache import limits_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 PLEROMA = "2.7.2 (compatible; Pleroma 2.5.0)"
 # Rails' public/500.html, as a server in front of (or instead of) Mastodon answers.

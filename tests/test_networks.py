@@ -17,7 +17,7 @@ from wagtail_syndicate.networks.limits import Limits
 from wagtail_syndicate.networks.mastodon.client import MastodonNetwork
 from wagtail_syndicate.pipeline.limits_cache import limits_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 class UneditableMastodon(MastodonNetwork):

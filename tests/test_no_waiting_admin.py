@@ -29,7 +29,7 @@ from wagtail_syndicate.models import SyndicationRecord
 from wagtail_syndicate.pipeline import limits_cache as limits_module
 from wagtail_syndicate.pipeline import limits_refresh
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 UNKNOWN = "this server's own limits are not known yet"
 # Longer than any test takes: a request to a stalled endpoint would hold the test this long.

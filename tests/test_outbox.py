@@ -17,7 +17,7 @@ from wagtail_syndicate.content import posts
 from wagtail_syndicate.models import SyndicationIntent, SyndicationRecord
 from wagtail_syndicate.pipeline.queueing import fan_out_task as fan_out
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 PUBLISH = {"action-publish": "action-publish"}
 

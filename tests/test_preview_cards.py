@@ -28,7 +28,7 @@ from tests.utils import (
 from wagtail_syndicate.models import SyndicationRecord
 from wagtail_syndicate.networks.text import short_url
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 LINK = "https://example.com/harbour/boats/at-dawn-with-the-gulls"
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'

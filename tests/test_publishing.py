@@ -22,7 +22,7 @@ from tests.utils import (
 )
 from wagtail_syndicate.models import SyndicationRecord
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @contextmanager

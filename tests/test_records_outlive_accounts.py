@@ -16,7 +16,7 @@ from tests.utils import (
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.pipeline.tasks import share
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 ACCOUNTS = "wagtailsnippets_wagtail_syndicate_syndicationaccount"
 RECORDS = "wagtailsnippets_wagtail_syndicate_syndicationrecord"

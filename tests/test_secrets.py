@@ -19,7 +19,7 @@ from wagtail_syndicate.exceptions import ConfigurationError
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.networks.mastodon.client import MastodonNetwork
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 TOKEN = "pasted-secret-4f1c"
 ADD_URL = "wagtailsnippets_wagtail_syndicate_syndicationaccount:add"

@@ -22,7 +22,7 @@ from wagtail_syndicate.networks import get_network
 from wagtail_syndicate.networks.http import UPLOAD_CHUNK
 from wagtail_syndicate.networks.post import Media
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @dataclass(frozen=True)

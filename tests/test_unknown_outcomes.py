@@ -23,7 +23,7 @@ from tests.utils import (
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.networks.mastodon.auth import ServerOAuth
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 TOKENS = {"good-token": "alice"}
 NEW_ALT = "Two fishing boats leaving the harbour at dawn, gulls above"

@@ -11,7 +11,7 @@ from syndicate_fakes import Fault
 from tests.utils import connect_account, make_image, make_photo_page, run_tasks
 from wagtail_syndicate.models import SyndicationRecord
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from wagtail_syndicate.networks.text import weighted_length
 from wagtail_syndicate.networks.x.auth import SCOPES, oauth1_header
 from wagtail_syndicate.networks.x.client import XNetwork
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 NS = "wagtailsnippets_wagtail_syndicate_syndicationaccount"
 

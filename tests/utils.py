@@ -17,6 +17,7 @@ from PIL import Image as PILImage
 from wagtail.images import get_image_model
 from wagtail.models import Page, Revision, Site
 
+from tests.commits import commit_pending, committing
 from tests.testapp.models import PhotoPage
 from wagtail_syndicate.compat import task_backends
 from wagtail_syndicate.models import SyndicationAccount
@@ -92,7 +93,8 @@ def publish_page(page, **changes):
     page = type(page).objects.get(pk=page.pk)
     for name, value in changes.items():
         setattr(page, name, value)
-    page.save_revision().publish()
+    with committing():
+        page.save_revision().publish()
     return type(page).objects.get(pk=page.pk)
 
 
@@ -127,6 +129,7 @@ def run_tasks(backend_name="default", max_wait=10.0) -> list[str]:
     each no earlier than its ``run_after`` (waiting at most ``max_wait`` seconds for one);
     return what each syndication task returned, in order."""
     backend = task_backends[backend_name]
+    commit_pending()  # what queued them has committed before a worker sees them
     outcomes = []
     while backend.results:
         backend.results.sort(key=lambda r: r.task.run_after or timezone.now())
@@ -135,7 +138,8 @@ def run_tasks(backend_name="default", max_wait=10.0) -> list[str]:
             wait = (result.task.run_after - timezone.now()).total_seconds()
             assert wait <= max_wait, f"task not due for {wait:.0f} s"
             time.sleep(max(0.0, wait))
-        outcome = result.task.call(*result.args, **result.kwargs)
+        with committing():  # a worker's task commits on its own
+            outcome = result.task.call(*result.args, **result.kwargs)
         if result.task.func is syndicate_record.func:
             outcomes.append(outcome)
     return outcomes
@@ -144,9 +148,11 @@ def run_tasks(backend_name="default", max_wait=10.0) -> list[str]:
 def run_next(backend_name="default") -> str:
     """Run only the first queued syndication task (dropping Wagtail's own); return its outcome."""
     backend = task_backends[backend_name]
+    commit_pending()
     backend.results[:] = [r for r in backend.results if r.task.func is syndicate_record.func]
     result = backend.results.pop(0)
-    return result.task.call(*result.args, **result.kwargs)
+    with committing():
+        return result.task.call(*result.args, **result.kwargs)
 
 
 def connect_x_account(fake, *, lifetime=None, username="alice", **session) -> SyndicationAccount:
