@@ -43,7 +43,7 @@ PARTS = [
         "content/fitting.py",
         "_format_of",
     ),
-    ("HTTP requests (requests, client side)", "networks/http.py", "request"),
+    ("HTTP requests (requests, client side)", "networks/http/client.py", "request"),
     ("decrypt the token", "wagtail_syndicate/tokens.py", "decrypt_token"),
     ("remember the upload on the record", "pipeline/tasks.py", "_remember"),
     ("settle the record", "pipeline/tasks.py", "_settle"),
