@@ -41,7 +41,7 @@ from wagtail_syndicate.admin.permissions import (
 )
 from wagtail_syndicate.admin.views import RetryView
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
-from wagtail_syndicate.networks.base import network_choices
+from wagtail_syndicate.networks.registry import network_choices
 
 
 def retry_button(view, record, *, priority: int) -> list[Button]:

@@ -20,7 +20,7 @@ from wagtail_syndicate.tokens import decrypt_token, encrypt_token, encrypted_pro
 class SyndicationAccount(models.Model):
     class Network:
         """The keys of the built-in networks. The field has no choices: the networks are
-        those of the ``NETWORKS`` setting (``networks.base.configured_networks``), so one of
+        those of the ``NETWORKS`` setting (``networks.registry.configured_networks``), so one of
         a site's own needs no migration."""
 
         MASTODON = "mastodon"

@@ -29,8 +29,10 @@ from wagtail_syndicate.exceptions import (
 )
 from wagtail_syndicate.models import SyndicationRecord
 from wagtail_syndicate.networks import get_network
-from wagtail_syndicate.networks.base import MAX_POST_URL_LENGTH, UploadedMedia, redact
+from wagtail_syndicate.networks.base import UploadedMedia
 from wagtail_syndicate.networks.http import run_deadline, too_far
+from wagtail_syndicate.networks.links import MAX_POST_URL_LENGTH
+from wagtail_syndicate.networks.redaction import redact
 from wagtail_syndicate.pipeline.history import log_outcome
 from wagtail_syndicate.pipeline.limits_cache import count_links_in_full, limits_for
 

@@ -33,10 +33,10 @@ from wagtail_syndicate.networks.base import (
     Network,
     Published,
     UploadedMedia,
-    _origin,
 )
 from wagtail_syndicate.networks.http import HttpClient, Upload
 from wagtail_syndicate.networks.limits import Limits
+from wagtail_syndicate.networks.links import _origin
 from wagtail_syndicate.networks.post import Media, Post
 from wagtail_syndicate.networks.text import shorten_links
 

@@ -36,10 +36,10 @@ from wagtail_syndicate.networks.base import (
     Network,
     Published,
     UploadedMedia,
-    _origin,
 )
 from wagtail_syndicate.networks.http import HttpClient, Upload, epoch_time, json_object
 from wagtail_syndicate.networks.limits import Limits
+from wagtail_syndicate.networks.links import _origin
 from wagtail_syndicate.networks.post import Media, Post
 from wagtail_syndicate.networks.x.auth import XOAuth, error_detail, oauth1_header
 
