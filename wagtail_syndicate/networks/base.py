@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from wagtail_syndicate.conf import get_setting
 from wagtail_syndicate.exceptions import PermanentNetworkError
 from wagtail_syndicate.networks.limits import Limits
@@ -202,7 +204,6 @@ class Network(ABC):
     ) -> Published:
         """Create the post with the uploaded media attached."""
 
-    @abstractmethod
     def update_post(
         self,
         client: Any,
@@ -212,7 +213,11 @@ class Network(ABC):
         changed: list[UploadedMedia],
     ) -> Published:
         """Replace the post's text and media; ``changed`` are attached media whose alt text
-        or focus is new."""
+        or focus is new. A network whose posts cannot be edited (``edits = False``) keeps
+        this one, which refuses with the network's label."""
+        raise PermanentNetworkError(
+            _("%(network)s posts cannot be edited.") % {"network": self.label}
+        )
 
     @abstractmethod
     def delete_post(self, client: Any, remote_id: str) -> None:

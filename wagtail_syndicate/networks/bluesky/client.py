@@ -32,7 +32,6 @@ from wagtail_syndicate.networks.base import (
     Credentials,
     Network,
     Published,
-    UploadedMedia,
 )
 from wagtail_syndicate.networks.http import HttpClient, Upload
 from wagtail_syndicate.networks.limits import Limits
@@ -509,16 +508,6 @@ class BlueskyNetwork(Network):
         if not isinstance(answer.get("uri"), str):
             raise PermanentNetworkError(_("Bluesky answered the post without its address."))
         return Published(answer["uri"], web_url(answer["uri"]))
-
-    def update_post(
-        self,
-        client: BlueskyClient,
-        remote_id: str,
-        post: Post,
-        media_ids: list[str],
-        changed: list[UploadedMedia],
-    ) -> Published:
-        raise PermanentNetworkError(_("Bluesky posts cannot be edited."))
 
     def delete_post(self, client: BlueskyClient, remote_id: str) -> None:
         # deleteRecord succeeds for a record that is already gone.

@@ -35,7 +35,6 @@ from wagtail_syndicate.networks.base import (
     Credentials,
     Network,
     Published,
-    UploadedMedia,
 )
 from wagtail_syndicate.networks.http import HttpClient, Upload, epoch_time, json_object
 from wagtail_syndicate.networks.limits import Limits
@@ -423,16 +422,6 @@ class XNetwork(Network):
         data = client.create_tweet(post.text, media_ids)
         _user_id, username = client.identity()
         return Published(remote_id=str(data["id"]), url=post_url(username, str(data["id"])))
-
-    def update_post(
-        self,
-        client: XClient,
-        remote_id: str,
-        post: Post,
-        media_ids: list[str],
-        changed: list[UploadedMedia],
-    ) -> Published:
-        raise PermanentNetworkError(_("X posts cannot be edited."))
 
     def delete_post(self, client: XClient, remote_id: str) -> None:
         client.delete_tweet(remote_id)
