@@ -24,7 +24,7 @@ from wagtail_syndicate.admin.preview_views import (
 )
 from wagtail_syndicate.admin.views import CheckPostView
 from wagtail_syndicate.admin.viewsets import SyndicationAccountViewSet, SyndicationRecordViewSet
-from wagtail_syndicate.content.fitting import WebReadyOperation
+from wagtail_syndicate.content.images import WebReadyOperation
 from wagtail_syndicate.models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.networks import get_network
 from wagtail_syndicate.pipeline.history import FORMATTERS

@@ -5,7 +5,7 @@ import logging
 from wagtail.admin.forms import WagtailAdminPageForm
 
 from wagtail_syndicate.conf import get_setting
-from wagtail_syndicate.content.fitting import check_source
+from wagtail_syndicate.content.image_files import check_source
 from wagtail_syndicate.content.posts import plan_post, unexpected_error_message
 from wagtail_syndicate.exceptions import ContentError, ImageError
 from wagtail_syndicate.models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord

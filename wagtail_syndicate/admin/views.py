@@ -21,7 +21,7 @@ from wagtail_syndicate.models.accounts import network_name
 from wagtail_syndicate.networks import get_network
 from wagtail_syndicate.pipeline.check_post import send_test_post
 from wagtail_syndicate.pipeline.queueing import retry_record
-from wagtail_syndicate.pipeline.tasks import redact_secrets
+from wagtail_syndicate.pipeline.runner import redact_secrets
 
 
 class ConfirmActionView(WagtailAdminTemplateMixin, TemplateView):
