@@ -123,7 +123,7 @@ def add_check_post_button(snippet, user, next_url=None):
     if isinstance(snippet, SyndicationAccount) and user.has_perm(
         "wagtail_syndicate.change_syndicationaccount"
     ):
-        private = get_network(snippet.network).visibility
+        private = bool(get_network(snippet.network).visibilities)
         yield Button(
             gettext_lazy("Send a test post") if private else gettext_lazy("Check the account"),
             url=reverse("wagtail_syndicate_check_post", args=[snippet.pk]),

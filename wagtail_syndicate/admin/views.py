@@ -161,7 +161,7 @@ class CheckPostView(ConfirmActionView):
     @property
     def posts_privately(self) -> bool:
         """Whether the network has posts only the account sees (else nothing is posted)."""
-        return bool(get_network(self.object.network).visibility)
+        return bool(get_network(self.object.network).visibilities)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

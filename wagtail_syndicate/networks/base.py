@@ -7,7 +7,7 @@ reported through ``remember`` so the caller can keep it for retries and edits.
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -137,8 +137,11 @@ class Network(ABC):
     # ``limits`` asks the server (False: they are ``default_limits``, known without asking,
     # so admin pages show them as the server's own and queue no refresh).
     limits_from_server: bool = True
-    # Posts have a visibility (public, quiet public, followers only, mentioned people only).
-    visibility: bool = False
+    # The visibilities a post may have, as (value, label) pairs with lazily translated labels
+    # (Mastodon's: public, quiet public, followers only, mentioned people only); empty when
+    # posts have none. The account and page forms offer them: the models' fields have no
+    # choices, so a network of a site's own needs no migration.
+    visibilities: Sequence[tuple[str, Any]] = ()
     # What becomes of a page's content warning: "text" (shown before the post), "label" (the
     # post is marked sensitive; the warning's words are not posted) or None (not posted).
     content_warning: str | None = None
