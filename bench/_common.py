@@ -250,7 +250,7 @@ def fan_out_publishes() -> None:
     """Make the records of the publishes so far, as the worker's ``fan_out`` task does (the
     publish itself writes only its intent)."""
     from wagtail_syndicate.models import SyndicationIntent
-    from wagtail_syndicate.pipeline.queueing import fan_out
+    from wagtail_syndicate.pipeline.outbox import fan_out
 
     for intent_id in (
         SyndicationIntent.objects.pending().order_by("pk").values_list("pk", flat=True)

@@ -41,11 +41,11 @@ def child(variant: str, bench_dir: str, image_id: int) -> None:
     from PIL import ImageFile
     from wagtail.images import get_image_model
 
-    from wagtail_syndicate.content import fitting
+    from wagtail_syndicate.content import images
     from wagtail_syndicate.networks import get_network
 
     if variant == "each_try":
-        fitting.DECODED_ONCE = ()
+        images.DECODED_ONCE = ()
     image = get_image_model().objects.get(pk=image_id)
     image.renditions.all().delete()
     source_name = image.file.name.rsplit("/", 1)[-1]
@@ -61,7 +61,7 @@ def child(variant: str, bench_dir: str, image_id: int) -> None:
     outcomes = []
     with _common.peak_memory() as answer:
         for network in NETWORKS:
-            media = fitting.fit_image(image, "A harbour", get_network(network).default_limits)
+            media = images.fit_image(image, "A harbour", get_network(network).default_limits)
             outcomes.append(f"{media.width}×{media.height}")
     del answer["before"]
     answer.update(

@@ -42,7 +42,7 @@ def child(variant: str, bench_dir: str, image_id: int) -> None:
     _common.bootstrap(bench_dir=bench_dir, migrate_it=False)
     from wagtail.images import get_image_model
 
-    from wagtail_syndicate.content.fitting import fit_image
+    from wagtail_syndicate.content.images import fit_image
     from wagtail_syndicate.exceptions import ImageError
     from wagtail_syndicate.networks import get_network
 

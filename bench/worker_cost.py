@@ -40,13 +40,13 @@ PARTS = [
     ("compose the post (text, image)", "content/posts.py", "compose_post"),
     (
         "  of which: open the image to learn its format",
-        "content/fitting.py",
-        "_format_of",
+        "content/image_files.py",
+        "probe",
     ),
-    ("HTTP requests (requests, client side)", "networks/http.py", "request"),
+    ("HTTP requests (requests, client side)", "networks/http/client.py", "request"),
     ("decrypt the token", "wagtail_syndicate/tokens.py", "decrypt_token"),
-    ("remember the upload on the record", "pipeline/tasks.py", "_remember"),
-    ("settle the record", "pipeline/tasks.py", "_settle"),
+    ("remember the upload on the record", "pipeline/runner.py", "_remember"),
+    ("settle the record", "pipeline/runner.py", "_settle"),
 ]
 
 

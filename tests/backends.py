@@ -10,7 +10,7 @@ class FanOutAtOnceBackend(DummyBackend):
     alone use the plain Dummy backend (``pending_fan_out`` in tests/conftest.py)."""
 
     def enqueue(self, task, args, kwargs):
-        from wagtail_syndicate.pipeline.queueing import fan_out_task as fan_out
+        from wagtail_syndicate.pipeline.outbox import fan_out_task as fan_out
 
         if task.func is not fan_out.func:
             return super().enqueue(task, args, kwargs)

@@ -29,7 +29,7 @@ from tests.utils import (
     schedule_and_come_due,
 )
 from wagtail_syndicate.admin.page_form import SharingCheck
-from wagtail_syndicate.content.fitting import fit_image
+from wagtail_syndicate.content.images import fit_image
 from wagtail_syndicate.exceptions import ImageError
 from wagtail_syndicate.models import SyndicationRecord
 from wagtail_syndicate.networks.limits import Limits

@@ -233,7 +233,7 @@ def test_every_network_must_be_a_network_class_that_imports(settings, networks, 
 
 
 def test_the_networks_offered_follow_the_setting(settings):
-    from wagtail_syndicate.networks.base import network_choices
+    from wagtail_syndicate.networks.registry import network_choices
 
     assert [key for key, _label in network_choices()] == ["mastodon", "bluesky", "x"]
     settings.WAGTAIL_SYNDICATE = {

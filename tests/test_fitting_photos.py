@@ -25,7 +25,7 @@ from tests.photos import (
     thumbnail,
     way_up,
 )
-from wagtail_syndicate.content.fitting import MIN_SIDE, fit_image
+from wagtail_syndicate.content.images import MIN_SIDE, fit_image
 from wagtail_syndicate.exceptions import ContentError
 from wagtail_syndicate.networks.bluesky.client import BLUESKY_LIMITS, limits_for_version
 from wagtail_syndicate.networks.limits import DEFAULT_FORMATS, Limits

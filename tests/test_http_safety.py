@@ -9,13 +9,14 @@ import pytest
 from django.core.checks import registry
 
 from wagtail_syndicate.exceptions import ConfigurationError, TransientNetworkError
-from wagtail_syndicate.networks import http
 from wagtail_syndicate.networks.http import (
     HttpClient,
-    is_public_address,
+    addresses,
+    network_time_per_run,
     normalize_instance_url,
     run_deadline,
 )
+from wagtail_syndicate.networks.http.addresses import is_public_address
 
 # Given by the resolvers below to the first look-up only (the check before the request),
 # never connected to: the tests reach nothing but loopback.
@@ -150,7 +151,7 @@ def test_a_name_with_one_private_address_among_public_ones_is_refused(
             (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("100.100.100.200", port)),
         ]
 
-    monkeypatch.setattr(http, "resolve", resolver)
+    monkeypatch.setattr(addresses, "resolve", resolver)
     client = HttpClient(f"https://mixed.example:{port}", None, label="Mastodon")
     with pytest.raises(ConfigurationError, match="resolves to 100.100.100.200"):
         client.request("GET", "/")
@@ -426,6 +427,4 @@ def test_a_short_lease_keeps_a_quarter_of_itself_for_the_runs_own_work(
 ):
     # The chaos runs' 8 s lease still leaves their requests time to be sent.
     settings.WAGTAIL_SYNDICATE = {**settings.WAGTAIL_SYNDICATE, "LEASE_TIMEOUT": lease}
-    from wagtail_syndicate.networks.http import network_time_per_run
-
     assert network_time_per_run() == network_time

@@ -4,7 +4,7 @@ import pytest
 from PIL import Image as PILImage
 
 from tests.utils import connect_account, make_image, make_photo_page, run_tasks
-from wagtail_syndicate.content.fitting import fit_image, focus_from_focal_point
+from wagtail_syndicate.content.images import fit_image, focus_from_focal_point
 from wagtail_syndicate.networks.limits import Limits
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ from tests.utils import (
     run_tasks,
 )
 from wagtail_syndicate.models import SyndicationRecord
-from wagtail_syndicate.networks.http import reduce_body
+from wagtail_syndicate.networks.http.responses import reduce_body
 from wagtail_syndicate.pipeline.limits_cache import limits_for
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from tests.utils import connect_account, make_image, make_photo_page, publish_pa
 from wagtail_syndicate.content.fitting import fit_text
 from wagtail_syndicate.exceptions import ContentError
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
-from wagtail_syndicate.networks import base
+from wagtail_syndicate.networks import registry
 from wagtail_syndicate.networks.limits import Limits
 from wagtail_syndicate.networks.mastodon.client import MastodonNetwork
 from wagtail_syndicate.pipeline.limits_cache import limits_for
@@ -141,7 +141,7 @@ def test_an_unknown_network_is_a_clear_configuration_error(fake_mastodon):
     from wagtail_syndicate.exceptions import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="Unknown network 'myspace'. Known networks: "):
-        base.get_network("myspace")
+        registry.get_network("myspace")
 
 
 def test_a_renewed_session_is_kept_encrypted_on_the_account(fake_mastodon):

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageFile, ImageOps
 
 from tests.photos import EXIF_ORIENTATION, distance, draw, encode, stored, thumbnail, way_up
-from wagtail_syndicate.content.fitting import fit_image
+from wagtail_syndicate.content.images import fit_image
 from wagtail_syndicate.networks import get_network
 from wagtail_syndicate.networks.limits import Limits
 

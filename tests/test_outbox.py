@@ -15,7 +15,7 @@ from tests.utils import connect_account, make_image, make_photo_page, publish_pa
 from wagtail_syndicate.compat import task_backends
 from wagtail_syndicate.content import posts
 from wagtail_syndicate.models import SyndicationIntent, SyndicationRecord
-from wagtail_syndicate.pipeline.queueing import fan_out_task as fan_out
+from wagtail_syndicate.pipeline.outbox import fan_out_task as fan_out
 
 pytestmark = pytest.mark.django_db
 

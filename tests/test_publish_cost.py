@@ -13,7 +13,7 @@ from tests.utils import connect_account, make_image, make_photo_page
 from wagtail_syndicate.exceptions import ContentError
 from wagtail_syndicate.models import SyndicationAccount, SyndicationIntent, SyndicationRecord
 from wagtail_syndicate.pipeline import queueing
-from wagtail_syndicate.pipeline.queueing import fan_out_task as fan_out
+from wagtail_syndicate.pipeline.outbox import fan_out_task as fan_out
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

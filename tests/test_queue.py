@@ -23,7 +23,7 @@ QUEUE_MODULE = (
 )
 PLUGIN_TASK = "wagtail_syndicate.pipeline.tasks.syndicate_record"
 # What the publish queues: it queues the post.
-FAN_OUT = "wagtail_syndicate.pipeline.queueing.fan_out_task"
+FAN_OUT = "wagtail_syndicate.pipeline.outbox.fan_out_task"
 # A task not run yet: django-tasks 0.7 (Wagtail 7.0) calls it NEW, django-tasks-db READY.
 WAITING = "NEW" if QUEUE_MODULE.startswith("django_tasks.") else "READY"
 

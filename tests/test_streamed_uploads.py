@@ -19,7 +19,7 @@ from tests.utils import (
     run_tasks,
 )
 from wagtail_syndicate.networks import get_network
-from wagtail_syndicate.networks.http import UPLOAD_CHUNK
+from wagtail_syndicate.networks.http.uploads import UPLOAD_CHUNK
 from wagtail_syndicate.networks.post import Media
 
 pytestmark = pytest.mark.django_db

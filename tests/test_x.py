@@ -27,7 +27,7 @@ from tests.utils import (
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.networks.text import weighted_length
 from wagtail_syndicate.networks.x.auth import SCOPES, oauth1_header
-from wagtail_syndicate.networks.x.client import XNetwork
+from wagtail_syndicate.networks.x.network import XNetwork
 
 pytestmark = pytest.mark.django_db
 

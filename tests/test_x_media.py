@@ -17,7 +17,7 @@ from tests.utils import (
     run_next,
 )
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
-from wagtail_syndicate.networks.x.client import XNetwork
+from wagtail_syndicate.networks.x.network import XNetwork
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

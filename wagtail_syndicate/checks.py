@@ -8,8 +8,8 @@ from wagtail_syndicate.compat import task_backends
 from wagtail_syndicate.conf import database_result_model, get_setting, unknown_settings
 from wagtail_syndicate.exceptions import ConfigurationError
 from wagtail_syndicate.models import MastodonApp, SyndicatedPageMixin, SyndicationAccount
-from wagtail_syndicate.networks.base import configured_networks, get_network
 from wagtail_syndicate.networks.http import RUN_MARGIN, network_time_per_run, run_margin
+from wagtail_syndicate.networks.registry import configured_networks, get_network
 from wagtail_syndicate.tokens import is_readable
 
 

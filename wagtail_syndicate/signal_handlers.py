@@ -6,7 +6,8 @@ import logging
 from wagtail.signals import page_published, page_unpublished
 
 from wagtail_syndicate.models import SyndicatedPageMixin
-from wagtail_syndicate.pipeline.queueing import queue_removal, record_intent, savepoint
+from wagtail_syndicate.pipeline.outbox import record_intent, savepoint
+from wagtail_syndicate.pipeline.queueing import queue_removal
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from wagtail_syndicate.admin.preview_views import (
 )
 from wagtail_syndicate.admin.views import CheckPostView
 from wagtail_syndicate.admin.viewsets import SyndicationAccountViewSet, SyndicationRecordViewSet
-from wagtail_syndicate.content.fitting import WebReadyOperation
+from wagtail_syndicate.content.images import WebReadyOperation
 from wagtail_syndicate.models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.networks import get_network
 from wagtail_syndicate.pipeline.history import FORMATTERS
@@ -123,7 +123,7 @@ def add_check_post_button(snippet, user, next_url=None):
     if isinstance(snippet, SyndicationAccount) and user.has_perm(
         "wagtail_syndicate.change_syndicationaccount"
     ):
-        private = get_network(snippet.network).visibility
+        private = bool(get_network(snippet.network).visibilities)
         yield Button(
             gettext_lazy("Send a test post") if private else gettext_lazy("Check the account"),
             url=reverse("wagtail_syndicate_check_post", args=[snippet.pk]),

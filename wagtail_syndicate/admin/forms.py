@@ -1,5 +1,7 @@
 """The admin form that connects a social account by server URL and pasted secret (a
-Mastodon or X access token, a Bluesky app password)."""
+Mastodon or X access token, a Bluesky app password), and the visibilities forms offer."""
+
+from collections.abc import Iterable
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -9,8 +11,51 @@ from wagtail.admin.forms import WagtailAdminModelForm
 
 from wagtail_syndicate.exceptions import ConfigurationError, NetworkError
 from wagtail_syndicate.networks import get_network
-from wagtail_syndicate.networks.base import check_account, network_choices
 from wagtail_syndicate.networks.http import normalize_instance_url
+from wagtail_syndicate.networks.registry import check_account, configured_networks, network_choices
+
+
+def network_visibilities(name: str) -> tuple:
+    """The (value, label) visibilities of the network ``name``; none for a network that is
+    not configured (the system check says what is wrong with it)."""
+    try:
+        return tuple(get_network(name).visibilities)
+    except (ConfigurationError, ImportError):
+        return ()
+
+
+def visibility_choices(names: Iterable[str]) -> list[tuple[str, str]]:
+    """The visibilities of the networks ``names``, each value once, in their order."""
+    choices: dict = {}
+    for name in names:
+        for value, label in network_visibilities(name):
+            choices.setdefault(value, label)
+    return list(choices.items())
+
+
+def offer_visibilities(form, name: str, choices: list, blank_label=None) -> None:
+    """Make the form's field ``name`` a choice of ``choices`` (with "" labelled
+    ``blank_label`` first, when given), refusing any other value with a clear error; with no
+    choices, drop the field, so the value stored stays as it is. The models' fields have no
+    choices: a network's visibilities are its own, and adding a network needs no migration."""
+    if name not in form.fields:
+        return
+    if not choices:
+        del form.fields[name]
+        return
+    field = form.fields[name]
+    form.fields[name] = forms.ChoiceField(
+        label=field.label,
+        help_text=field.help_text,
+        required=False,
+        initial=field.initial,
+        choices=[("", blank_label)] + choices if blank_label is not None else choices,
+        error_messages={
+            "invalid_choice": _(
+                "“%(value)s” is not a visibility posts can have here: choose one of the list."
+            )
+        },
+    )
 
 
 class SyndicationAccountForm(WagtailAdminModelForm):
@@ -33,6 +78,13 @@ class SyndicationAccountForm(WagtailAdminModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The visibilities of the account's network (once known: a new account's form, not
+        # yet sent, offers those of every network; a network without any has no field).
+        if self.is_bound or self.instance.pk:
+            choices = visibility_choices([self.data.get("network") or self.instance.network])
+        else:
+            choices = visibility_choices(configured_networks())
+        offer_visibilities(self, "visibility", choices)
         if "instance_url" in self.fields:
             # Bluesky and X have a usual server: left empty, it is filled in.
             self.fields["instance_url"].required = False
@@ -76,6 +128,20 @@ class SyndicationAccountForm(WagtailAdminModelForm):
             return normalize_instance_url(url)
         except ConfigurationError as err:
             raise ValidationError(str(err)) from None
+
+    def clean_visibility(self):
+        """The visibility chosen (the field refuses one the network does not have), else the
+        account's own if its network has it, else the network's first."""
+        value = self.cleaned_data.get("visibility")
+        if "network" in self.fields and "network" not in self.cleaned_data:
+            return value  # the network is refused: there is nothing to check it against
+        network = self.cleaned_data.get("network") or self.instance.network
+        values = [choice for choice, _label in network_visibilities(network)]
+        if not values:
+            return self.instance.visibility
+        if value not in values:
+            value = self.instance.visibility if self.instance.visibility in values else values[0]
+        return value
 
     @sensitive_variables()
     def clean(self):

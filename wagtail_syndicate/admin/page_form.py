@@ -2,14 +2,17 @@
 
 import logging
 
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminPageForm
 
+from wagtail_syndicate.admin.forms import offer_visibilities, visibility_choices
 from wagtail_syndicate.conf import get_setting
-from wagtail_syndicate.content.fitting import check_source
+from wagtail_syndicate.content.image_files import check_source
 from wagtail_syndicate.content.posts import plan_post, unexpected_error_message
 from wagtail_syndicate.exceptions import ContentError, ImageError
 from wagtail_syndicate.models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.models.accounts import site_id_of
+from wagtail_syndicate.networks.base import configured_networks
 from wagtail_syndicate.pipeline.limits_cache import limits_for
 
 logger = logging.getLogger(__name__)
@@ -30,14 +33,19 @@ class SyndicatedPageForm(WagtailAdminPageForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not {"syndication_accounts", "syndication_visibility"} & set(self.fields):
+            return
+        page = self.instance if self.instance.pk else self.parent_page
+        self.syndication_site = site_id_of(page) if page is not None else None
+        accounts = SyndicationAccount.of_site(self.syndication_site)
         if "syndication_accounts" in self.fields:
             # Only the accounts that could share this page are offered.
-
-            page = self.instance if self.instance.pk else self.parent_page
-            self.syndication_site = site_id_of(page) if page is not None else None
-            self.fields["syndication_accounts"].queryset = SyndicationAccount.of_site(
-                self.syndication_site
-            )
+            self.fields["syndication_accounts"].queryset = accounts
+        # The visibilities of the networks of those accounts ("": each account's own); with
+        # none, the field is not shown.
+        in_use = set(accounts.values_list("network", flat=True))
+        choices = visibility_choices(name for name in configured_networks() if name in in_use)
+        offer_visibilities(self, "syndication_visibility", choices, _("The account's default"))
 
     def _post_clean(self):
         super()._post_clean()  # self.instance now holds the submitted values

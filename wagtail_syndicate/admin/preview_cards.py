@@ -99,7 +99,7 @@ def display_name(account) -> str:
 
 
 def outcome(preview, record) -> tuple[str, str]:
-    """What publishing will do for this account, as the worker decides it (``tasks._post``):
+    """What publishing will do for this account, as the worker decides it (``runner._post``):
     ("new", …), ("edit", …), ("unchanged", …) or ("kept", …), with its sentence."""
     network = preview.network
     if record is None or not record.remote_id:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from wagtail_syndicate.content.fitting import IMAGE_ERRORS, image_error
+from wagtail_syndicate.content.image_files import IMAGE_ERRORS, image_error
 from wagtail_syndicate.content.posts import PostPlan, plan_post
 from wagtail_syndicate.exceptions import ContentError
 from wagtail_syndicate.models import SyndicationAccount

@@ -21,7 +21,7 @@ from wagtail_syndicate.models.accounts import network_name
 from wagtail_syndicate.networks import get_network
 from wagtail_syndicate.pipeline.check_post import send_test_post
 from wagtail_syndicate.pipeline.queueing import retry_record
-from wagtail_syndicate.pipeline.tasks import redact_secrets
+from wagtail_syndicate.pipeline.runner import redact_secrets
 
 
 class ConfirmActionView(WagtailAdminTemplateMixin, TemplateView):
@@ -161,7 +161,7 @@ class CheckPostView(ConfirmActionView):
     @property
     def posts_privately(self) -> bool:
         """Whether the network has posts only the account sees (else nothing is posted)."""
-        return bool(get_network(self.object.network).visibility)
+        return bool(get_network(self.object.network).visibilities)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

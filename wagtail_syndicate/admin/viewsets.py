@@ -41,7 +41,7 @@ from wagtail_syndicate.admin.permissions import (
 )
 from wagtail_syndicate.admin.views import RetryView
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
-from wagtail_syndicate.networks.base import network_choices
+from wagtail_syndicate.networks.registry import network_choices
 
 
 def retry_button(view, record, *, priority: int) -> list[Button]:
@@ -175,18 +175,25 @@ class RecordInspectView(InspectView):
         return mine
 
 
-class SyndicationRecordViewSet(SnippetViewSet):
+class SyndicationViewSet(SnippetViewSet):
+    """What the plugin's two snippet viewsets share: they are not added to the admin menu on
+    their own, have no Copy view, and their choosers check permissions."""
+
+    add_to_admin_menu = False
+    copy_view_enabled = False
+    chooser_viewset_class = PermissionCheckedChooserViewSet
+
+
+class SyndicationRecordViewSet(SyndicationViewSet):
     model = SyndicationRecord
     icon = "globe"
     menu_label = _("Social posts")
     menu_name = "syndication_records"
     url_prefix = "syndication/posts"
-    add_to_admin_menu = False
     index_view_class = RecordIndexView
     index_results_template_name = "wagtail_syndicate/records/index_results.html"
     inspect_view_class = RecordInspectView
     inspect_view_enabled = True
-    copy_view_enabled = False
     list_filter = ["state", "account"]
     search_fields = ["page__title", "last_error", "remote_url"]
     search_backend_name = None
@@ -218,8 +225,6 @@ class SyndicationRecordViewSet(SnippetViewSet):
     ]
     # The generic listing, without the snippets' bulk-actions footer (see RecordIndexView).
     index_template_name = "wagtailadmin/generic/index.html"
-
-    chooser_viewset_class = PermissionCheckedChooserViewSet
 
     if register_permission_policy is None:
         permission_policy = SyndicationRecordPermissionPolicy(SyndicationRecord)
@@ -300,14 +305,12 @@ class AccountEditView(EditView):
     pass
 
 
-class SyndicationAccountViewSet(SnippetViewSet):
+class SyndicationAccountViewSet(SyndicationViewSet):
     model = SyndicationAccount
     icon = "user"
     menu_label = _("Social accounts")
     menu_name = "syndication_accounts"
     url_prefix = "syndication/accounts"
-    add_to_admin_menu = False
-    copy_view_enabled = False
     list_display = [
         "__str__",
         Column("server_name", label=_("Server")),
@@ -337,7 +340,6 @@ class SyndicationAccountViewSet(SnippetViewSet):
     add_view_class = AccountCreateView
     edit_view_class = AccountEditView
     delete_view_class = AccountDeleteView
-    chooser_viewset_class = PermissionCheckedChooserViewSet
 
     def get_index_view_kwargs(self, **kwargs):
         names = {

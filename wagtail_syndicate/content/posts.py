@@ -12,14 +12,9 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
-from wagtail_syndicate.content.fitting import (
-    check_source_pixels,
-    fit_image,
-    fit_text,
-    focus_from_focal_point,
-    image_source,
-    trim_alt_text,
-)
+from wagtail_syndicate.content.fitting import fit_text, trim_alt_text
+from wagtail_syndicate.content.image_files import check_source_pixels
+from wagtail_syndicate.content.images import fit_image, focus_from_focal_point, image_source
 from wagtail_syndicate.contract import SyndicationOptions, has_visible_characters
 from wagtail_syndicate.exceptions import ContentError, PageCodeError, SyndicationError
 from wagtail_syndicate.networks.post import Post, fingerprint

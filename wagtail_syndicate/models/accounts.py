@@ -11,7 +11,6 @@ from django.views.decorators.debug import sensitive_variables
 
 from wagtail_syndicate.content.posts import call_page_method
 from wagtail_syndicate.exceptions import ConfigurationError
-from wagtail_syndicate.models.mixin import VISIBILITY_CHOICES
 from wagtail_syndicate.networks import get_network
 from wagtail_syndicate.networks.base import Credentials
 from wagtail_syndicate.tokens import decrypt_token, encrypt_token, encrypted_property, is_readable
@@ -20,7 +19,7 @@ from wagtail_syndicate.tokens import decrypt_token, encrypt_token, encrypted_pro
 class SyndicationAccount(models.Model):
     class Network:
         """The keys of the built-in networks. The field has no choices: the networks are
-        those of the ``NETWORKS`` setting (``networks.base.configured_networks``), so one of
+        those of the ``NETWORKS`` setting (``networks.registry.configured_networks``), so one of
         a site's own needs no migration."""
 
         MASTODON = "mastodon"
@@ -64,7 +63,7 @@ class SyndicationAccount(models.Model):
     visibility = models.CharField(
         _("visibility of posts"),
         max_length=16,
-        choices=VISIBILITY_CHOICES,
+        # No choices: the admin's form offers the network's (``Network.visibilities``).
         default="public",
         help_text=_("Pages may choose another one."),
     )

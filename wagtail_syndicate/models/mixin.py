@@ -10,13 +10,6 @@ from wagtail_syndicate.content.fitting import hashtag
 from wagtail_syndicate.contract import SyndicationImage, SyndicationOptions
 from wagtail_syndicate.exceptions import ConfigurationError, ContentError
 
-VISIBILITY_CHOICES = [
-    ("public", _("Public")),
-    ("unlisted", _("Quiet public")),
-    ("private", _("Followers only")),
-    ("direct", _("Mentioned people only")),
-]
-
 
 class SyndicatedPageMixin(models.Model):
     """Mix into a Wagtail ``Page`` subclass, before ``Page``.
@@ -64,7 +57,8 @@ class SyndicatedPageMixin(models.Model):
         _("Visibility"),
         max_length=16,
         blank=True,
-        choices=VISIBILITY_CHOICES,
+        # No choices: the editor's form offers those of the accounts' networks
+        # (``Network.visibilities``), so a network of a site's own needs no migration.
         help_text=_("Leave empty for the account's default visibility."),
     )
 

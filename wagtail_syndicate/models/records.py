@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail_syndicate.conf import get_setting
 from wagtail_syndicate.exceptions import ConfigurationError
 from wagtail_syndicate.models.accounts import account_label, network_name
-from wagtail_syndicate.networks.base import get_network
+from wagtail_syndicate.networks.registry import get_network
 
 # What a run learns about the remote post; kept even when a newer publish overtakes the run.
 REMOTE_FIELDS = (

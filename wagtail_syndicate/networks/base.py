@@ -5,21 +5,19 @@ Network modules never touch the database: they get plain ``Credentials`` and a c
 reported through ``remember`` so the caller can keep it for retries and edits.
 """
 
-import base64
-import json
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote, quote_plus, urlsplit
 
-from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from wagtail_syndicate.conf import get_setting
-from wagtail_syndicate.exceptions import ConfigurationError, NetworkError, PermanentNetworkError
+from wagtail_syndicate.exceptions import PermanentNetworkError
 from wagtail_syndicate.networks.limits import Limits
+from wagtail_syndicate.networks.links import _origin, post_link_problem
 from wagtail_syndicate.networks.post import Media, Post
 
 
@@ -139,8 +137,11 @@ class Network(ABC):
     # ``limits`` asks the server (False: they are ``default_limits``, known without asking,
     # so admin pages show them as the server's own and queue no refresh).
     limits_from_server: bool = True
-    # Posts have a visibility (public, quiet public, followers only, mentioned people only).
-    visibility: bool = False
+    # The visibilities a post may have, as (value, label) pairs with lazily translated labels
+    # (Mastodon's: public, quiet public, followers only, mentioned people only); empty when
+    # posts have none. The account and page forms offer them: the models' fields have no
+    # choices, so a network of a site's own needs no migration.
+    visibilities: Sequence[tuple[str, Any]] = ()
     # What becomes of a page's content warning: "text" (shown before the post), "label" (the
     # post is marked sensitive; the warning's words are not posted) or None (not posted).
     content_warning: str | None = None
@@ -166,7 +167,7 @@ class Network(ABC):
     def post_link_problem(self, instance_url: str, url: str) -> str:
         """Why ``url``, a post link a server gave for an account on ``instance_url``, must not
         be shown (it could run script in the admin or on the public page, or lead elsewhere);
-        "" when it may. See ``post_link_problem`` below."""
+        "" when it may. See ``links.post_link_problem``."""
         return post_link_problem(url, {_origin(instance_url), *self.post_url_hosts})
 
     def secrets(self, credentials: Credentials) -> list[str]:
@@ -206,7 +207,6 @@ class Network(ABC):
     ) -> Published:
         """Create the post with the uploaded media attached."""
 
-    @abstractmethod
     def update_post(
         self,
         client: Any,
@@ -216,7 +216,11 @@ class Network(ABC):
         changed: list[UploadedMedia],
     ) -> Published:
         """Replace the post's text and media; ``changed`` are attached media whose alt text
-        or focus is new."""
+        or focus is new. A network whose posts cannot be edited (``edits = False``) keeps
+        this one, which refuses with the network's label."""
+        raise PermanentNetworkError(
+            _("%(network)s posts cannot be edited.") % {"network": self.label}
+        )
 
     @abstractmethod
     def delete_post(self, client: Any, remote_id: str) -> None:
@@ -353,155 +357,3 @@ class Network(ABC):
 
     def delete(self, credentials: Credentials, remote_id: str) -> None:
         self.delete_post(self.connect(credentials), remote_id)
-
-
-# Longest post link shown (the record's column is 500 characters long).
-MAX_POST_URL_LENGTH = 500
-
-
-def _origin(url: str) -> str:
-    """``host`` or ``host:port`` (a port that is not the scheme's own) of ``url``, lower case."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return ""
-    host = (parts.hostname or "").lower()
-    if port is None or port == {"https": 443, "http": 80}.get(parts.scheme.lower()):
-        return host
-    return f"{host}:{port}"
-
-
-def post_link_problem(url: str, hosts: Iterable[str]) -> str:
-    """Why ``url`` must not be shown as a post link ("too long", "scheme", "written oddly",
-    "elsewhere"), or "" when it may: only an ``https`` link
-    (``http`` too where ``ALLOW_INSECURE_INSTANCES`` is on), with no spaces, control
-    characters, backslashes or user name (which browsers and parsers read differently),
-    to one of ``hosts`` (``host`` or ``host:port``), no longer than the record keeps."""
-    if not url:
-        return ""
-    if len(url) > MAX_POST_URL_LENGTH:
-        return "too long"
-    schemes = ("https", "http") if get_setting("ALLOW_INSECURE_INSTANCES") else ("https",)
-    if not url.lower().startswith(tuple(f"{scheme}://" for scheme in schemes)):
-        return "scheme"
-    if any(ord(char) <= 32 or ord(char) == 127 or char == "\\" for char in url):
-        return "written oddly"
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "written oddly"
-    if "@" in parts.netloc:
-        return "written oddly"
-    origin = _origin(url)
-    if not origin or origin not in {host.lower() for host in hosts if host}:
-        return "elsewhere"
-    return ""
-
-
-HIDDEN = "[hidden]"
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` (a server's answer, an error) with every secret of ``secrets`` replaced, as
-    written and as a server may echo it: percent-encoded, JSON-escaped, or in the base64 of
-    an HTTP Basic ``name:secret`` pair. Secrets shorter than 6 characters are not secrets."""
-    if not text:
-        return text
-    forms = set()
-    for secret in secrets:
-        if not isinstance(secret, str) or len(secret) < 6:
-            continue
-        forms.update({secret, quote(secret, safe=""), quote_plus(secret)})
-        forms.add(json.dumps(secret)[1:-1])
-        for raw in {secret, quote(secret, safe="")}:
-            # In base64 (an HTTP Basic "name:secret" pair) the secret's bytes from a group
-            # boundary on encode the same whatever came before; the last group depends on
-            # what follows. For each of the three alignments, that middle part.
-            for start in range(3):
-                forms.add(base64.b64encode(raw.encode()[start:]).decode("ascii")[:-4])
-    for form in sorted(forms, key=len, reverse=True):
-        if len(form) >= 6:
-            text = text.replace(form, HIDDEN)
-    return text
-
-
-def redact_error(err: Exception, secrets: Iterable[str]) -> Exception:
-    """``err`` with the secrets taken out of its message (and a ``NetworkError``'s body)."""
-    secrets = list(secrets)
-    err.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in err.args)
-    if isinstance(err, NetworkError):
-        err.body = redact(err.body, secrets)
-    return err
-
-
-def check_account(
-    network_name: str, instance_url: str, secret: str, handle: str = ""
-) -> tuple[AccountInfo, dict]:
-    """Check a secret an administrator gave (a token, an app password) by asking the network
-    whose it is; return that and the session the check opened, if the network keeps one.
-    Raises ``NetworkError`` if it is refused; the admin form and the command both use this."""
-    sessions: list[dict] = []
-    credentials = Credentials(
-        instance_url, secret, handle=handle.strip().lstrip("@"), save_session=sessions.append
-    )
-    network = get_network(network_name)
-    try:
-        info = network.verify(credentials)
-    except NetworkError as err:
-        # The refusal is shown to the administrator and may be printed or logged: without
-        # the secret, should the server have echoed it.
-        opened = replace(credentials, session=sessions[-1] if sessions else {})
-        redact_error(err, network.secrets(opened))
-        raise
-    return info, (sessions[-1] if sessions else {})
-
-
-# The networks built in, by the key stored on accounts (``NETWORKS`` adds to them).
-BUILT_IN_NETWORKS = {
-    "mastodon": {"BACKEND": "wagtail_syndicate.networks.mastodon.MastodonNetwork"},
-    "bluesky": {"BACKEND": "wagtail_syndicate.networks.bluesky.BlueskyNetwork"},
-    "x": {"BACKEND": "wagtail_syndicate.networks.x.XNetwork"},
-}
-
-
-def configured_networks() -> dict[str, dict]:
-    """Every network accounts may be on, by key: the built-in ones, with the ``NETWORKS``
-    setting's added or replacing them (None leaves one out)."""
-    configured = get_setting("NETWORKS") or {}
-    if not isinstance(configured, dict):
-        raise ConfigurationError('WAGTAIL_SYNDICATE["NETWORKS"] must be a dict.')
-    merged = {**BUILT_IN_NETWORKS, **configured}
-    return {key: value for key, value in merged.items() if value is not None}
-
-
-def get_network(name: str) -> Network:
-    """The network accounts with ``network`` = ``name`` are on (``configured_networks``)."""
-    networks = configured_networks()
-    try:
-        backend = networks[name]["BACKEND"]
-    except (KeyError, TypeError):
-        if name in networks:
-            raise ConfigurationError(
-                f'WAGTAIL_SYNDICATE["NETWORKS"]["{name}"] must be a dict with a "BACKEND".'
-            ) from None
-        raise ConfigurationError(
-            f"Unknown network '{name}'. Known networks: {', '.join(sorted(networks))}."
-        ) from None
-    network_class = import_string(backend)
-    if not (isinstance(network_class, type) and issubclass(network_class, Network)):
-        raise ConfigurationError(f'"{backend}" (network "{name}") is not a Network subclass.')
-    network = network_class()
-    network.name = name  # the key accounts store, whatever the class calls itself
-    return network
-
-
-def network_choices() -> list[tuple[str, str]]:
-    """(key, label) of every configured network, for forms and filters."""
-    choices = []
-    for key in configured_networks():
-        try:
-            choices.append((key, str(get_network(key).label)))
-        except (ConfigurationError, ImportError):
-            choices.append((key, key))  # the system check says what is wrong with it
-    return choices

@@ -43,7 +43,7 @@ def send_test_post(account: SyndicationAccount) -> str | None:
     Raises ``SyndicationError`` with the reason when it fails."""
     network = get_network(account.network)
     limits_for(account, refresh=True)  # the server answers, and its limits are fresh
-    if not network.visibility:
+    if not network.visibilities:
         network.upload_media(network.connect(account.credentials()), check_image())
         return None
     now = timezone.now()

@@ -14,8 +14,9 @@ from wagtail_syndicate.exceptions import ContentError, NetworkError
 from wagtail_syndicate.models import SyndicationRecord
 from wagtail_syndicate.pipeline.backfill import UploadPacer, accounts_for, backfill, pages_to_share
 from wagtail_syndicate.pipeline.limits_cache import limits_for
-from wagtail_syndicate.pipeline.queueing import fan_out_due
-from wagtail_syndicate.pipeline.tasks import redact_secrets, share
+from wagtail_syndicate.pipeline.outbox import fan_out_due
+from wagtail_syndicate.pipeline.runner import redact_secrets
+from wagtail_syndicate.pipeline.tasks import share
 
 logger = logging.getLogger(__name__)
 

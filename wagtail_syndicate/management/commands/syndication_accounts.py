@@ -9,8 +9,8 @@ from wagtail_syndicate.admin.oauth_flows import disconnect
 from wagtail_syndicate.exceptions import ConfigurationError, NetworkError
 from wagtail_syndicate.models import SyndicationAccount
 from wagtail_syndicate.networks import get_network
-from wagtail_syndicate.networks.base import check_account, network_choices
 from wagtail_syndicate.networks.http import normalize_instance_url
+from wagtail_syndicate.networks.registry import check_account, network_choices
 
 
 class Command(BaseCommand):

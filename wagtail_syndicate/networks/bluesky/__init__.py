@@ -1,5 +1,5 @@
 """Bluesky, through the account's PDS."""
 
-from wagtail_syndicate.networks.bluesky.client import BlueskyNetwork
+from wagtail_syndicate.networks.bluesky.network import BlueskyNetwork
 
 __all__ = ["BlueskyNetwork"]

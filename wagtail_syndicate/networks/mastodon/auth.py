@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from wagtail_syndicate.conf import get_setting
 from wagtail_syndicate.exceptions import ConfigurationError, NetworkError, PermanentNetworkError
 from wagtail_syndicate.networks.auth import error_payload
-from wagtail_syndicate.networks.http import HttpClient, _is_local_host, normalize_instance_url
+from wagtail_syndicate.networks.http import HttpClient, normalize_instance_url
+from wagtail_syndicate.networks.http.addresses import _is_local_host
 
 WRITE_SCOPES = ["write:media", "write:statuses"]
 APP_NAME = "wagtail-syndicate"

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wagtail_syndicate.conf import get_setting
 from wagtail_syndicate.exceptions import NetworkError, PermanentNetworkError, TransientNetworkError
@@ -26,6 +27,14 @@ from wagtail_syndicate.networks.mastodon.instance import (
     server_label,
 )
 from wagtail_syndicate.networks.post import Media, Post
+
+# A post's visibility on Mastodon (the account's default, which a page may change).
+VISIBILITIES = (
+    ("public", gettext_lazy("Public")),
+    ("unlisted", gettext_lazy("Quiet public")),
+    ("private", gettext_lazy("Followers only")),
+    ("direct", gettext_lazy("Mentioned people only")),
+)
 
 # Words of Mastodon's 422 messages about a limit.
 LIMIT_WORDS = re.compile(
@@ -214,7 +223,7 @@ class MastodonNetwork(Network):
     label = "Mastodon"
     # Mastodon remembers an Idempotency-Key for an hour; past 55 minutes, look before posting.
     idempotency_window = timedelta(minutes=55)
-    visibility = True
+    visibilities = VISIBILITIES
     content_warning = "text"
     # 30 media uploads per 30 minutes per account (Mastodon's rate limits).
     upload_rate = (30, 1800.0)

@@ -1,5 +1,5 @@
 """X, through API v2."""
 
-from wagtail_syndicate.networks.x.client import XNetwork
+from wagtail_syndicate.networks.x.network import XNetwork
 
 __all__ = ["XNetwork"]
