@@ -15,7 +15,7 @@ from wagtail_syndicate.networks.bluesky import BlueskyNetwork
 from wagtail_syndicate.networks.mastodon import MastodonNetwork
 from wagtail_syndicate.networks.x import XNetwork
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 MASTODON = [
     ("public", "Public"),

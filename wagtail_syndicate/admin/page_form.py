@@ -12,7 +12,7 @@ from wagtail_syndicate.content.posts import plan_post, unexpected_error_message
 from wagtail_syndicate.exceptions import ContentError, ImageError
 from wagtail_syndicate.models import SyndicatedPageMixin, SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.models.accounts import site_id_of
-from wagtail_syndicate.networks.base import configured_networks
+from wagtail_syndicate.networks.registry import configured_networks
 from wagtail_syndicate.pipeline.limits_cache import limits_for
 
 logger = logging.getLogger(__name__)

@@ -5,6 +5,7 @@ Like the rest of ``networks``, nothing here touches the database: the views stor
 functions return. Every request goes through ``HttpClient``.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
@@ -194,15 +195,8 @@ class MastodonOAuth:
         }
         if code_verifier:
             data["code_verifier"] = code_verifier
-        try:
+        with self._refused(_("%(server)s did not give an access token: %(reason)s")):
             _status, token = self.http.json("POST", "/oauth/token", data=data)
-        except PermanentNetworkError as err:
-            raise PermanentNetworkError(
-                _("%(server)s did not give an access token: %(reason)s")
-                % {"server": self.instance_url, "reason": _description(err)},
-                status=err.status,
-                body=err.body,
-            ) from err
         access_token = token.get("access_token")
         if not isinstance(access_token, str) or not access_token:
             raise PermanentNetworkError(
@@ -210,15 +204,21 @@ class MastodonOAuth:
             )
         return access_token
 
-    def revoke(self, app: AppCredentials, token: str) -> None:
-        """``POST /oauth/revoke``; raises ``NetworkError`` if the server refuses."""
-        data = {"client_id": app.client_id, "client_secret": app.client_secret, "token": token}
+    @contextmanager
+    def _refused(self, message: str):
+        """A server's refusal in the block, said with ``message`` (naming the ``server`` and
+        the ``reason``: its OAuth error description), its status and body kept."""
         try:
-            self.http.request("POST", "/oauth/revoke", data=data)
+            yield
         except PermanentNetworkError as err:
             raise PermanentNetworkError(
-                _("%(server)s did not revoke the token: %(reason)s")
-                % {"server": self.instance_url, "reason": _description(err)},
+                message % {"server": self.instance_url, "reason": _description(err)},
                 status=err.status,
                 body=err.body,
             ) from err
+
+    def revoke(self, app: AppCredentials, token: str) -> None:
+        """``POST /oauth/revoke``; raises ``NetworkError`` if the server refuses."""
+        data = {"client_id": app.client_id, "client_secret": app.client_secret, "token": token}
+        with self._refused(_("%(server)s did not revoke the token: %(reason)s")):
+            self.http.request("POST", "/oauth/revoke", data=data)
