@@ -6,13 +6,18 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# Wagtail 8 makes Page swappable (WAGTAIL_PAGE_MODEL); Wagtail 7 has no such setting, and its
+# newest wagtailcore migration is 0094.
+PAGE_MODEL = getattr(settings, "WAGTAIL_PAGE_MODEL", "wagtailcore.Page")
+
+
 class Migration(migrations.Migration):
 
     initial = True
 
     dependencies = [
         ('wagtail_syndicate', '0001_initial'),
-        ('wagtailcore', '0098_apitoken'),
+        ('wagtailcore', '0094_alter_page_locale'),
         ('wagtailimages', '0027_image_description'),
     ]
 
@@ -20,7 +25,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='PhotoPage',
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
+                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=PAGE_MODEL)),
                 ('syndicate', models.BooleanField(default=False, help_text='Post this page to the connected social accounts when it is published.', verbose_name='Share when published')),
                 ('syndication_text', models.TextField(blank=True, help_text='Optional. Replaces the usual text; it may use {title}, {intro}, {url} and {tags}. The link to the page is added if it has no {url}. It is never shortened.', verbose_name='Text of the post')),
                 ('syndication_content_warning', models.CharField(blank=True, help_text='Optional. Shown before the post, which is then marked sensitive.', max_length=255, verbose_name='Content warning')),
@@ -37,7 +42,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='NotePage',
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
+                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=PAGE_MODEL)),
                 ('syndicate', models.BooleanField(default=False, help_text='Post this page to the connected social accounts when it is published.', verbose_name='Share when published')),
                 ('syndication_text', models.TextField(blank=True, help_text='Optional. Replaces the usual text; it may use {title}, {intro}, {url} and {tags}. The link to the page is added if it has no {url}. It is never shortened.', verbose_name='Text of the post')),
                 ('syndication_content_warning', models.CharField(blank=True, help_text='Optional. Shown before the post, which is then marked sensitive.', max_length=255, verbose_name='Content warning')),
