@@ -285,7 +285,7 @@ def test_checking_a_bluesky_account_posts_nothing(admin_client, fake_bluesky):
     ).content.decode()
     assert "Check the account" in listing
     assert (
-        "Nothing is posted: every post on Bluesky is public"
+        "Nothing is posted: Bluesky has no posts that only the account itself sees."
         in admin_client.get(url).content.decode()
     )
 

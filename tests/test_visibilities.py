@@ -86,9 +86,34 @@ def test_a_bluesky_accounts_form_offers_none_and_ignores_one_sent(admin_client, 
     assert account.visibility == "public"  # as it was: Bluesky posts have no visibility
 
 
-def test_a_new_accounts_form_offers_the_visibilities_of_every_network(admin_client, circles):
+def offered_by_network(page_html: str, name: str) -> dict[str, list[tuple[str, str]]]:
+    """The options of the form's select ``name`` under each of its groups' labels."""
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page_html, re.S)
+    groups = re.findall(r'<optgroup label="([^"]*)">(.*?)</optgroup>', select.group(1), re.S)
+    return {
+        html.unescape(label): offered(f'<select name="{name}">{options}</select>', name)
+        for label, options in groups
+    }
+
+
+def test_a_new_accounts_form_offers_each_networks_visibilities_under_its_name(
+    admin_client, settings
+):
+    settings.WAGTAIL_SYNDICATE = {
+        **settings.WAGTAIL_SYNDICATE,
+        "NETWORKS": {"circles": {"BACKEND": f"{__name__}.CirclesMastodon"}},
+    }  # added to the built-in networks
     page_html = admin_client.get(account_url("add")).content.decode()
-    assert offered(page_html, "visibility") == [*MASTODON, ("circle", "My circle")]
+    assert offered_by_network(page_html, "visibility") == {
+        "Mastodon": MASTODON,
+        "Circles": [("public", "Everyone"), ("circle", "My circle")],
+    }  # Bluesky's and X's posts have none: they have no group
+
+
+def test_with_one_network_of_visibilities_a_new_accounts_form_offers_its_own(admin_client):
+    page_html = admin_client.get(account_url("add")).content.decode()
+    assert "<optgroup" not in page_html.split('name="visibility"', 1)[1].split("</select>")[0]
+    assert offered(page_html, "visibility") == MASTODON
 
 
 def test_an_account_cannot_have_a_visibility_its_network_does_not(admin_client, fake_mastodon):
@@ -169,3 +194,39 @@ def test_the_page_form_refuses_a_bogus_visibility(admin_client, fake_mastodon):
     assert response.status_code == 302
     page.refresh_from_db()
     assert page.syndication_visibility == ""  # each account's own
+
+
+class PrivateCirclesMastodon(MastodonNetwork):
+    """Mastodon's API, declared as a network whose posts only the account sees are
+    "private" ones."""
+
+    label = "Private circles"
+    visibilities = (("public", "Everyone"), ("private", "Only me"))
+    private_visibility = "private"
+
+
+@pytest.mark.parametrize(
+    "backend, posted",
+    [("CirclesMastodon", None), ("PrivateCirclesMastodon", "private")],
+)
+def test_a_test_post_has_the_networks_own_private_visibility_or_is_not_sent(
+    admin_client, fake_mastodon, settings, backend, posted
+):
+    settings.WAGTAIL_SYNDICATE = {
+        **settings.WAGTAIL_SYNDICATE,
+        "NETWORKS": {"circles": {"BACKEND": f"{__name__}.{backend}"}},
+    }
+    account = connect_account(fake_mastodon, network="circles", visibility="public")
+    url = reverse("wagtail_syndicate_check_post", args=[account.pk])
+    question = html.unescape(admin_client.get(url).content.decode())
+    response = admin_client.post(url, follow=True)
+
+    assert len(fake_mastodon.media) == 1  # signed in and took the test image either way
+    if posted is None:
+        assert "Nothing is posted" in question
+        assert fake_mastodon.statuses == []
+        assert "nothing was posted" in response.content.decode()
+    else:
+        assert "Its visibility is “Only me”: only the account itself sees it." in question
+        (status,) = fake_mastodon.statuses
+        assert status.visibility == "private"

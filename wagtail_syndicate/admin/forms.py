@@ -33,6 +33,18 @@ def visibility_choices(names: Iterable[str]) -> list[tuple[str, str]]:
     return list(choices.items())
 
 
+def visibilities_by_network(names: Iterable[str]) -> list:
+    """The visibilities of the networks ``names`` as choices grouped under each network's
+    label (those of one network alone, when only one has any): for a form whose network is
+    not chosen yet, so that nothing offered looks like every network's."""
+    groups = []
+    for name in names:
+        choices = list(network_visibilities(name))
+        if choices:
+            groups.append((get_network(name).label, choices))
+    return groups[0][1] if len(groups) == 1 else groups
+
+
 def offer_visibilities(form, name: str, choices: list, blank_label=None) -> None:
     """Make the form's field ``name`` a choice of ``choices`` (with "" labelled
     ``blank_label`` first, when given), refusing any other value with a clear error; with no
@@ -79,11 +91,11 @@ class SyndicationAccountForm(WagtailAdminModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # The visibilities of the account's network (once known: a new account's form, not
-        # yet sent, offers those of every network; a network without any has no field).
+        # yet sent, offers each network's under its name; a network without any has no field).
         if self.is_bound or self.instance.pk:
             choices = visibility_choices([self.data.get("network") or self.instance.network])
         else:
-            choices = visibility_choices(configured_networks())
+            choices = visibilities_by_network(configured_networks())
         offer_visibilities(self, "visibility", choices)
         if "instance_url" in self.fields:
             # Bluesky and X have a usual server: left empty, it is filled in.

@@ -143,7 +143,7 @@ def attempt_time(time) -> str:
 
 
 class CheckPostView(ConfirmActionView):
-    """Send a test post (visibility direct, with an image) and say how it went."""
+    """Send a test post (with an image, seen by the account alone) and say how it went."""
 
     model = SyndicationAccount
     page_title = gettext_lazy("Send a test post")
@@ -161,7 +161,7 @@ class CheckPostView(ConfirmActionView):
     @property
     def posts_privately(self) -> bool:
         """Whether the network has posts only the account sees (else nothing is posted)."""
-        return bool(get_network(self.object.network).visibilities)
+        return get_network(self.object.network).private_choice() is not None
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -172,16 +172,14 @@ class CheckPostView(ConfirmActionView):
     def question(self) -> str:
         if not self.posts_privately:
             return _(
-                "Check %(account)s: sign in and upload a test image? Nothing is posted: every "
-                "post on %(network)s is public."
+                "Check %(account)s: sign in and upload a test image? Nothing is posted: "
+                "%(network)s has no posts that only the account itself sees."
             ) % {"account": self.object, "network": network_name(self.object.network)}
-        return (
-            _(
-                "Send a test post with an image to %s? Its visibility is “direct”: only the "
-                "account itself sees it."
-            )
-            % self.object
-        )
+        _value, label = get_network(self.object.network).private_choice()
+        return _(
+            "Send a test post with an image to %(account)s? Its visibility is “%(visibility)s”: "
+            "only the account itself sees it."
+        ) % {"account": self.object, "visibility": label}
 
     def done_url(self) -> str:
         return reverse("wagtailsnippets_wagtail_syndicate_syndicationaccount:list")

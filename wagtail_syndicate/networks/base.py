@@ -142,6 +142,11 @@ class Network(ABC):
     # posts have none. The account and page forms offer them: the models' fields have no
     # choices, so a network of a site's own needs no migration.
     visibilities: Sequence[tuple[str, Any]] = ()
+    # The one of ``visibilities`` whose posts only the account itself sees (Mastodon's
+    # "direct"), used by "Send a test post"; None when every post is seen by others, where
+    # that check signs in and uploads its image but posts nothing. A subclass that declares
+    # other ``visibilities`` without this one has none (``private_choice``).
+    private_visibility: str | None = None
     # What becomes of a page's content warning: "text" (shown before the post), "label" (the
     # post is marked sensitive; the warning's words are not posted) or None (not posted).
     content_warning: str | None = None
@@ -163,6 +168,15 @@ class Network(ABC):
     # The network ends a removed account's access itself (``disconnect``); if not, its
     # connect flow revokes the token with the site's app, or nothing can be revoked.
     disconnects: bool = False
+
+    @classmethod
+    def private_choice(cls) -> tuple[str, Any] | None:
+        """The (value, label) of ``private_visibility`` among ``visibilities``; None when the
+        network has no posts only the account sees."""
+        for value, label in cls.visibilities:
+            if value == cls.private_visibility:
+                return value, label
+        return None
 
     def post_link_problem(self, instance_url: str, url: str) -> str:
         """Why ``url``, a post link a server gave for an account on ``instance_url``, must not

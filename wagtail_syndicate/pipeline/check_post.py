@@ -1,7 +1,7 @@
 """ "Send a test post": prove an account's whole path, image included, from the admin.
 
-Only where the network has posts nobody else sees (Mastodon's direct visibility): elsewhere the
-check stops short of posting, since a test post would be public."""
+Only where the network has posts nobody else sees (``Network.private_visibility``, Mastodon's
+"direct"): elsewhere the check stops short of posting, since a test post would be seen."""
 
 import io
 
@@ -37,13 +37,14 @@ def check_image() -> Media:
 
 
 def send_test_post(account: SyndicationAccount) -> str | None:
-    """Prove the account's whole path: on a network with private posts, post a direct (only
-    the account sees it) status with an image and return its URL; on a network whose posts
-    are all public (Bluesky, X), sign in and upload the image, post nothing and return None.
+    """Prove the account's whole path: on a network with posts only the account sees
+    (``Network.private_choice``), post one with an image and return its URL; on a network whose
+    posts others see (Bluesky, X), sign in and upload the image, post nothing and return None.
     Raises ``SyndicationError`` with the reason when it fails."""
     network = get_network(account.network)
     limits_for(account, refresh=True)  # the server answers, and its limits are fresh
-    if not network.visibilities:
+    private = network.private_choice()
+    if private is None:
         network.upload_media(network.connect(account.credentials()), check_image())
         return None
     now = timezone.now()
@@ -52,7 +53,7 @@ def send_test_post(account: SyndicationAccount) -> str | None:
         % {"when": now.strftime("%Y-%m-%d %H:%M:%S %Z")},
         url="",
         media=[check_image()],
-        visibility="direct",
+        visibility=private[0],
     )
     key = f"wagtail-syndicate-test-{account.pk}-{now.timestamp()}"
     return network.publish(account.credentials(), post, key).url

@@ -224,6 +224,7 @@ class MastodonNetwork(Network):
     # Mastodon remembers an Idempotency-Key for an hour; past 55 minutes, look before posting.
     idempotency_window = timedelta(minutes=55)
     visibilities = VISIBILITIES
+    private_visibility = "direct"
     content_warning = "text"
     # 30 media uploads per 30 minutes per account (Mastodon's rate limits).
     upload_rate = (30, 1800.0)
