@@ -11,7 +11,7 @@ this one process; the table gives the median time of one call and the ratio. The
 the same post with one emoji in its title: no longer ASCII, it is counted by ``\\X`` both ways.
 Fitting for Bluesky and X shortens the intro, and the "…" it ends in makes every candidate
 text not ASCII. Both ways give the same counts (checked here, and in
-``tests/test_counting_fast_path.py``).
+``tests/content/test_counting_fast_path.py``).
 """
 
 from __future__ import annotations

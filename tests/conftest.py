@@ -31,6 +31,13 @@ def client():
 
 
 @pytest.fixture
+def editor(client):
+    """The test client, signed in as a superuser named "editor" (the page editor's tests)."""
+    client.force_login(WagtailTestUtils.create_superuser("editor", password="pw"))
+    return client
+
+
+@pytest.fixture
 def admin_client(client):
     """The test client, signed in as a superuser (as pytest-django's, through Wagtail's own
     helper)."""

@@ -1,4 +1,4 @@
-"""Settings for the RQ smoke test (tests/test_rq.py): tasks go to Redis through
+"""Settings for the RQ smoke test (tests/pipeline/test_rq.py): tasks go to Redis through
 django-tasks-rq and are run by an RQ worker process.
 
 Everything else as in ``tests.chaos_settings`` (a SQLite file and media on disk, shared by the

@@ -12,6 +12,7 @@ from datetime import timedelta
 import requests
 from django.core.files.images import ImageFile
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image as PILImage
 from wagtail.images import get_image_model
@@ -20,7 +21,7 @@ from wagtail.models import Page, Revision, Site
 from tests.commits import commit_pending, committing
 from tests.testapp.models import PhotoPage
 from wagtail_syndicate.compat import task_backends
-from wagtail_syndicate.models import SyndicationAccount
+from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.pipeline.tasks import syndicate_record
 
 
@@ -261,3 +262,28 @@ def card_count(card: str) -> str:
     """The "n of limit" of a card's count of characters."""
     (count,) = re.findall(r"data-preview-count>.*?(\d+ of \d+) characters", card, re.S)
     return count
+
+
+def edit_page(client, page, image, **fields):
+    data = {
+        "title": page.title,
+        "slug": page.slug,
+        "photo": image.pk if image else "",
+        "alt_text": page.alt_text,
+        "syndicate": "on",
+        "syndication_text": "",
+        **fields,
+    }
+    return client.post(reverse("wagtailadmin_pages:edit", args=[page.pk]), data)
+
+
+def field_errors(response):
+    form = response.context["form"]
+    return {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+
+
+def failed_record(page):
+    record = SyndicationRecord.objects.get(page=page)
+    assert record.state == "failed"
+    assert PhotoPage.objects.get(pk=page.pk).live, "publishing must succeed whatever happens"
+    return record

@@ -379,7 +379,7 @@ def test_text_length_counts_urls_as_23(fake):
 
 
 def test_graphemes_count_as_one(fake):
-    # The plugin's own counting of the same texts: tests/test_graphemes.py.
+    # The plugin's own counting of the same texts: tests/content/test_graphemes.py.
     for text in ["👍🏽", "🇫🇷", "e\u0301", "👨‍👩‍👧", "❤️", "1️⃣", "한", "\r\n", "🏴󠁧󠁢󠁳󠁣󠁴󠁿"]:
         assert _counting.count_graphemes(text) == 1, text
     assert _counting.count_graphemes("🇫🇷🇩🇪") == 2

@@ -9,8 +9,8 @@ range and each emoji as 2 (twitter-text's configuration v3).
 
 Plain ASCII text, what most posts are, takes a fast path (``str.isascii()``) that gives the same
 results: in ASCII only CR LF joins, so its clusters are its characters but for each "\\r\\n",
-and each of them weighs 1 on X (``bench/counting.py`` and ``tests/test_counting_fast_path.py``
-compare it with ``\\X``).
+and each of them weighs 1 on X (``bench/counting.py`` and
+``tests/content/test_counting_fast_path.py`` compare it with ``\\X``).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from tests.utils import (
 )
 from wagtail_syndicate.models import SyndicationRecord
 
-CHECKOUT = Path(__file__).resolve().parent.parent
+CHECKOUT = Path(__file__).resolve().parents[2]
 EXAMPLE = CHECKOUT / "example_site"
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,7 +10,6 @@ from django.core.cache import cache
 from django.core.cache.backends import locmem
 from django.urls import reverse
 from django_tasks.backends.immediate import ImmediateBackend
-from wagtail.test.utils import WagtailTestUtils
 
 from syndicate_fakes import FakeMastodon, Fault
 from tests.utils import (
@@ -34,12 +33,6 @@ pytestmark = pytest.mark.django_db
 UNKNOWN = "this server's own limits are not known yet"
 # Longer than any test takes: a request to a stalled endpoint would hold the test this long.
 STALL = 30.0
-
-
-@pytest.fixture
-def editor(client):
-    client.force_login(WagtailTestUtils.create_superuser("editor", password="pw"))
-    return client
 
 
 @pytest.fixture

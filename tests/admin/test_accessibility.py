@@ -1,4 +1,4 @@
-# The fixtures imported from tests/test_browser.py are used by name as arguments:
+# The fixtures imported from tests/browser_fixtures.py are used by name as arguments:
 # ruff: noqa: F811
 """axe-core scans of the admin screens the plugin adds or adds to: the page editor of a photo
 page with records (its Content and Promote tabs), the records report (Reports → Social posts),
@@ -21,19 +21,21 @@ from pathlib import Path
 import pytest
 from wagtail.test.utils import WagtailTestUtils
 
-from tests.required import unavailable
-from tests.test_browser import (  # noqa: F401 (fixtures)
+from tests.browser_fixtures import (  # noqa: F401 (fixtures)
+    BROWSER_MARKS,
     browser,
     browser_settings,
     live_server,
     log_in,
     page,
-    pytestmark,
 )
+from tests.required import unavailable
 from tests.utils import connect_account, make_image, make_photo_page, run_tasks
 from wagtail_syndicate.models import SyndicationRecord
 
-CHECKOUT = Path(__file__).resolve().parent.parent
+pytestmark = BROWSER_MARKS
+
+CHECKOUT = Path(__file__).resolve().parents[2]
 INSTALL = CHECKOUT / ".ci" / "axe" / "install.sh"
 VARIABLE = "WAGTAIL_SYNDICATE_BROWSER_TESTS"
 

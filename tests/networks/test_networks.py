@@ -8,26 +8,16 @@ from django.urls import reverse
 from wagtail.test.utils import WagtailTestUtils
 
 from tests.testapp.models import PhotoPage
+from tests.testapp.networks import UneditableMastodon
 from tests.utils import connect_account, make_image, make_photo_page, publish_page, run_tasks
 from wagtail_syndicate.content.fitting import fit_text
 from wagtail_syndicate.exceptions import ContentError
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.networks import registry
 from wagtail_syndicate.networks.limits import Limits
-from wagtail_syndicate.networks.mastodon.client import MastodonNetwork
 from wagtail_syndicate.pipeline.limits_cache import limits_for
 
 pytestmark = pytest.mark.django_db
-
-
-class UneditableMastodon(MastodonNetwork):
-    """Mastodon's API, declared as a network whose posts cannot be edited or deleted."""
-
-    name = "uneditable"
-    label = "Stone tablets"
-    edits = False
-    deletes = False
-    default_limits = Limits(max_characters=120, counting="graphemes")
 
 
 @pytest.fixture
@@ -36,7 +26,7 @@ def uneditable(settings):
     plugin's changed."""
     settings.WAGTAIL_SYNDICATE = {
         **settings.WAGTAIL_SYNDICATE,
-        "NETWORKS": {"uneditable": {"BACKEND": f"{__name__}.UneditableMastodon"}},
+        "NETWORKS": {"uneditable": {"BACKEND": "tests.testapp.networks.UneditableMastodon"}},
     }
 
 

@@ -16,7 +16,6 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import PageLogEntry
-from wagtail.test.utils import WagtailTestUtils
 
 from syndicate_fakes import Fault
 from tests.testapp.models import PhotoPage
@@ -46,12 +45,6 @@ HOSTILE_LINKS = [
     "https://evil.example/@alice/1",
     "https://evil.example\\@127.0.0.1/@alice/1",
 ]
-
-
-@pytest.fixture
-def editor(client):
-    client.force_login(WagtailTestUtils.create_superuser("editor", password="pw"))
-    return client
 
 
 @contextmanager

@@ -1,5 +1,5 @@
 """Text, alt text, hashtags and limits fitted the way Mastodon counts them, held to Mastodon's
-own rules: grapheme clusters (the ``regex`` package's ``\\X``, which tests/test_graphemes.py
+own rules: grapheme clusters (the ``regex`` package's ``\\X``, which tests/content/test_graphemes.py
 holds to Unicode's answer key), every URL in the text counting as
 ``characters_reserved_per_url``, the content warning in full, a description in code points, a
 hashtag needing a letter.

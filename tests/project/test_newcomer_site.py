@@ -25,7 +25,7 @@ import pytest
 
 from syndicate_fakes import FakeMastodon
 
-CHECKOUT = Path(__file__).resolve().parent.parent
+CHECKOUT = Path(__file__).resolve().parents[2]
 README = CHECKOUT / "README.md"
 PINNED = ("wagtail", "Django", "django-tasks", "django-tasks-db")
 # Guards against a hung command only; no assertion depends on how long anything takes.

@@ -14,12 +14,6 @@ from wagtail_syndicate.models import SyndicationRecord
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def editor(client):
-    client.force_login(WagtailTestUtils.create_superuser("editor", password="pw"))
-    return client
-
-
 def edit_view(client, page) -> str:
     return client.get(reverse("wagtailadmin_pages:edit", args=[page.pk])).content.decode()
 

@@ -17,10 +17,12 @@ from wagtail.images import get_image_model
 from wagtail.models import Page
 
 from tests.commits import committing
-from tests.test_failures import edit_page, editor, failed_record, field_errors  # noqa: F401
 from tests.testapp.models import PhotoPage, TemperamentalPhotoPage
 from tests.utils import (
     connect_account,
+    edit_page,
+    failed_record,
+    field_errors,
     make_image,
     make_photo_page,
     one_bit_png,
@@ -126,7 +128,7 @@ def test_a_record_that_was_posted_fails_again_in_words_when_the_code_breaks(fake
     assert len(fake_mastodon.statuses) == 1
 
 
-def test_the_editor_is_refused_the_publish_with_the_reason(editor, fake_mastodon):  # noqa: F811
+def test_the_editor_is_refused_the_publish_with_the_reason(editor, fake_mastodon):
     connect_account(fake_mastodon)
     page = temperamental_page("get_syndication_context", publish=False)
     response = edit_page(editor, page, page.photo, **PUBLISH)
@@ -139,7 +141,7 @@ def test_the_editor_is_refused_the_publish_with_the_reason(editor, fake_mastodon
 
 @pytest.mark.parametrize("method", ["get_syndication_context", "get_syndication_account_ids"])
 def test_without_the_check_the_editor_publishes_and_is_told(
-    editor,  # noqa: F811
+    editor,
     fake_mastodon,
     settings,
     method,
@@ -156,7 +158,7 @@ def test_without_the_check_the_editor_publishes_and_is_told(
 
 
 @pytest.mark.parametrize("method", [*OVERRIDES, "get_syndication_account_ids"])
-def test_the_page_editor_shows_a_page_whose_code_fails(editor, fake_mastodon, method):  # noqa: F811
+def test_the_page_editor_shows_a_page_whose_code_fails(editor, fake_mastodon, method):
     connect_account(fake_mastodon)
     page = temperamental_page(method, publish=False)
     response = editor.get(reverse("wagtailadmin_pages:edit", args=[page.pk]))
@@ -220,7 +222,7 @@ def test_a_bad_image_file_fails_the_record_with_a_sentence(fake_mastodon, kind):
     assert fake_mastodon.statuses == []
 
 
-def test_the_editor_is_refused_a_publish_with_a_missing_image_file(editor, fake_mastodon):  # noqa: F811
+def test_the_editor_is_refused_a_publish_with_a_missing_image_file(editor, fake_mastodon):
     connect_account(fake_mastodon)
     image, reason = bad_image("missing")
     page = make_photo_page(image=image, publish=False)
@@ -299,7 +301,7 @@ def test_a_decompression_bomb_over_pillows_own_limit_is_refused_in_words(setting
         fit_image(image, "alt", Limits())
 
 
-def test_the_editor_is_refused_a_publish_with_too_many_pixels(editor, fake_mastodon):  # noqa: F811
+def test_the_editor_is_refused_a_publish_with_too_many_pixels(editor, fake_mastodon):
     connect_account(fake_mastodon)
     image = bomb()
     page = make_photo_page(image=image, publish=False)
@@ -342,7 +344,7 @@ def test_alt_text_that_shows_is_posted(fake_mastodon, alt_text):
     assert fake_mastodon.statuses[0].media[0].description == alt_text
 
 
-def test_the_editor_is_refused_a_publish_with_invisible_alt_text(editor, fake_mastodon):  # noqa: F811
+def test_the_editor_is_refused_a_publish_with_invisible_alt_text(editor, fake_mastodon):
     connect_account(fake_mastodon)
     image = make_image(description="")
     page = make_photo_page(image=image, publish=False)
@@ -370,7 +372,7 @@ def test_a_page_outside_every_site_fails_at_publish_with_the_reason(fake_mastodo
     nothing_posted(fake_mastodon)
 
 
-def test_the_editor_is_refused_a_publish_of_a_page_outside_every_site(editor, fake_mastodon):  # noqa: F811
+def test_the_editor_is_refused_a_publish_of_a_page_outside_every_site(editor, fake_mastodon):
     connect_account(fake_mastodon)
     page = page_outside_every_site(publish=False)
     response = edit_page(editor, page, page.photo, **PUBLISH)
@@ -379,7 +381,7 @@ def test_the_editor_is_refused_a_publish_of_a_page_outside_every_site(editor, fa
     assert not PhotoPage.objects.get(pk=page.pk).live
 
 
-def test_a_new_page_in_a_site_is_not_refused_for_its_address(editor, fake_mastodon):  # noqa: F811
+def test_a_new_page_in_a_site_is_not_refused_for_its_address(editor, fake_mastodon):
     """A page being created has no address yet: the check must not mistake it for one outside
     every site."""
     connect_account(fake_mastodon)

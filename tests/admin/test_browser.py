@@ -1,3 +1,5 @@
+# The fixtures imported from tests/browser_fixtures.py are used by name as arguments:
+# ruff: noqa: F811
 """What administrators and editors do, in a real browser (Chromium through Playwright):
 connecting an account with OAuth, publishing a photo and following the link to its post,
 retrying a post that failed, watching the preview follow the form, and a refused publish.
@@ -8,21 +10,24 @@ these tests are skipped; with ``WAGTAIL_SYNDICATE_BROWSER_TESTS=required`` (CI) 
 Screenshots go to ``$SCREENSHOT_DIR`` when it is set (``docs/screenshots`` holds the docs').
 """
 
-import os
 import re
-import shutil
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.test import Client
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
 from wagtail.test.utils import WagtailTestUtils
 
 from syndicate_fakes import Fault
-from tests.browser_support import SharedDummyBackend
-from tests.required import unavailable
+from tests.browser_fixtures import (  # noqa: F401 (fixtures, used by name)
+    BROWSER_MARKS,
+    VIEWPORT,
+    browser,
+    browser_settings,
+    live_server,
+    log_in,
+    page,
+    screenshot,
+)
 from tests.utils import (
     connect_account,
     connect_bluesky_account,
@@ -34,112 +39,9 @@ from tests.utils import (
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 from wagtail_syndicate.networks.text import short_url
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.browser_support")]
+pytestmark = BROWSER_MARKS
 
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-VIEWPORT = {"width": 1280, "height": 900}
 ALT_TEXT = "Three fishing boats leaving the harbour at dawn, gulls above them"
-
-
-def abort(route) -> None:
-    route.abort()
-
-
-def missing_browser() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed: pip install -e '.[test,browser]'"
-    if not shutil.which("chromium"):
-        return "no chromium on the PATH: apt-get install chromium"
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if reason := missing_browser():
-        unavailable("Browser tests", reason, "WAGTAIL_SYNDICATE_BROWSER_TESTS")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; Django refuses database
-    # queries under a running loop unless told it is safe (it is: nothing else runs there).
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(
-            executable_path=shutil.which("chromium"), args=BROWSER_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def live_server(browser, django_db_setup):
-    """pytest-django's live server, on 127.0.0.1 (its default, localhost, may be ::1). After
-    the test database is set up: started before, it would see SQLite's ``:memory:`` and share
-    the test's one connection with its request threads, which crashes the process."""
-    from pytest_django.live_server_helper import LiveServer
-
-    server = LiveServer("127.0.0.1")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(autouse=True)
-def browser_settings(settings):
-    settings.TASKS = {"default": {"BACKEND": "tests.browser_support.SharedDummyBackend"}}
-    settings.WAGTAIL_GRAVATAR_PROVIDER_URL = None  # avatars from gravatar.com: not here
-    SharedDummyBackend.shared_results.clear()
-    yield
-    SharedDummyBackend.shared_results.clear()
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(viewport=VIEWPORT, base_url=live_server.url)
-    # The site and FakeMastodon are on 127.0.0.1; nothing else is to be asked for anything.
-    context.route(re.compile(r"^(?!(https?://127\.0\.0\.1[:/]|data:|blob:|about:))"), abort)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
-@pytest.fixture
-def screenshot(request, tmp_path):
-    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def take(page, name: str) -> Path:
-        path = folder / f"{name}.png"
-        page.wait_for_load_state("networkidle")  # icons and avatars drawn
-        page.screenshot(path=path, animations="disabled")
-        return path
-
-    return take
-
-
-@pytest.fixture
-def log_in(page, live_server):
-    """Sign the browser in as a user (the login form is Wagtail's, not what is tested here)."""
-
-    def log_in(user) -> None:
-        client = Client()
-        client.force_login(user)
-        cookie = {
-            "name": settings.SESSION_COOKIE_NAME,
-            "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-            "url": live_server.url,
-        }
-        page.context.add_cookies([cookie])
-
-    return log_in
 
 
 def make_editor():

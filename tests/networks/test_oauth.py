@@ -423,7 +423,7 @@ def test_removing_an_account_of_a_network_without_a_connect_flow_says_it_was_rem
 ):
     settings.WAGTAIL_SYNDICATE = {
         **settings.WAGTAIL_SYNDICATE,
-        "NETWORKS": {"uneditable": {"BACKEND": "tests.test_networks.UneditableMastodon"}},
+        "NETWORKS": {"uneditable": {"BACKEND": "tests.testapp.networks.UneditableMastodon"}},
     }
     account = connect_account(fake_mastodon, network="uneditable")
     response = delete(admin_client, account)

@@ -63,7 +63,7 @@ def test_timeout_after_the_server_stored_the_status_makes_one_post(fake_mastodon
     assert run_tasks() == ["retrying", "posted"]
 
     # The retry looks for the post first and finds it (the Idempotency-Key is a second guard:
-    # tests/test_unknown_outcomes.py has a retry that sends it again).
+    # tests/networks/test_unknown_outcomes.py has a retry that sends it again).
     assert len(requests_to(fake_mastodon, "POST", "/api/v1/statuses")) == 1
     assert requests_to(fake_mastodon, "GET", "/api/v1/accounts/")
     assert len(fake_mastodon.statuses) == 1

@@ -9,7 +9,6 @@ import re
 import pytest
 from django.urls import reverse
 from wagtail.models import Page
-from wagtail.test.utils import WagtailTestUtils
 
 from tests.testapp.models import PhotoPage
 from tests.utils import (
@@ -32,12 +31,6 @@ pytestmark = pytest.mark.django_db
 
 LINK = "https://example.com/harbour/boats/at-dawn-with-the-gulls"
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-
-
-@pytest.fixture
-def editor(client):
-    client.force_login(WagtailTestUtils.create_superuser("editor", password="pw"))
-    return client
 
 
 def preview_url(page) -> str:

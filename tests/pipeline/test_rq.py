@@ -21,7 +21,7 @@ from syndicate_fakes import FakeMastodon, Fault
 
 pytest.importorskip("django_tasks_rq", reason="django-tasks-rq is not installed (extra: rq)")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 

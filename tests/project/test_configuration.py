@@ -209,7 +209,7 @@ def test_the_shared_page_models_of_the_tests_and_the_demo_have_the_plugins_form(
     [
         ({}, []),
         ({"x": None}, []),  # a built-in network left out
-        ({"mine": {"BACKEND": "tests.test_networks.UneditableMastodon"}}, []),
+        ({"mine": {"BACKEND": "tests.testapp.networks.UneditableMastodon"}}, []),
         ({"mine": {"BACKEND": "tests.nowhere.Network"}}, ['"mine" cannot be used']),
         (
             {"mine": {"BACKEND": "wagtail_syndicate.networks.limits.Limits"}},
@@ -238,7 +238,7 @@ def test_the_networks_offered_follow_the_setting(settings):
     assert [key for key, _label in network_choices()] == ["mastodon", "bluesky", "x"]
     settings.WAGTAIL_SYNDICATE = {
         **settings.WAGTAIL_SYNDICATE,
-        "NETWORKS": {"x": None, "mine": {"BACKEND": "tests.test_networks.UneditableMastodon"}},
+        "NETWORKS": {"x": None, "mine": {"BACKEND": "tests.testapp.networks.UneditableMastodon"}},
     }
     assert network_choices() == [
         ("mastodon", "Mastodon"),

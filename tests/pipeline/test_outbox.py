@@ -9,9 +9,15 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from tests.test_failures import edit_page, editor  # noqa: F401
 from tests.testapp.models import PhotoPage
-from tests.utils import connect_account, make_image, make_photo_page, publish_page, run_tasks
+from tests.utils import (
+    connect_account,
+    edit_page,
+    make_image,
+    make_photo_page,
+    publish_page,
+    run_tasks,
+)
 from wagtail_syndicate.compat import task_backends
 from wagtail_syndicate.content import posts
 from wagtail_syndicate.models import SyndicationIntent, SyndicationRecord
@@ -72,7 +78,7 @@ def test_the_newest_revision_wins_over_an_older_intent(fake_mastodon, pending_fa
 
 
 def test_the_editor_is_told_at_once_and_the_panel_shows_the_pending_accounts(
-    editor,  # noqa: F811
+    editor,
     fake_mastodon,
     pending_fan_out,
     monkeypatch,
@@ -105,7 +111,7 @@ def test_the_editor_is_told_at_once_and_the_panel_shows_the_pending_accounts(
 
 
 def test_the_history_of_a_fan_out_is_the_publishing_editors(
-    editor,  # noqa: F811
+    editor,
     fake_mastodon,
     pending_fan_out,
 ):

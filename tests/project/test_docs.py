@@ -9,7 +9,7 @@ from pathlib import Path
 from wagtail_syndicate import checks
 from wagtail_syndicate.conf import DEFAULTS
 
-CHECKOUT = Path(__file__).resolve().parent.parent
+CHECKOUT = Path(__file__).resolve().parents[2]
 DOCS = CHECKOUT / "docs"
 README = CHECKOUT / "README.md"
 SETTINGS = DOCS / "settings.md"

@@ -13,7 +13,7 @@ import pytest
 
 from wagtail_syndicate.networks.text import count_graphemes, graphemes, status_length
 
-BREAK_TEST = Path(__file__).parent / "data" / "GraphemeBreakTest-15.0.0.txt"
+BREAK_TEST = Path(__file__).parents[1] / "data" / "GraphemeBreakTest-15.0.0.txt"
 
 # Lines whose answer a later Unicode version changed, with the answer of the version that
 # ``regex`` (>= 2025.10.23, pyproject.toml) implements. Unicode 17.0 took Extended_Pictographic

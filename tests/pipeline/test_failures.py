@@ -4,23 +4,22 @@ import socket
 from datetime import timedelta
 
 import pytest
-from django.urls import reverse
 from wagtail.models import PageLogEntry
-from wagtail.test.utils import WagtailTestUtils
 
 from syndicate_fakes import Fault
 from tests.testapp.models import PhotoPage
-from tests.utils import connect_account, make_image, make_photo_page, run_tasks
+from tests.utils import (
+    connect_account,
+    edit_page,
+    failed_record,
+    field_errors,
+    make_image,
+    make_photo_page,
+    run_tasks,
+)
 from wagtail_syndicate.models import SyndicationAccount, SyndicationRecord
 
 pytestmark = pytest.mark.django_db
-
-
-def failed_record(page):
-    record = SyndicationRecord.objects.get(page=page)
-    assert record.state == "failed"
-    assert PhotoPage.objects.get(pk=page.pk).live, "publishing must succeed whatever happens"
-    return record
 
 
 def test_bad_token_fails_with_the_servers_message(fake_mastodon):
@@ -104,30 +103,6 @@ def test_slow_instance_times_out_and_is_retried(fake_mastodon):
     entries = PageLogEntry.objects.filter(page=page, action="wagtail_syndicate.retrying")
     assert "did not answer in time" in entries.get().message
     assert len(fake_mastodon.statuses) == 1
-
-
-def edit_page(client, page, image, **fields):
-    data = {
-        "title": page.title,
-        "slug": page.slug,
-        "photo": image.pk if image else "",
-        "alt_text": page.alt_text,
-        "syndicate": "on",
-        "syndication_text": "",
-        **fields,
-    }
-    return client.post(reverse("wagtailadmin_pages:edit", args=[page.pk]), data)
-
-
-def field_errors(response):
-    form = response.context["form"]
-    return {name: [str(e) for e in errors] for name, errors in form.errors.items()}
-
-
-@pytest.fixture
-def editor(client):
-    client.force_login(WagtailTestUtils.create_superuser("editor", password="pw"))
-    return client
 
 
 def test_publishing_without_alt_text_is_refused_on_the_field(editor, fake_mastodon):

@@ -5,7 +5,6 @@ import re
 
 import pytest
 from django.urls import reverse
-from wagtail.test.utils import WagtailTestUtils
 
 from tests.utils import (
     card_count,
@@ -22,12 +21,6 @@ from wagtail_syndicate.models.accounts import network_name
 from wagtail_syndicate.networks.text import count_graphemes, status_length, weighted_length
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def editor(client):
-    client.force_login(WagtailTestUtils.create_superuser("editor", password="pw"))
-    return client
 
 
 def preview_of(client, page) -> str:
