@@ -1,6 +1,10 @@
+import time
+
 import pytest
+import time_machine
 from wagtail.test.utils import WagtailTestUtils
 
+from tests import clock as test_clock
 from tests.commits import CommittingClient
 
 # Modules whose tests run outside processes or a browser: `make test` and CI run them; leave
@@ -43,6 +47,18 @@ def admin_client(client):
     helper)."""
     client.force_login(WagtailTestUtils.create_superuser("admin", password="pw"))
     return client
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    """The test's clock: now, and ticking, until ``tests.utils.pass_time`` moves it on (which
+    ``run_tasks`` does rather than wait for a task's ``run_after``). time-machine moves what
+    ``time.time()`` and ``datetime.now()`` say in every thread of the process, so the fakes'
+    clocks and the plugin's move together; ``time.monotonic()`` and real sleeps do not move."""
+    with time_machine.travel(time.time(), tick=True) as traveller:
+        test_clock.traveller = traveller
+        yield traveller
+        test_clock.traveller = None
 
 
 @pytest.fixture(autouse=True)

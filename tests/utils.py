@@ -5,7 +5,6 @@ import io
 import re
 import struct
 import sys
-import time
 import zlib
 from datetime import timedelta
 
@@ -18,6 +17,7 @@ from PIL import Image as PILImage
 from wagtail.images import get_image_model
 from wagtail.models import Page, Revision, Site
 
+from tests.clock import pass_time
 from tests.commits import commit_pending, committing
 from tests.testapp.models import PhotoPage
 from wagtail_syndicate.compat import task_backends
@@ -127,8 +127,8 @@ def connect_account(fake, token="good-token", **fields) -> SyndicationAccount:
 
 def run_tasks(backend_name="default", max_wait=10.0) -> list[str]:
     """Run, as a worker would, every task the Dummy backend has collected (Wagtail's own too),
-    each no earlier than its ``run_after`` (waiting at most ``max_wait`` seconds for one);
-    return what each syndication task returned, in order."""
+    each no earlier than its ``run_after`` (moving the test's clock on to it: at most
+    ``max_wait`` seconds); return what each syndication task returned, in order."""
     backend = task_backends[backend_name]
     commit_pending()  # what queued them has committed before a worker sees them
     outcomes = []
@@ -138,7 +138,8 @@ def run_tasks(backend_name="default", max_wait=10.0) -> list[str]:
         if result.task.run_after:
             wait = (result.task.run_after - timezone.now()).total_seconds()
             assert wait <= max_wait, f"task not due for {wait:.0f} s"
-            time.sleep(max(0.0, wait))
+            if wait > 0:
+                pass_time(wait)
         with committing():  # a worker's task commits on its own
             outcome = result.task.call(*result.args, **result.kwargs)
         if result.task.func is syndicate_record.func:
